@@ -1,0 +1,1 @@
+"""The catalogue: books (one row per edition, by EAN-13) and each shop's listings of them."""

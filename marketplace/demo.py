@@ -1,0 +1,146 @@
+"""The demo's data: a few drives and bookshops in real towns, and two accounts.
+
+Everything is looked up by a natural key before being created, so running the seed
+again changes nothing. Shop names and SIRET numbers are invented (the numbers pass the
+checksum but belong to nobody we know of).
+"""
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.utils.text import slugify
+from stdnum import luhn
+
+from shops import roles
+from shops.models import Drive, Locality, Membership, Shop, ShopStatusChange
+
+BOOKSELLER_EMAIL = "libraire@demo.drive-solidaire.fr"
+BOOKSELLER_PASSWORD = "libraire-demo"
+STAFF_EMAIL = "equipe@demo.drive-solidaire.fr"
+STAFF_PASSWORD = "equipe-demo"
+LOGINS = [
+    ("bookseller", BOOKSELLER_EMAIL, BOOKSELLER_PASSWORD),
+    ("chain staff", STAFF_EMAIL, STAFF_PASSWORD),
+]
+
+# (drive name, street address, postcode, La Poste commune, town, offset from the town centre in degrees)
+DRIVES = [
+    ("Drive Lorient Keryado", "Rue Jean-Pierre Calloc'h", "56100", "LORIENT", "Lorient", (0.004, -0.012)),
+    ("Drive Lanester", "Avenue Ambroise Croizat", "56600", "LANESTER", "Lanester", (-0.003, 0.006)),
+    ("Drive Hennebont", "Route de Port-Louis", "56700", "HENNEBONT", "Hennebont", (-0.006, 0.002)),
+    ("Drive Ploemeur", "Rue de Lorient", "56270", "PLOEMEUR", "Ploemeur", (0.003, 0.010)),
+    ("Drive Quimperlé", "Rue de Pont-Aven", "29300", "QUIMPERLE", "Quimperlé", (0.002, -0.008)),
+    ("Drive Vannes", "Rue du Commerce", "56000", "VANNES", "Vannes", (0.010, 0.004)),
+    ("Drive Auray", "Avenue du Général de Gaulle", "56400", "AURAY", "Auray", (0.004, 0.003)),
+    ("Drive Quimper", "Route de Bénodet", "29000", "QUIMPER", "Quimper", (-0.012, 0.006)),
+    ("Drive Brest", "Rue de Paris", "29200", "BREST", "Brest", (0.008, 0.020)),
+    ("Drive Rennes", "Route de Lorient", "35000", "RENNES", "Rennes", (-0.004, -0.030)),
+    ("Drive Nantes", "Boulevard de la Beaujoire", "44000", "NANTES", "Nantes", (0.020, 0.010)),
+    ("Drive Paris 11", "Boulevard Voltaire", "75011", "PARIS 11", "Paris", (0.001, 0.002)),
+    ("Drive Lyon Confluence", "Cours Charlemagne", "69002", "LYON 02", "Lyon", (-0.008, 0.000)),
+    ("Drive Bordeaux", "Quai de Bacalan", "33000", "BORDEAUX", "Bordeaux", (0.020, 0.003)),
+    ("Drive Toulouse", "Avenue des États-Unis", "31000", "TOULOUSE", "Toulouse", (0.025, 0.004)),
+    ("Drive Lille", "Rue du Faubourg des Postes", "59000", "LILLE", "Lille", (-0.016, -0.006)),
+]
+
+# (shop name, legal name, street address, postcode, town, drives joined, status)
+SHOPS = [
+    ("Librairie du Port", "SARL Librairie du Port", "12 rue du Port", "56100", "Lorient",
+     ["Drive Lorient Keryado", "Drive Lanester"], Shop.Status.APPROVED),
+    ("Les Mots Voyageurs", "SAS Les Mots Voyageurs", "4 place Delaune", "56600", "Lanester",
+     ["Drive Lanester", "Drive Lorient Keryado"], Shop.Status.APPROVED),
+    ("La Bouquinerie du Blavet", "EURL Bouquinerie du Blavet", "23 rue Trottier", "56700", "Hennebont",
+     ["Drive Hennebont"], Shop.Status.APPROVED),
+    ("Au Fil des Pages", "SARL Au Fil des Pages", "8 rue Kéréon", "29000", "Quimper",
+     ["Drive Quimper"], Shop.Status.APPROVED),
+    ("Le Chat qui Lit", "SAS Le Chat qui Lit", "15 rue Saint-Vincent", "56000", "Vannes",
+     ["Drive Vannes", "Drive Auray"], Shop.Status.APPROVED),
+    ("Librairie des Remparts", "SARL des Remparts", "3 rue de Siam", "29200", "Brest",
+     ["Drive Brest"], Shop.Status.APPROVED),
+    ("L'Encre et la Plume", "SAS Encre et Plume", "41 rue Oberkampf", "75011", "Paris",
+     ["Drive Paris 11"], Shop.Status.APPROVED),
+    ("La Vague à Lire", "SARL La Vague à Lire", "2 rue des Fontaines", "56100", "Lorient",
+     ["Drive Lorient Keryado"], Shop.Status.PENDING),
+]  # fmt: skip
+
+
+def demo_siret(number: int) -> str:
+    """A 14-digit SIRET that passes the checksum: a valid SIREN plus a valid NIC."""
+    siren_base = f"{800000000 + number * 7919:09d}"[:8]
+    siren = siren_base + luhn.calc_check_digit(siren_base)
+    establishment = f"{siren}0001"
+    return establishment + luhn.calc_check_digit(establishment)
+
+
+@transaction.atomic
+def seed() -> str:
+    User = get_user_model()
+    roles.ensure_groups()
+
+    staff, _ = User.objects.get_or_create(
+        email=STAFF_EMAIL, defaults={"first_name": "Camille", "last_name": "Le Goff", "is_staff": True}
+    )
+    staff.set_password(STAFF_PASSWORD)
+    staff.save()
+    staff.groups.add(roles.group(roles.CHAIN_STAFF))
+
+    localities = {(loc.postcode, loc.name): loc for loc in Locality.objects.filter(place="")}
+    drives = {}
+    for name, address, postcode, commune, town, (dlat, dlon) in DRIVES:
+        locality = localities[(postcode, commune)]
+        drives[name], _ = Drive.objects.get_or_create(
+            slug=slugify(name),
+            defaults={
+                "name": name,
+                "address": address,
+                "postcode": postcode,
+                "town": town,
+                "latitude": round(locality.latitude + dlat, 6),
+                "longitude": round(locality.longitude + dlon, 6),
+            },
+        )
+
+    for number, (trade_name, legal_name, address, postcode, town, drive_names, status) in enumerate(SHOPS, 1):
+        locality = next(loc for (code, _name), loc in localities.items() if code == postcode)
+        shop, created = Shop.objects.get_or_create(
+            siret=demo_siret(number),
+            defaults={
+                "trade_name": trade_name,
+                "legal_name": legal_name,
+                "address": address,
+                "postcode": postcode,
+                "town": town,
+                "latitude": locality.latitude,
+                "longitude": locality.longitude,
+                "phone": f"+3329764{number:04d}",
+                "email": f"contact@{slugify(trade_name)}.example",
+                "description": "Librairie indépendante : romans, BD, jeunesse, commandes à la demande.",
+                "contact_first_name": "Yann",
+                "contact_last_name": f"Le Libraire {number}",
+                "contact_email": BOOKSELLER_EMAIL
+                if number == 1
+                else f"contact@{slugify(trade_name)}.example",
+                "status": status,
+            },
+        )
+        if created:
+            shop.drives.set([drives[name] for name in drive_names])
+            ShopStatusChange.objects.create(shop=shop, to_status=Shop.Status.PENDING)
+            if status == Shop.Status.APPROVED:
+                ShopStatusChange.objects.create(
+                    shop=shop,
+                    from_status=Shop.Status.PENDING,
+                    to_status=status,
+                    actor=staff,
+                    reason="Données de démo",
+                )
+
+    bookseller, _ = User.objects.get_or_create(
+        email=BOOKSELLER_EMAIL, defaults={"first_name": "Yann", "last_name": "Le Libraire", "is_staff": True}
+    )
+    bookseller.set_password(BOOKSELLER_PASSWORD)
+    bookseller.save()
+    bookseller.groups.add(roles.group(roles.BOOKSELLERS))
+    Membership.objects.get_or_create(
+        user=bookseller, shop=Shop.objects.get(siret=demo_siret(1)), defaults={"role": Membership.Role.OWNER}
+    )
+    return f"{Drive.objects.count()} drives, {Shop.objects.count()} shops, {User.objects.count()} accounts"

@@ -1,0 +1,108 @@
+from django.conf import settings
+from django.contrib.auth.models import AbstractUser, UserManager
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class EmailUserManager(UserManager):
+    """Users log in with their email address; there is no separate username."""
+
+    use_in_migrations = True
+
+    def _create_user(self, username, email, password, **extra_fields):
+        # UserManager's create_user/create_superuser pass a username first: here the
+        # email is the username.
+        email = self.normalize_email(email or username)
+        if not email:
+            raise ValueError("An email address is required.")
+        user = self.model(email=email, **extra_fields)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_user(self, email=None, password=None, **extra_fields):
+        extra_fields.setdefault("is_staff", False)
+        extra_fields.setdefault("is_superuser", False)
+        return self._create_user(None, email, password, **extra_fields)
+
+    def create_superuser(self, email=None, password=None, **extra_fields):
+        extra_fields.setdefault("is_staff", True)
+        extra_fields.setdefault("is_superuser", True)
+        return self._create_user(None, email, password, **extra_fields)
+
+    def get_by_natural_key(self, username):
+        # Log-in is case-insensitive on the email address.
+        return self.get(email__iexact=username)
+
+
+class User(AbstractUser):
+    """Everyone who logs in: booksellers, the chain's staff, and (later) customers."""
+
+    username = None
+    email = models.EmailField(_("email address"), unique=True)
+    preferred_language = models.CharField(
+        _("language"),
+        max_length=8,
+        choices=settings.LANGUAGES,
+        default=settings.LANGUAGE_CODE,
+        help_text=_("Language of the emails this person receives."),
+    )
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS = []
+
+    objects = EmailUserManager()
+
+    class Meta(AbstractUser.Meta):
+        swappable = "AUTH_USER_MODEL"
+        constraints = [
+            models.UniqueConstraint(models.functions.Lower("email"), name="user_email_ci_unique"),
+        ]
+
+    def __str__(self):
+        full_name = self.get_full_name()
+        return f"{full_name} <{self.email}>" if full_name else self.email
+
+
+class OutgoingEmail(models.Model):
+    """The outbox: every email the product sends is first a row here.
+
+    The row is written in the same transaction as the change it reports, so a message
+    exists if and only if the change happened. A Celery task sends it after commit and
+    marks it sent while holding the row lock, so it goes out once even if the task is
+    delivered twice; a periodic sweep re-enqueues rows the broker never delivered.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("waiting to be sent")
+        SENT = "sent", _("sent")
+        FAILED = "failed", _("failed")
+
+    # Rows are keyed by the event they report ("shop-approved:42"), so asking twice to
+    # announce the same event creates one message.
+    event_key = models.CharField(_("event"), max_length=200, unique=True)
+    to = models.EmailField(_("recipient"))
+    language = models.CharField(_("language"), max_length=8, choices=settings.LANGUAGES)
+    subject = models.CharField(_("subject"), max_length=255)
+    body_text = models.TextField(_("plain-text body"))
+    body_html = models.TextField(_("HTML body"), blank=True)
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    last_error = models.TextField(_("last error"), blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    enqueued_at = models.DateTimeField(_("last handed to the queue"), null=True, blank=True)
+    sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("outgoing email")
+        verbose_name_plural = _("outgoing emails")
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(
+                fields=["enqueued_at"], condition=models.Q(status="pending"), name="outbox_pending_idx"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.subject} → {self.to}"

@@ -1,0 +1,63 @@
+from django.conf import settings
+from django.conf.urls.i18n import i18n_patterns
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path, re_path
+from django.views.static import serve
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from marketplace import views
+from marketplace.forms import ChoosePasswordForm, OutboxPasswordResetForm
+
+# Not translated: probes, the API and language switching keep one address.
+urlpatterns = [
+    path("healthz", views.healthz, name="healthz"),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+]
+
+# French at the root, English under /en/.
+urlpatterns += i18n_patterns(
+    path("", views.home, name="home"),
+    path("shops/", include("shops.urls")),
+    path(
+        "admin/password_reset/",
+        auth_views.PasswordResetView.as_view(form_class=OutboxPasswordResetForm),
+        name="admin_password_reset",
+    ),
+    path(
+        "accounts/password-reset/done/",
+        auth_views.PasswordResetDoneView.as_view(),
+        name="password_reset_done",
+    ),
+    path(
+        "accounts/set-password/<uidb64>/<token>/",
+        auth_views.PasswordResetConfirmView.as_view(form_class=ChoosePasswordForm),
+        name="password_reset_confirm",
+    ),
+    path(
+        "accounts/set-password/done/",
+        auth_views.PasswordResetCompleteView.as_view(),
+        name="password_reset_complete",
+    ),
+    path("admin/", admin.site.urls),
+    prefix_default_language=False,
+)
+
+if settings.DEBUG:
+    # The demo's mailbox: every message of the outbox, readable in the browser.
+    urlpatterns += i18n_patterns(
+        path("dev/mailbox/", views.mailbox, name="dev_mailbox"),
+        path("dev/mailbox/<int:email_id>/", views.mailbox_message, name="dev_mailbox_message"),
+        prefix_default_language=False,
+    )
+
+if settings.SERVE_MEDIA:
+    # Uploaded files served by Django: fine for the demo and small sites; large ones
+    # use S3 (AWS_STORAGE_BUCKET_NAME) or a web server in front.
+    urlpatterns += [
+        re_path(
+            rf"^{settings.MEDIA_URL.strip('/')}/(?P<path>.*)$", serve, {"document_root": settings.MEDIA_ROOT}
+        ),
+    ]

@@ -1,0 +1,37 @@
+from django.db import connection
+from django.http import HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, render
+from django.views.decorators.cache import never_cache
+
+from marketplace.models import OutgoingEmail
+from shops.models import Drive, Shop
+
+
+def home(request):
+    drives = Drive.objects.filter(is_active=True).order_by("town", "name")
+    shop_count = Shop.objects.filter(status=Shop.Status.APPROVED).count()
+    return render(request, "home.html", {"drives": drives, "shop_count": shop_count})
+
+
+@never_cache
+def healthz(request):
+    """For load balancers and docker-compose: the app answers and reaches its database."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+    return JsonResponse({"status": "ok"})
+
+
+# The two views below exist only with DEBUG on (see urls.py): in the demo, the person
+# trying the product reads the emails it sends here.
+
+
+def mailbox(request):
+    emails = OutgoingEmail.objects.order_by("-created_at")[:100]
+    return render(request, "dev/mailbox.html", {"emails": emails})
+
+
+def mailbox_message(request, email_id):
+    email = get_object_or_404(OutgoingEmail, pk=email_id)
+    if request.GET.get("format") == "html" and email.body_html:
+        return HttpResponse(email.body_html)
+    return render(request, "dev/mailbox_message.html", {"email": email})

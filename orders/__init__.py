@@ -1,0 +1,1 @@
+"""Reservations: the cart, one order per shop, stock held until collection."""

@@ -1,0 +1,1 @@
+"""Collection in the shop: pickup codes, opening hours, holding periods."""

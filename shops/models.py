@@ -1,0 +1,207 @@
+import uuid
+from pathlib import PurePath
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from phonenumber_field.modelfields import PhoneNumberField
+
+from marketplace.images import ImageUploadValidator
+from shops.validators import validate_siret
+
+LATITUDE_VALIDATORS = [MinValueValidator(-90), MaxValueValidator(90)]
+LONGITUDE_VALIDATORS = [MinValueValidator(-180), MaxValueValidator(180)]
+
+
+class Locality(models.Model):
+    """One row of La Poste's official postcode table (base officielle des codes postaux).
+
+    A postcode can serve several communes and a commune several postcodes; the
+    coordinates are the commune's centroid, good enough to measure distances between
+    towns. Filled by `manage.py import_postcodes`.
+    """
+
+    postcode = models.CharField(_("postcode"), max_length=5, db_index=True)
+    insee_code = models.CharField(_("INSEE code"), max_length=5)
+    name = models.CharField(_("commune"), max_length=100, help_text=_("As La Poste writes it."))
+    # A "lieu-dit" or former commune merged into `name` (La Poste's "ligne 5").
+    place = models.CharField(_("place"), max_length=100, blank=True)
+    latitude = models.FloatField(_("latitude"), validators=LATITUDE_VALIDATORS)
+    longitude = models.FloatField(_("longitude"), validators=LONGITUDE_VALIDATORS)
+
+    class Meta:
+        verbose_name = _("locality")
+        verbose_name_plural = _("localities")
+        ordering = ["postcode", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["postcode", "insee_code", "place"], name="locality_unique_row"),
+        ]
+
+    def __str__(self):
+        return f"{self.postcode} {self.name}" + (f" ({self.place})" if self.place else "")
+
+
+class Drive(models.Model):
+    """A supermarket of the chain. Customers choose "their" drive; shops of its town join it."""
+
+    name = models.CharField(_("name"), max_length=120)
+    slug = models.SlugField(_("slug"), max_length=140, unique=True)
+    address = models.CharField(_("address"), max_length=255)
+    postcode = models.CharField(_("postcode"), max_length=5)
+    town = models.CharField(_("town"), max_length=100)
+    latitude = models.FloatField(_("latitude"), validators=LATITUDE_VALIDATORS)
+    longitude = models.FloatField(_("longitude"), validators=LONGITUDE_VALIDATORS)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("drive")
+        verbose_name_plural = _("drives")
+        ordering = ["town", "name"]
+
+    def __str__(self):
+        return self.name
+
+
+def logo_upload_to(shop, filename):
+    # Random names: the uploaded file name may be personal, and must not be guessable.
+    return f"shops/logos/{uuid.uuid4().hex}{PurePath(filename).suffix.lower()}"
+
+
+class Shop(models.Model):
+    """A local business that lists its stock on the marketplace."""
+
+    class Kind(models.TextChoices):
+        BOOKSHOP = "bookshop", _("Bookshop")
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Application under review")
+        APPROVED = "approved", _("Approved")
+        REJECTED = "rejected", _("Rejected")
+        SUSPENDED = "suspended", _("Suspended")
+
+    # Every status change goes through one service in shops/services.py.
+    ALLOWED_TRANSITIONS = {
+        Status.PENDING: {Status.APPROVED, Status.REJECTED},
+        Status.APPROVED: {Status.SUSPENDED},
+        Status.SUSPENDED: {Status.APPROVED},
+        Status.REJECTED: set(),
+    }
+
+    trade_name = models.CharField(_("shop name"), max_length=120, help_text=_("The name customers know."))
+    legal_name = models.CharField(
+        _("legal name"), max_length=200, help_text=_("As registered (raison sociale).")
+    )
+    siret = models.CharField(
+        _("SIRET"),
+        max_length=14,
+        unique=True,
+        validators=[validate_siret],
+        error_messages={"unique": _("A shop with this SIRET number has already applied.")},
+    )
+    kind = models.CharField(_("kind of shop"), max_length=20, choices=Kind.choices, default=Kind.BOOKSHOP)
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.PENDING)
+
+    address = models.CharField(_("address"), max_length=255)
+    postcode = models.CharField(_("postcode"), max_length=5)
+    town = models.CharField(_("town"), max_length=100)
+    latitude = models.FloatField(_("latitude"), validators=LATITUDE_VALIDATORS)
+    longitude = models.FloatField(_("longitude"), validators=LONGITUDE_VALIDATORS)
+    drives = models.ManyToManyField(Drive, related_name="shops", verbose_name=_("drives"), blank=True)
+
+    phone = PhoneNumberField(_("phone"))
+    email = models.EmailField(_("email"))
+    website = models.URLField(_("website"), blank=True)
+    description = models.TextField(_("description"), blank=True, max_length=2000)
+    logo = models.ImageField(
+        _("logo"), upload_to=logo_upload_to, blank=True, validators=[ImageUploadValidator()]
+    )
+
+    # The person who applied; their account is created when the shop is approved.
+    contact_first_name = models.CharField(_("contact's first name"), max_length=150)
+    contact_last_name = models.CharField(_("contact's last name"), max_length=150)
+    contact_email = models.EmailField(_("contact's email"))
+    contact_phone = PhoneNumberField(_("contact's phone"), blank=True)
+    language = models.CharField(
+        _("language"),
+        max_length=8,
+        choices=settings.LANGUAGES,
+        default=settings.LANGUAGE_CODE,
+        help_text=_("Language of the emails about this shop."),
+    )
+
+    members = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, through="Membership", related_name="shops", verbose_name=_("members")
+    )
+    created_at = models.DateTimeField(_("applied on"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("shop")
+        verbose_name_plural = _("shops")
+        ordering = ["trade_name"]
+        permissions = [
+            ("view_all_shops", _("Can see every shop of the network")),
+            ("review_shop", _("Can approve, reject, suspend and reinstate shops")),
+        ]
+        indexes = [models.Index(fields=["status"])]
+
+    def __str__(self):
+        return f"{self.trade_name} ({self.town})"
+
+    def can_move_to(self, status) -> bool:
+        return status in self.ALLOWED_TRANSITIONS[self.status]
+
+
+class Membership(models.Model):
+    """Who works for a shop, and as what."""
+
+    class Role(models.TextChoices):
+        OWNER = "owner", _("Owner")
+        STAFF = "staff", _("Staff")
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships", verbose_name=_("user")
+    )
+    shop = models.ForeignKey(
+        Shop, on_delete=models.CASCADE, related_name="memberships", verbose_name=_("shop")
+    )
+    role = models.CharField(_("role"), max_length=10, choices=Role.choices, default=Role.STAFF)
+    created_at = models.DateTimeField(_("since"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("membership")
+        verbose_name_plural = _("memberships")
+        constraints = [models.UniqueConstraint(fields=["user", "shop"], name="membership_unique_user_shop")]
+
+    def __str__(self):
+        return f"{self.user} — {self.shop.trade_name} ({self.get_role_display()})"
+
+
+class ShopStatusChange(models.Model):
+    """The history of a shop's status: the application, then every decision on it."""
+
+    shop = models.ForeignKey(
+        Shop, on_delete=models.CASCADE, related_name="status_changes", verbose_name=_("shop")
+    )
+    from_status = models.CharField(_("from"), max_length=16, choices=Shop.Status.choices, blank=True)
+    to_status = models.CharField(_("to"), max_length=16, choices=Shop.Status.choices)
+    reason = models.TextField(_("reason"), blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("by"),
+        help_text=_("Empty when the applicant made the change from the public form."),
+    )
+    created_at = models.DateTimeField(_("when"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("status change")
+        verbose_name_plural = _("status changes")
+        ordering = ["created_at", "pk"]
+
+    def __str__(self):
+        return f"{self.shop.trade_name}: {self.from_status or '∅'} → {self.to_status}"

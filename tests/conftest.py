@@ -1,0 +1,112 @@
+import io
+import os
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+
+from marketplace.celery import app as celery_app
+
+REPO_DIR = Path(__file__).resolve().parent.parent
+# Real third-party data for tests, kept outside the repository (licences); see README.
+SHARED_DATA_DIR = Path(os.environ.get("SHARED_DATA_DIR", REPO_DIR.parent / "shared" / "data"))
+LAPOSTE_FILE = SHARED_DATA_DIR / "laposte_hexasmal" / "laposte_hexasmal.csv"
+
+
+def require(service: str, available: bool, how_to_fix: str) -> None:
+    """Stop a test whose real service is missing: a failure on CI (CI=true), where
+    everything must be there, a skip with instructions on a developer's machine."""
+    if available:
+        return
+    message = f"{service} is not available: {how_to_fix}"
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """Every test database starts with France's postcodes: La Poste's real file when
+    the shared data is there, the demo's built-in towns otherwise."""
+    with django_db_blocker.unblock():
+        load_localities()
+
+
+def load_localities():
+    source = {"file": LAPOSTE_FILE} if LAPOSTE_FILE.is_file() else {"builtin": True}
+    call_command("import_postcodes", stdout=io.StringIO(), **source)
+
+
+@pytest.fixture
+def localities(transactional_db):
+    """For tests that commit (browser, worker): the flush between them empties every
+    table, so the postcodes are loaded again when missing."""
+    from shops.models import Locality
+
+    if not Locality.objects.exists():
+        load_localities()
+
+
+@pytest.fixture(autouse=True)
+def _celery_runs_tasks_in_process():
+    """Unit tests run tasks in-process (after commit, as the demo does); the worker
+    test switches to the real broker."""
+    celery_app.conf.task_always_eager = True
+    celery_app.conf.task_eager_propagates = True
+    yield
+    celery_app.conf.task_always_eager = True
+
+
+@pytest.fixture
+def capture_on_commit(django_capture_on_commit_callbacks):
+    """Run on-commit callbacks (tasks, emails) as a real commit would."""
+    return lambda: django_capture_on_commit_callbacks(execute=True)
+
+
+# --- Real Chromium (Debian's package) driven by Playwright -----------------------------
+
+CHROMIUM_PATH = Path(os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"))
+ARTIFACTS_DIR = REPO_DIR / "test-artifacts"
+
+
+@pytest.fixture(scope="session")
+def browser():
+    require(
+        "Chromium",
+        CHROMIUM_PATH.is_file(),
+        f"no browser at {CHROMIUM_PATH}: install Debian's chromium package or set CHROMIUM_PATH",
+    )
+    # Playwright's sync API runs an event loop in this thread; the test's own ORM calls
+    # are still synchronous, so Django's async-safety guard does not apply.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=str(CHROMIUM_PATH),
+            # The machine has no internet: no background calls home, no sandbox as root.
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync", "--no-first-run"],
+        )  # fmt: skip
+        yield chromium
+        chromium.close()
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item, call):
+    report = yield
+    setattr(item, f"report_{report.when}", report)
+    return report
+
+
+@pytest.fixture
+def page(browser, request):
+    context = browser.new_context(locale="en-GB", viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    yield page
+    report = getattr(request.node, "report_call", None)
+    if report is not None and report.failed:
+        ARTIFACTS_DIR.mkdir(exist_ok=True)
+        page.screenshot(path=ARTIFACTS_DIR / f"{request.node.name}.png", full_page=True)
+    context.close()

@@ -1,0 +1,83 @@
+import factory
+from django.contrib.auth import get_user_model
+from stdnum import luhn
+
+from shops import roles
+from shops.models import Drive, Membership, Shop
+
+
+def valid_siret(number: int) -> str:
+    siren_base = f"{30000000 + number:08d}"
+    siren = siren_base + luhn.calc_check_digit(siren_base)
+    establishment = f"{siren}{number % 10000:04d}"
+    return establishment + luhn.calc_check_digit(establishment)
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = get_user_model()
+        skip_postgeneration_save = True
+
+    email = factory.Sequence(lambda n: f"person{n}@example.org")
+    first_name = "Anne"
+    last_name = factory.Sequence(lambda n: f"Person {n}")
+    password = factory.django.Password("correct horse battery staple")
+
+
+class ChainStaffFactory(UserFactory):
+    is_staff = True
+
+    @factory.post_generation
+    def in_group(user, create, extracted, **kwargs):
+        user.groups.add(roles.group(roles.CHAIN_STAFF))
+
+
+class BooksellerFactory(UserFactory):
+    is_staff = True
+
+    @factory.post_generation
+    def in_group(user, create, extracted, **kwargs):
+        user.groups.add(roles.group(roles.BOOKSELLERS))
+
+
+class DriveFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Drive
+
+    name = factory.Sequence(lambda n: f"Drive {n}")
+    slug = factory.Sequence(lambda n: f"drive-{n}")
+    address = "1 avenue du Marché"
+    postcode = "56100"
+    town = "Lorient"
+    latitude = 47.75
+    longitude = -3.37
+
+
+class ShopFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Shop
+        skip_postgeneration_save = True
+
+    trade_name = factory.Sequence(lambda n: f"Librairie {n}")
+    legal_name = factory.LazyAttribute(lambda shop: f"SARL {shop.trade_name}")
+    siret = factory.Sequence(valid_siret)
+    address = "12 rue du Port"
+    postcode = "56100"
+    town = "Lorient"
+    latitude = 47.7507
+    longitude = -3.3789
+    phone = "+33297640000"
+    email = factory.Sequence(lambda n: f"shop{n}@example.org")
+    contact_first_name = "Yann"
+    contact_last_name = "Le Libraire"
+    contact_email = factory.Sequence(lambda n: f"owner{n}@example.org")
+    status = Shop.Status.APPROVED
+
+
+class MembershipFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Membership
+
+    user = factory.SubFactory(BooksellerFactory)
+    shop = factory.SubFactory(ShopFactory)
+    role = Membership.Role.OWNER

@@ -1,0 +1,50 @@
+"""French is the default language: every string of the code must be translated."""
+
+import shutil
+
+import pytest
+from babel.messages.pofile import read_po
+from django.core.management import call_command
+
+from tests.conftest import REPO_DIR, require
+
+SOURCE_IGNORES = [".venv/*", "var/*", "staticfiles/*", "tests/*", "test-artifacts/*", "build/*"]
+
+
+def untranslated(po_file) -> list[str]:
+    with open(po_file, "rb") as handle:
+        catalog = read_po(handle)
+    problems = []
+    for message in catalog:
+        if not message.id:
+            continue
+        strings = [message.string] if isinstance(message.string, str) else list(message.string)
+        if message.fuzzy or not all(strings):
+            problems.append(str(message.id))
+    return problems
+
+
+def test_the_french_catalogue_is_complete():
+    assert untranslated(REPO_DIR / "locale" / "fr" / "LC_MESSAGES" / "django.po") == []
+
+
+def test_every_string_in_the_code_is_in_the_french_catalogue(tmp_path, settings, monkeypatch):
+    require("GNU gettext", shutil.which("xgettext") is not None, "install Debian's gettext package")
+    shutil.copytree(REPO_DIR / "locale", tmp_path / "locale")
+    settings.LOCALE_PATHS = [tmp_path / "locale"]
+    monkeypatch.chdir(REPO_DIR)
+
+    call_command("makemessages", locale=["fr"], ignore_patterns=SOURCE_IGNORES, no_location=True, verbosity=0)
+
+    missing = untranslated(tmp_path / "locale" / "fr" / "LC_MESSAGES" / "django.po")
+    assert missing == [], "run makemessages (see README) and translate: " + "; ".join(missing)
+
+
+@pytest.mark.django_db
+def test_the_site_speaks_french_by_default_and_english_on_request(client):
+    french, english = client.get("/shops/apply/"), client.get("/en/shops/apply/")
+
+    assert '<html lang="fr">' in french.text
+    assert "Proposez votre librairie sur Drive Solidaire" in french.text
+    assert '<html lang="en">' in english.text
+    assert "Put your bookshop on Drive Solidaire" in english.text
