@@ -66,7 +66,8 @@ def worker(broker_url, tmp_path):
     }
     with open(log, "w") as output:
         command = [sys.executable, "-m", "celery", "-A", "marketplace", "worker", "--queues", queue]
-        command += ["--pool", "solo", "--without-heartbeat", "--without-gossip", "--without-mingle", "-l", "INFO"]
+        command += ["--pool", "solo", "--loglevel", "INFO"]
+        command += ["--without-heartbeat", "--without-gossip", "--without-mingle"]
         process = subprocess.Popen(command, cwd=REPO_DIR, env=env, stdout=output, stderr=subprocess.STDOUT)
     celery_app.conf.task_always_eager = False
     celery_app.conf.broker_url = broker_url
