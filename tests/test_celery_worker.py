@@ -32,9 +32,11 @@ def redis_answers(url: str) -> bool:
 def test_database_url() -> str:
     """The URL of the test database, for the worker process."""
     db = connection.settings_dict
-    host = quote(db["HOST"] or "", safe="")
+    credentials = f"{quote(db['USER'] or '')}:{quote(db['PASSWORD'] or '')}"
+    if (db["HOST"] or "").startswith("/"):  # Unix socket (the embedded PostgreSQL): the path goes first
+        return f"postgres://{credentials}@{db['HOST']}/{db['NAME']}"
     port = f":{db['PORT']}" if db["PORT"] else ""
-    return f"postgres://{quote(db['USER'] or '')}:{quote(db['PASSWORD'] or '')}@{host}{port}/{db['NAME']}"
+    return f"postgres://{credentials}@{db['HOST']}{port}/{db['NAME']}"
 
 
 test_database_url.__test__ = False  # a helper, not a test
