@@ -34,7 +34,7 @@ def test_database_url() -> str:
     db = connection.settings_dict
     credentials = f"{quote(db['USER'] or '')}:{quote(db['PASSWORD'] or '')}"
     if (db["HOST"] or "").startswith("/"):  # Unix socket (the embedded PostgreSQL): the path goes first
-        return f"postgres://{credentials}@{db['HOST']}/{db['NAME']}"
+        return f"postgres://{credentials}@/{db['HOST']}/{db['NAME']}"
     port = f":{db['PORT']}" if db["PORT"] else ""
     return f"postgres://{credentials}@{db['HOST']}{port}/{db['NAME']}"
 
