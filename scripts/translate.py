@@ -34,7 +34,7 @@ def main(language: str, translations_file: str) -> int:
         elif not (message.string if isinstance(message.string, str) else all(message.string)):
             missing.append(message.id)
     with open(po_path, "wb") as handle:
-        write_po(handle, catalog, width=100, omit_header=False, include_previous=False)
+        write_po(handle, catalog, width=0, omit_header=False, include_previous=False)
     for message_id in missing:
         print(f"untranslated: {message_id!r}")
     return 1 if missing else 0

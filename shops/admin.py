@@ -110,7 +110,7 @@ class ShopAdmin(admin.ModelAdmin):
     ]
 
     def get_queryset(self, request):
-        return shops_for_user(request.user).prefetch_related("drives")
+        return shops_for_user(request.user)
 
     def get_readonly_fields(self, request, obj=None):
         # Status changes go through the decision buttons, so that each one is recorded.

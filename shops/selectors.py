@@ -18,7 +18,7 @@ def shops_for_user(user) -> QuerySet[Shop]:
         return Shop.objects.none()
     if user_sees_all_shops(user):
         return Shop.objects.all()
-    return Shop.objects.filter(memberships__user=user).distinct()
+    return Shop.objects.filter(memberships__user=user)
 
 
 def localities_for_postcode(postcode: str) -> list[Locality]:

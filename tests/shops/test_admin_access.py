@@ -3,6 +3,7 @@ shop A, the owner of shop B (the outsider), and the chain's staff."""
 
 import pytest
 from django.urls import reverse
+from django.utils import translation
 
 from shops.models import Membership, Shop
 from tests.factories import BooksellerFactory, ChainStaffFactory, MembershipFactory, ShopFactory
@@ -208,3 +209,18 @@ def test_a_bookseller_without_a_shop_sees_no_shop(client):
     response = client.get(reverse("admin:shops_shop_changelist"))
 
     assert "Librairie Delta" not in response.text
+
+
+def test_the_admin_home_tells_reviewers_how_many_applications_wait(client, owner_a):
+    ShopFactory.create_batch(2, status=Shop.Status.PENDING)
+
+    with translation.override("en"):
+        home = reverse("admin:index")
+
+    client.force_login(ChainStaffFactory())
+    staff_home = client.get(home)
+    client.force_login(owner_a)
+    bookseller_home = client.get(home)
+
+    assert "2 shop applications are waiting for a decision." in staff_home.text
+    assert "waiting for a decision" not in bookseller_home.text
