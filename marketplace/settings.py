@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "django.forms",  # the form renderer finds its templates (and ours) through the engines
     "rest_framework",
     "drf_spectacular",
     "phonenumber_field",
@@ -92,6 +93,8 @@ TEMPLATES = [
         "OPTIONS": {"autoescape": False},
     },
 ]
+
+FORM_RENDERER = "marketplace.forms_renderer.SiteFormRenderer"
 
 # --- Database -----------------------------------------------------------------------
 # https://django-environ.readthedocs.io/en/latest/types.html#environ-env-db-url
