@@ -42,16 +42,24 @@ class Locality(models.Model):
         return f"{self.postcode} {self.name}" + (f" ({self.place})" if self.place else "")
 
 
-class Drive(models.Model):
-    """A supermarket of the chain. Customers choose "their" drive; shops of its town join it."""
+class Place(models.Model):
+    """A street address with the coordinates distances are measured from."""
 
-    name = models.CharField(_("name"), max_length=120)
-    slug = models.SlugField(_("slug"), max_length=140, unique=True)
     address = models.CharField(_("address"), max_length=255)
     postcode = models.CharField(_("postcode"), max_length=5)
     town = models.CharField(_("town"), max_length=100)
     latitude = models.FloatField(_("latitude"), validators=LATITUDE_VALIDATORS)
     longitude = models.FloatField(_("longitude"), validators=LONGITUDE_VALIDATORS)
+
+    class Meta:
+        abstract = True
+
+
+class Drive(Place):
+    """A supermarket of the chain. Customers choose "their" drive; shops of its town join it."""
+
+    name = models.CharField(_("name"), max_length=120)
+    slug = models.SlugField(_("slug"), max_length=140, unique=True)
     is_active = models.BooleanField(_("active"), default=True)
 
     class Meta:
@@ -68,7 +76,7 @@ def logo_upload_to(shop, filename):
     return f"shops/logos/{uuid.uuid4().hex}{PurePath(filename).suffix.lower()}"
 
 
-class Shop(models.Model):
+class Shop(Place):
     """A local business that lists its stock on the marketplace."""
 
     class Kind(models.TextChoices):
@@ -102,11 +110,6 @@ class Shop(models.Model):
     kind = models.CharField(_("kind of shop"), max_length=20, choices=Kind.choices, default=Kind.BOOKSHOP)
     status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.PENDING)
 
-    address = models.CharField(_("address"), max_length=255)
-    postcode = models.CharField(_("postcode"), max_length=5)
-    town = models.CharField(_("town"), max_length=100)
-    latitude = models.FloatField(_("latitude"), validators=LATITUDE_VALIDATORS)
-    longitude = models.FloatField(_("longitude"), validators=LONGITUDE_VALIDATORS)
     drives = models.ManyToManyField(Drive, related_name="shops", verbose_name=_("drives"), blank=True)
 
     phone = PhoneNumberField(_("phone"))

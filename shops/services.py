@@ -81,36 +81,36 @@ def shop_reject(*, shop: Shop, by, reason: str) -> Shop:
     """Turn down a pending application; the applicant is told why."""
     if not reason.strip():
         raise ShopStatusError(_("Please give the applicant a reason for the rejection."))
-    with transaction.atomic():
-        shop, change = _change_status(
-            shop=shop, to=Shop.Status.REJECTED, allowed_from={Shop.Status.PENDING}, by=by, reason=reason
-        )
-        if change is not None:
-            _queue_shop_email(shop, change=change, template="emails/shops/rejected")
-    return shop
+    return _move_and_tell(
+        shop=shop, to=Shop.Status.REJECTED, allowed_from={Shop.Status.PENDING}, by=by, reason=reason,
+        template="emails/shops/rejected",
+    )  # fmt: skip
 
 
 def shop_suspend(*, shop: Shop, by, reason: str) -> Shop:
     """Take an approved shop off the marketplace for a while; the shop is told why."""
     if not reason.strip():
         raise ShopStatusError(_("Please give the shop a reason for the suspension."))
-    with transaction.atomic():
-        shop, change = _change_status(
-            shop=shop, to=Shop.Status.SUSPENDED, allowed_from={Shop.Status.APPROVED}, by=by, reason=reason
-        )
-        if change is not None:
-            _queue_shop_email(shop, change=change, template="emails/shops/suspended")
-    return shop
+    return _move_and_tell(
+        shop=shop, to=Shop.Status.SUSPENDED, allowed_from={Shop.Status.APPROVED}, by=by, reason=reason,
+        template="emails/shops/suspended",
+    )  # fmt: skip
 
 
 def shop_reinstate(*, shop: Shop, by, note: str = "") -> Shop:
     """Put a suspended shop back on the marketplace."""
+    return _move_and_tell(
+        shop=shop, to=Shop.Status.APPROVED, allowed_from={Shop.Status.SUSPENDED}, by=by, reason=note,
+        template="emails/shops/reinstated",
+    )  # fmt: skip
+
+
+def _move_and_tell(*, shop: Shop, to: str, allowed_from: set, by, reason: str, template: str) -> Shop:
+    """A status change whose only side effect is an email to the shop."""
     with transaction.atomic():
-        shop, change = _change_status(
-            shop=shop, to=Shop.Status.APPROVED, allowed_from={Shop.Status.SUSPENDED}, by=by, reason=note
-        )
+        shop, change = _change_status(shop=shop, to=to, allowed_from=allowed_from, by=by, reason=reason)
         if change is not None:
-            _queue_shop_email(shop, change=change, template="emails/shops/reinstated")
+            _queue_shop_email(shop, change=change, template=template)
     return shop
 
 
