@@ -63,7 +63,7 @@ class ImageUploadValidator:
         if min(width, height) < self.min_side:
             raise ValidationError(
                 _(
-                    "This image is only %(width)s × %(height)s pixels; it must be at least %(min)s pixels on each side."  # noqa: E501
+                    "This image is only %(width)s × %(height)s pixels; it must be at least %(min)s pixels on each side."
                 ),
                 code="image_too_small",
                 params={"width": width, "height": height, "min": self.min_side},

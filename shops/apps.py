@@ -10,4 +10,6 @@ class ShopsConfig(AppConfig):
     def ready(self):
         from shops.roles import ensure_groups
 
-        post_migrate.connect(ensure_groups, sender=self)
+        # After every app's migrations (not only ours): the groups also hold other
+        # apps' permissions, which exist once those apps have migrated.
+        post_migrate.connect(ensure_groups, dispatch_uid="shops.ensure_groups")

@@ -208,3 +208,40 @@ class ShopStatusChange(models.Model):
 
     def __str__(self):
         return f"{self.shop.trade_name}: {self.from_status or '∅'} → {self.to_status}"
+
+
+class ShopApiToken(models.Model):
+    """A key that till software uses to update one shop's stock through the API.
+
+    Only a hash is stored: the key is shown once, when it is created. `prefix` (the
+    first characters, also shown in the admin) finds the row without scanning.
+    """
+
+    shop = models.ForeignKey(
+        Shop, on_delete=models.CASCADE, related_name="api_tokens", verbose_name=_("shop")
+    )
+    name = models.CharField(_("name"), max_length=100, help_text=_("Where it is used, e.g. “Till software”."))
+    prefix = models.CharField(_("key starts with"), max_length=12, unique=True, editable=False)
+    key_hash = models.CharField(max_length=64, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+        verbose_name=_("created by"),
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    last_used_at = models.DateTimeField(_("last used"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("API key")
+        verbose_name_plural = _("API keys")
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"{self.name} ({self.prefix}…)"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None

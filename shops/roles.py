@@ -18,6 +18,13 @@ GROUP_PERMISSIONS = {
         ("shops", "change_shop"),
         ("shops", "view_membership"),
         ("shops", "view_shopstatuschange"),
+        ("shops", "view_shopapitoken"),
+        ("shops", "add_shopapitoken"),
+        ("catalog", "view_listing"),
+        ("catalog", "add_listing"),
+        ("catalog", "change_listing"),
+        ("catalog", "view_stockimport"),
+        ("catalog", "add_stockimport"),
     ],
     # The chain's staff run the network: shops, drives, places and the outbox.
     CHAIN_STAFF: [
@@ -36,6 +43,11 @@ GROUP_PERMISSIONS = {
         ("shops", "view_locality"),
         ("shops", "change_locality"),
         ("marketplace", "view_outgoingemail"),
+        ("catalog", "view_book"),
+        ("catalog", "change_book"),
+        ("catalog", "view_listing"),
+        ("catalog", "change_listing"),
+        ("catalog", "view_stockimport"),
     ],
 }
 

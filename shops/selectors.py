@@ -1,9 +1,12 @@
 """Reads about shops, drives and places."""
 
+import hmac
+
 from django.db.models import QuerySet
 
+from shops import api_keys
 from shops.geo import distance_km_expression, town_key
-from shops.models import Drive, Locality, Shop
+from shops.models import Drive, Locality, Shop, ShopApiToken
 
 
 def user_sees_all_shops(user) -> bool:
@@ -48,3 +51,18 @@ def drives_nearest(*, latitude: float, longitude: float, limit: int, max_km: flo
         .filter(distance_km__lte=max_km)
         .order_by("distance_km", "name")[:limit]
     )
+
+
+def api_token_for_key(key: str) -> ShopApiToken | None:
+    """The active API key matching `key`, if any (constant-time comparison of hashes)."""
+    prefix = api_keys.prefix_of(key)
+    if not prefix:
+        return None
+    token = ShopApiToken.objects.select_related("shop").filter(prefix=prefix, revoked_at__isnull=True).first()
+    if token is None or not hmac.compare_digest(token.key_hash, api_keys.hash_of(key)):
+        return None
+    return token
+
+
+def api_tokens_for_user(user) -> QuerySet[ShopApiToken]:
+    return ShopApiToken.objects.filter(shop__in=shops_for_user(user))

@@ -6,6 +6,7 @@ allow, records who/when/from/to/why, and queues the emails for after commit.
 """
 
 from dataclasses import asdict
+from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -13,14 +14,14 @@ from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 from django.utils.translation import gettext as _
 
 from marketplace.services import email_queue_on_commit
-from shops import roles
-from shops.models import Locality, Membership, Shop, ShopStatusChange
+from shops import api_keys, roles
+from shops.models import Locality, Membership, Shop, ShopApiToken, ShopStatusChange
 
 
 class ShopStatusError(Exception):
@@ -220,3 +221,27 @@ def localities_import(*, records) -> dict[str, int]:
         Locality.objects.bulk_create(to_create, batch_size=5000)
         Locality.objects.bulk_update(to_update, ["name", "latitude", "longitude"], batch_size=2000)
     return {"created": len(to_create), "updated": len(to_update), "unchanged": unchanged}
+
+
+def api_token_create(*, shop: Shop, name: str, by) -> tuple[ShopApiToken, str]:
+    """Create an API key for `shop`; returns the row and the key, which is not stored
+    and cannot be shown again."""
+    prefix, key = api_keys.generate()
+    token = ShopApiToken.objects.create(
+        shop=shop, name=name.strip(), prefix=prefix, key_hash=api_keys.hash_of(key), created_by=by
+    )
+    return token, key
+
+
+def api_token_revoke(*, token: ShopApiToken) -> ShopApiToken:
+    if token.revoked_at is None:
+        token.revoked_at = timezone.now()
+        token.save(update_fields=["revoked_at"])
+    return token
+
+
+def api_token_record_use(*, token: ShopApiToken) -> None:
+    # At most one write a minute per key: the column says "in use", not every call.
+    now = timezone.now()
+    if token.last_used_at is None or now - token.last_used_at > timedelta(minutes=1):
+        ShopApiToken.objects.filter(pk=token.pk).update(last_used_at=now)

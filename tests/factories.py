@@ -1,7 +1,10 @@
+from decimal import Decimal
+
 import factory
 from django.contrib.auth import get_user_model
 from stdnum import luhn
 
+from catalog.models import Book, Listing
 from shops import roles
 from shops.models import Drive, Membership, Shop
 
@@ -81,3 +84,37 @@ class MembershipFactory(factory.django.DjangoModelFactory):
     user = factory.SubFactory(BooksellerFactory)
     shop = factory.SubFactory(ShopFactory)
     role = Membership.Role.OWNER
+
+
+def valid_book_ean(number: int) -> str:
+    body = f"978{number:09d}"
+    return body + ean_check_digit(body)
+
+
+def ean_check_digit(twelve_digits: str) -> str:
+    from stdnum import ean
+
+    return ean.calc_check_digit(twelve_digits)
+
+
+class BookFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Book
+
+    ean = factory.Sequence(lambda n: valid_book_ean(200_000 + n))
+    title = factory.Sequence(lambda n: f"Livre {n}")
+    publisher = "Éditions du Port"
+    list_price = Decimal("20.00")
+    source = Book.Source.ONIX
+
+
+class ListingFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Listing
+
+    shop = factory.SubFactory(ShopFactory)
+    book = factory.SubFactory(BookFactory)
+    condition = Listing.Condition.NEW
+    price = factory.LazyAttribute(lambda listing: listing.book.list_price or Decimal("10.00"))
+    quantity = 3
+    status = Listing.Status.PUBLISHED

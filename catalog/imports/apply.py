@@ -1,0 +1,220 @@
+"""Doing what the plan says, in one transaction, fast enough for a whole shop's stock.
+
+Rows go to PostgreSQL with COPY (into the tables, or into temporary tables first when
+the statement needs ON CONFLICT or a join): at 100,000 lines, building model instances
+for bulk_create, or even multi-row INSERT statements, costs several times more than
+the database work itself. The column lists below follow the models; every test that
+imports goes through them.
+"""
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from catalog import moderation
+from catalog.imports.pgcopy import copy_rows
+from catalog.imports.plan import (
+    FILLABLE_FIELDS,
+    NULLABLE_FIELDS,
+    Action,
+    PlannedLine,
+    Progress,
+    StockPlan,
+    plan_stock,
+)
+from catalog.imports.records import StockRow
+from catalog.models import Listing
+from shops.models import Shop
+
+# One encoder for all rows: json.dumps with options builds a new one at each call.
+_to_json = json.JSONEncoder(ensure_ascii=False).encode
+TEXT_FIELDS = ("title", "subtitle", "publisher", "imprint", "language", "format", "description", "clil_code")
+
+
+def stock_import_apply(
+    *, shop: Shop, rows: Iterable[StockRow], full_sync: bool, source: str, progress: Progress | None = None
+) -> StockPlan:
+    """Apply a stock file (or an API batch) to `shop`: refused lines are left out, the
+    others are written together or not at all. Returns the plan that was applied."""
+    with transaction.atomic(), connection.cursor() as wrapper:
+        cursor = wrapper.cursor  # psycopg2's own, for COPY
+        # One import at a time per shop: the second waits for the first to commit and
+        # then plans against the stock the first one left.
+        Shop.objects.select_for_update().filter(pk=shop.pk).values_list("pk").get()
+        plan = plan_stock(shop=shop, rows=rows, full_sync=full_sync, progress=progress)
+        now = timezone.now()
+        shop_approved = shop.status == Shop.Status.APPROVED
+        creates = [line for line in plan.lines if line.action == Action.CREATE]
+        updates = [line for line in plan.lines if line.action == Action.UPDATE]
+        _fill_blank_fields(cursor, [line for line in creates + updates if line.book is not None], now)
+        _create_listings(cursor, shop, creates, shop_approved, source=source, now=now)
+        _update_listings(cursor, updates, shop_approved, now)
+        if plan.zeroed:
+            Listing.objects.filter(pk__in=[pk for pk, _title in plan.zeroed]).update(
+                quantity=0, updated_at=now
+            )
+    return plan
+
+
+STAGED_LISTING_FIELDS = ("condition", "price", "quantity", "status", "moderation_flags")
+
+
+def _create_listings(
+    cursor, shop: Shop, lines: list[PlannedLine], shop_approved: bool, *, source: str, now
+) -> None:
+    """New listings, and the books among them the catalogue does not know yet.
+
+    Everything is staged with one COPY, then written by two set-based statements: the
+    books (in EAN order, so the unique index grows at its end instead of all over its
+    pages), then the listings, joined to their books by EAN. A book another import
+    created in the meantime is skipped by ON CONFLICT and found by the join.
+    """
+    if not lines:
+        return
+    staged = ("ean", "new_book", *FILLABLE_FIELDS, *STAGED_LISTING_FIELDS)
+    cursor.execute(
+        f"""CREATE TEMPORARY TABLE import_new ON COMMIT DROP AS
+            SELECT book.ean, true AS new_book, {", ".join(f"book.{name}" for name in FILLABLE_FIELDS)},
+                   {", ".join(f"listing.{name}" for name in STAGED_LISTING_FIELDS)}
+              FROM catalog_book AS book, catalog_listing AS listing WITH NO DATA"""
+    )
+    nothing = ("",) * len(FILLABLE_FIELDS)  # a known book's metadata is not used
+    rows = []
+    for line in sorted(lines, key=_by_ean):
+        status, flags = _status_and_flags(line, shop_approved)
+        metadata = nothing if line.book is not None else _metadata(line.row)
+        rows.append((line.ean, line.book is None, *metadata, line.condition, line.price, line.quantity, status,
+                     _array(flags)))  # fmt: skip
+    copy_rows(cursor, "import_new", staged, rows, not_null=TEXT_FIELDS)
+    columns = ("ean", *FILLABLE_FIELDS)
+    cursor.execute(
+        f"""INSERT INTO catalog_book ({", ".join(columns)}, cover, cover_thumbnail, source, created_at, updated_at)
+            SELECT {", ".join(columns)}, '', '', %s, %s, %s FROM import_new WHERE new_book ORDER BY ean
+            ON CONFLICT (ean) DO NOTHING""",
+        [source, now, now],
+    )
+    cursor.execute(
+        f"""INSERT INTO catalog_listing (shop_id, book_id, {", ".join(STAGED_LISTING_FIELDS)}, created_at, updated_at)
+            SELECT %s, book.id, {", ".join(f"new.{name}" for name in STAGED_LISTING_FIELDS)}, %s, %s
+              FROM import_new AS new JOIN catalog_book AS book ON book.ean = new.ean""",
+        [shop.pk, now, now],
+    )
+
+
+def _temporary_table(cursor, name: str, *, like: str, columns: tuple[str, ...]) -> None:
+    """An empty table with some columns of `like` (types only), dropped at commit."""
+    cursor.execute(
+        f"CREATE TEMPORARY TABLE {name} ON COMMIT DROP AS SELECT {', '.join(columns)} FROM {like} WITH NO DATA"
+    )
+
+
+def _by_ean(line: PlannedLine) -> str:
+    return line.ean
+
+
+def _metadata(row: StockRow) -> tuple:
+    """The FILLABLE_FIELDS of a book, from a file's row, as COPY expects them."""
+    return (
+        row.title[:500],
+        row.subtitle[:500],
+        _to_json([{"name": c.name[:300], "role": c.role} for c in row.contributors]),
+        (row.publisher or row.imprint)[:200],
+        row.imprint[:200],
+        row.publication_date,
+        row.language[:3],
+        row.page_count,
+        row.format,
+        row.description,
+        row.clil_code if len(row.clil_code) == 4 and row.clil_code.isdigit() else "",
+        row.list_price,
+    )
+
+
+def _fill_blank_fields(cursor, lines: list[PlannedLine], now) -> None:
+    """Metadata a shop's file may add to a book of the shared catalogue, when the field
+    is still empty; it never overwrites what is there (another shop's or the publisher's)."""
+    updates = []
+    for line in lines:
+        if not line.book.blank_mask:
+            continue
+        offered = _metadata(line.row)
+        if any(line.book.is_blank(index) and value not in ("", None, "[]") for index, value in enumerate(offered)):
+            updates.append((line.book.id, *offered))
+    if not updates:
+        return
+    columns = ("id", *FILLABLE_FIELDS)
+    _temporary_table(cursor, "import_fill", like="catalog_book", columns=columns)
+    copy_rows(cursor, "import_fill", columns, updates, not_null=TEXT_FIELDS)
+    assignments = ", ".join(
+        f"{name} = COALESCE(book.{name}, new.{name})"
+        if name in NULLABLE_FIELDS
+        else f"{name} = CASE WHEN {_blank('book', name)} THEN new.{name} ELSE book.{name} END"
+        for name in FILLABLE_FIELDS
+    )
+    cursor.execute(
+        f"""UPDATE catalog_book AS book SET {assignments}, updated_at = %s
+              FROM import_fill AS new WHERE book.id = new.id""",
+        [now],
+    )
+
+
+def _blank(table: str, name: str) -> str:
+    return f"{table}.contributors = '[]'::jsonb" if name == "contributors" else f"{table}.{name} = ''"
+
+
+def _update_listings(cursor, lines: list[PlannedLine], shop_approved: bool, now) -> None:
+    if not lines:
+        return
+    cursor.execute(
+        "SELECT id, status, moderation_flags FROM catalog_listing WHERE id = ANY(%s)",
+        [[line.listing_id for line in lines]],
+    )
+    current = {pk: (status, flags) for pk, status, flags in cursor.fetchall()}
+    rows = []
+    for line in lines:
+        status, old_flags = current[line.listing_id]
+        new_status, flags = _status_and_flags(line, shop_approved, current=status, old_flags=old_flags)
+        rows.append((line.listing_id, line.price, line.quantity, new_status, _array(flags)))
+    columns = ("id", "price", "quantity", "status", "moderation_flags")
+    _temporary_table(cursor, "import_stock", like="catalog_listing", columns=columns)
+    copy_rows(cursor, "import_stock", columns, rows)
+    cursor.execute(
+        """UPDATE catalog_listing AS listing
+              SET price = new.price, quantity = new.quantity, status = new.status,
+                  moderation_flags = new.moderation_flags, updated_at = %s
+             FROM import_stock AS new
+            WHERE listing.id = new.id""",
+        [now],
+    )
+
+
+def _array(values: list[str]) -> str:
+    """A PostgreSQL array literal of simple words (the flags)."""
+    return "{" + ",".join(values) + "}"
+
+
+@dataclass(frozen=True)
+class _BookAfterImport:
+    """What the moderation rules see of a book once the import has filled its blanks."""
+
+    title: str
+    list_price: Decimal | None
+
+
+def _status_and_flags(line: PlannedLine, shop_approved: bool, *, current=None, old_flags=()):
+    known, row = line.book, line.row
+    book = _BookAfterImport(
+        title=(known.title if known else "") or row.title,
+        list_price=(known.list_price if known else None) or row.list_price,
+    )
+    flags = moderation.flags_for(
+        book=book, condition=line.condition, price=line.price, quantity=line.quantity
+    )
+    status = moderation.status_after_change(
+        current=current, shop_is_approved=shop_approved, old_flags=list(old_flags), new_flags=flags
+    )
+    return status, [str(flag) for flag in flags]

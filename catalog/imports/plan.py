@@ -1,0 +1,306 @@
+"""What an import would do, line by line, without writing anything.
+
+The same plan serves the preview (dry run) and the apply, which computes it again
+inside its transaction so that it acts on the stock as it is at that moment.
+"""
+
+import re
+import unicodedata
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from typing import NamedTuple
+
+from django.core.exceptions import ValidationError
+from django.db import connection, models
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from catalog.ean import normalize_book_ean
+from catalog.imports.csv_reader import parse_price
+from catalog.imports.records import StockRow
+from catalog.models import Listing
+from catalog.pricing import check_listing_price, format_euros
+from shops.models import Shop
+
+MAX_QUANTITY = 100_000
+
+Progress = Callable[[int, int], None]
+
+
+class Action(models.TextChoices):
+    CREATE = "create", gettext_lazy("Create")
+    UPDATE = "update", gettext_lazy("Update")
+    UNCHANGED = "unchanged", gettext_lazy("Unchanged")
+    REFUSE = "refuse", gettext_lazy("Refused")
+
+
+@dataclass(slots=True)
+class PlannedLine:
+    line: int
+    ean: str
+    action: str
+    message: str = ""
+    title: str = ""
+    condition: str = Listing.Condition.NEW
+    quantity: int | None = None  # the listing's quantity after the import
+    price: Decimal | None = None  # the listing's price after the import
+    listing_id: int | None = None  # the listing updated
+    book: "KnownBook | None" = None  # the book listed, when it exists already
+    row: StockRow | None = None  # the metadata of a book to create
+
+
+@dataclass
+class StockPlan:
+    lines: list[PlannedLine]
+    # full sync: listings absent from the file, whose quantity goes to 0
+    zeroed: list[tuple[int, str]] = field(default_factory=list)  # (listing id, title)
+
+    def count(self, action: str) -> int:
+        return sum(1 for line in self.lines if line.action == action)
+
+    @property
+    def counts(self) -> dict[str, int]:
+        counts = {action.value: 0 for action in Action}
+        for line in self.lines:
+            counts[line.action] += 1
+        counts["zeroed"] = len(self.zeroed)
+        return counts
+
+
+def plan_stock(
+    *, shop: Shop, rows: Iterable[StockRow], full_sync: bool, progress: Progress | None = None
+) -> StockPlan:
+    """Judge every row: what it would create or change in `shop`'s stock, or why it is refused."""
+    rows = list(rows)
+    lines, candidates = _read_rows(rows)
+    books = _existing_books({line.ean for line in candidates})
+    listings = _existing_listings(shop)
+    new_in_catalogue = _("New in the catalogue.")  # translated once, not 100,000 times
+    for done, line in enumerate(candidates, 1):
+        _decide(line, books.get(line.ean), listings.get((line.ean, line.condition)), new_in_catalogue)
+        if progress and done % 2_000 == 0:
+            progress(done, len(candidates))
+    plan = StockPlan(lines=sorted(lines + candidates, key=lambda line: line.line))
+    if full_sync:
+        present = {(line.ean, line.condition) for line in plan.lines if line.ean}
+        absent = [listing.id for key, listing in listings.items() if key not in present and listing.quantity > 0]
+        plan.zeroed = list(
+            Listing.objects.filter(pk__in=absent).order_by("book__title").values_list("pk", "book__title")
+        )
+    return plan
+
+
+# --- Reading one row -------------------------------------------------------------------
+
+
+def _read_rows(rows: list[StockRow]) -> tuple[list[PlannedLine], list[PlannedLine]]:
+    """Split rows into refused lines and candidates whose fields parse."""
+    refused, candidates, first_line_of = [], [], {}
+    for row in rows:
+        line = PlannedLine(line=row.line, ean=row.ean, action=Action.REFUSE, title=row.title, row=row)
+        try:
+            if row.error:
+                raise ValidationError(row.error)
+            line.ean = normalize_book_ean(row.ean)
+            line.condition = parse_condition(row.condition)
+            line.quantity = parse_quantity(row.quantity)
+            line.price = parse_price_text(row.price)
+        except ValidationError as error:
+            line.message = " ".join(error.messages)
+            refused.append(line)
+            continue
+        key = (line.ean, line.condition)
+        if key in first_line_of:
+            line.message = _("Same book and condition as line %(line)s: only that line is used.") % {
+                "line": first_line_of[key]
+            }
+            refused.append(line)
+            continue
+        first_line_of[key] = row.line
+        candidates.append(line)
+    return refused, candidates
+
+
+CONDITION_WORDS = {
+    Listing.Condition.NEW: {"", "n", "neuf", "new", "nouveau", "neuve"},
+    Listing.Condition.USED_LIKE_NEW: {"commeneuf", "likenew", "etatneuf", "occasioncommeneuf", "usedlikenew"},
+    Listing.Condition.USED_VERY_GOOD: {"tresbon", "tresbonetat", "tbe", "verygood", "usedverygood",
+                                       "occasiontresbonetat"},
+    Listing.Condition.USED_GOOD: {"occasion", "occ", "o", "used", "bon", "bonetat", "be", "good", "usedgood",
+                                  "occasionbonetat"},
+    Listing.Condition.USED_ACCEPTABLE: {"correct", "etatcorrect", "acceptable", "moyen", "usedacceptable",
+                                        "occasionetatcorrect"},
+}  # fmt: skip
+_WORD_TO_CONDITION = {word: condition for condition, words in CONDITION_WORDS.items() for word in words}
+
+
+def _squash(text: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", text.lower())
+    return "".join(char for char in decomposed if char.isalnum())
+
+
+def parse_condition(text: str | None) -> str:
+    if not text:
+        return Listing.Condition.NEW
+    condition = _WORD_TO_CONDITION.get(_squash(text))
+    if condition is None:
+        raise ValidationError(
+            _(
+                "Unknown condition “%(value)s”: write neuf, occasion, comme neuf, très bon état, "
+                "bon état or état correct."
+            )
+            % {"value": text}
+        )
+    return condition
+
+
+def parse_quantity(text: str | None) -> int | None:
+    if text is None:
+        return None
+    if text.isdigit() and len(text) < 6:
+        return int(text)  # the usual case, quickly
+    if not text.strip():
+        return None
+    cleaned = text.strip().replace("\u00a0", "").replace(" ", "")
+    # Spreadsheets write whole numbers as "3.0" or "3,0".
+    cleaned = re.sub(r"[.,]0+$", "", cleaned)
+    if not cleaned.isdigit() or int(cleaned) > MAX_QUANTITY:
+        raise ValidationError(
+            _("The quantity “%(value)s” is not a whole number between 0 and %(max)s.")
+            % {"value": text.strip(), "max": MAX_QUANTITY}
+        )
+    return int(cleaned)
+
+
+SIMPLE_PRICE = re.compile(r"\d{1,5}(?:[.,]\d{1,2})?")
+
+
+def parse_price_text(text: str | None) -> Decimal | None:
+    if text is None:
+        return None
+    if SIMPLE_PRICE.fullmatch(text):  # "12,50", "12.5", "8": the usual case, quickly
+        price = Decimal(text.replace(",", "."))
+        if price > 0:
+            return price
+    if not text.strip():
+        return None
+    try:
+        price = parse_price(text)
+    except (InvalidOperation, ValueError):
+        price = None
+    if price is None or price <= 0:
+        raise ValidationError(
+            _("The price “%(value)s” is not an amount in euros above zero.") % {"value": text.strip()}
+        )
+    return price
+
+
+# --- Deciding against the catalogue and the shop's stock ---------------------------------
+
+
+# Book fields a stock file may fill in when the catalogue has them empty (apply.py).
+FILLABLE_FIELDS = ("title", "subtitle", "contributors", "publisher", "imprint", "publication_date", "language",
+                   "page_count", "format", "description", "clil_code", "list_price")  # fmt: skip
+NULLABLE_FIELDS = ("publication_date", "page_count", "list_price")
+
+
+class KnownBook(NamedTuple):
+    """What planning needs of a book already in the catalogue. Read as plain tuples:
+    100,000 model instances would take seconds."""
+
+    id: int
+    ean: str
+    title: str
+    list_price: Decimal | None
+    blank_mask: int  # bit i set: FILLABLE_FIELDS[i] is empty
+
+    def is_blank(self, field_index: int) -> bool:
+        return bool(self.blank_mask >> field_index & 1)
+
+
+class _ExistingListing(NamedTuple):
+    id: int
+    price: Decimal
+    quantity: int
+
+
+def _blank_test(name: str) -> str:
+    if name in NULLABLE_FIELDS:
+        return f"{name} IS NULL"
+    return "contributors = '[]'::jsonb" if name == "contributors" else f"{name} = ''"
+
+
+# One integer per book says which fields are empty: cheaper to fetch and keep than a
+# boolean (or a set) per field, for 100,000 books.
+_BLANK_MASK = " | ".join(f"(({_blank_test(name)})::int << {index})" for index, name in enumerate(FILLABLE_FIELDS))
+
+
+def _existing_books(eans: set[str]) -> dict[str, KnownBook]:
+    with connection.cursor() as cursor:
+        # One array literal, not 100,000 parameters for psycopg2 to quote (EANs are digits).
+        cursor.execute(
+            f"SELECT id, ean, title, list_price, {_BLANK_MASK} FROM catalog_book WHERE ean = ANY(%s::varchar[])",
+            ["{" + ",".join(eans) + "}"],
+        )
+        return {row[1]: KnownBook(*row) for row in cursor}
+
+
+def _existing_listings(shop: Shop) -> dict[tuple[str, str], _ExistingListing]:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """SELECT listing.id, book.ean, listing.condition, listing.price, listing.quantity
+                 FROM catalog_listing AS listing JOIN catalog_book AS book ON book.id = listing.book_id
+                WHERE listing.shop_id = %s""",
+            [shop.pk],
+        )
+        return {(ean, condition): _ExistingListing(pk, price, quantity) for pk, ean, condition, price, quantity in cursor}
+
+
+def _decide(
+    line: PlannedLine, book: KnownBook | None, listing: _ExistingListing | None, new_book_note: str
+) -> None:
+    row = line.row
+    line.book = book
+    if book is not None:
+        line.title = book.title or row.title
+    list_price = (book.list_price if book is not None else None) or row.list_price
+    is_new = line.condition == Listing.Condition.NEW
+
+    if listing is None:
+        line.quantity = 0 if line.quantity is None else line.quantity
+        line.price = line.price if line.price is not None else (list_price if is_new else None)
+        if line.price is None:
+            return _refuse(
+                line, _("No price: give the selling price (or, for a new book, the publisher's price).")
+            )
+    else:
+        line.listing_id = listing.id
+        line.quantity = listing.quantity if line.quantity is None else line.quantity
+        line.price = listing.price if line.price is None else line.price
+
+    try:
+        check_listing_price(price=line.price, is_new=is_new, list_price=list_price)
+    except ValidationError as error:
+        return _refuse(line, " ".join(error.messages))
+
+    if listing is None:
+        line.action = Action.CREATE
+        line.message = new_book_note if book is None else ""
+        return None
+    changes = []
+    if line.quantity != listing.quantity:
+        changes.append(_("quantity %(old)s → %(new)s") % {"old": listing.quantity, "new": line.quantity})
+    if line.price != listing.price:
+        changes.append(
+            _("price %(old)s → %(new)s")
+            % {"old": format_euros(listing.price), "new": format_euros(line.price)}
+        )
+    line.action = Action.UPDATE if changes else Action.UNCHANGED
+    message = ", ".join(changes)
+    line.message = message[:1].upper() + message[1:]
+    return None
+
+
+def _refuse(line: PlannedLine, message: str) -> None:
+    line.action, line.message = Action.REFUSE, message

@@ -1,0 +1,49 @@
+"""What a reader extracts from one line of a stock file, before any validation."""
+
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from typing import NamedTuple
+
+
+class FileFormatError(Exception):
+    """The whole file cannot be read (not CSV/ONIX, no EAN column, broken XML...).
+
+    The message is for the bookseller, in their language (use gettext)."""
+
+
+class ContributorRecord(NamedTuple):  # a tuple: files bring 100,000 of them
+    name: str
+    # One of catalog.models.ContributorRole values: "author", "translator",
+    # "illustrator", "editor", "preface", "other".
+    role: str
+
+
+@dataclass(slots=True)
+class StockRow:
+    """One line of a CSV file or one <Product> of an ONIX file.
+
+    Stock fields are the raw text found in the file (the planner parses and judges
+    them); None means the file has no such column. Metadata is already typed.
+    """
+
+    line: int  # CSV: physical line number (header = 1); ONIX: position of the <Product>, from 1
+    ean: str  # identifier as written (EAN-13, ISBN-13 or ISBN-10, maybe with hyphens or spaces)
+    quantity: str | None = None  # copies in stock
+    price: str | None = None  # the shop's selling price, incl. tax ("12,50", "12.50 €")
+    condition: str | None = None  # "neuf", "occasion", "new", "used - good"...
+    title: str = ""
+    subtitle: str = ""
+    contributors: list[ContributorRecord] = field(default_factory=list)
+    publisher: str = ""
+    imprint: str = ""
+    publication_date: date | None = None
+    language: str = ""  # ISO 639-2/B as in ONIX ("fre", "eng"), lower case
+    page_count: int | None = None
+    format: str = ""  # one of catalog.models.Book.Format values, or "" if unknown
+    description: str = ""  # plain text (HTML removed)
+    clil_code: str = ""  # main CLIL subject code (ONIX subject scheme 29)
+    list_price: Decimal | None = None  # publisher's fixed price incl. tax, EUR (prix unique)
+    # A problem with this line that the reader already knows (wrong number of
+    # columns, ONIX deletion notice...): the planner refuses the line with it.
+    error: str = ""

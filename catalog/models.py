@@ -1,0 +1,296 @@
+import uuid
+from decimal import Decimal
+from pathlib import PurePath
+
+from django.contrib.postgres.fields import ArrayField
+from django.core.exceptions import ValidationError
+from django.core.files.storage import storages
+from django.core.validators import MinValueValidator, RegexValidator
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from catalog.ean import format_isbn
+from marketplace.images import ImageUploadValidator
+
+
+def private_storage():
+    """Files that must not be public (shops' stock files): see STORAGES["private"]."""
+    return storages["private"]
+
+
+def cover_upload_to(book, filename):
+    return f"covers/{book.ean}-{uuid.uuid4().hex[:8]}{PurePath(filename).suffix.lower()}"
+
+
+def thumbnail_upload_to(book, filename):
+    return f"covers/thumbnails/{book.ean}-{uuid.uuid4().hex[:8]}.webp"
+
+
+class ContributorRole(models.TextChoices):
+    AUTHOR = "author", _("Author")
+    TRANSLATOR = "translator", _("Translator")
+    ILLUSTRATOR = "illustrator", _("Illustrator")
+    EDITOR = "editor", _("Editor")
+    PREFACE = "preface", _("Preface")
+    OTHER = "other", _("Other contribution")
+
+
+def validate_contributors(value):
+    roles = set(ContributorRole.values)
+    if not isinstance(value, list) or not all(
+        isinstance(item, dict) and isinstance(item.get("name"), str) and item.get("role") in roles
+        for item in value
+    ):
+        raise ValidationError(_("Contributors must be a list of names with a role."), code="contributors")
+
+
+class Book(models.Model):
+    """One edition of a book, identified by its EAN-13 (= ISBN-13).
+
+    Shared by every shop that lists it. When other kinds of products arrive (toys,
+    games: also EAN-13), they get their own model beside this one and listings point
+    to "a product by EAN"; the rules that are specific to books (ISBN prefixes, the
+    fixed price law) live in catalog/ean.py and catalog/pricing.py.
+    """
+
+    class Format(models.TextChoices):
+        PAPERBACK = "paperback", _("Paperback")
+        POCKET = "pocket", _("Pocket book")
+        HARDBACK = "hardback", _("Hardback")
+        BOARD_BOOK = "board_book", _("Board book")
+        SPIRAL = "spiral", _("Spiral-bound")
+        AUDIO = "audio", _("Audiobook")
+        OTHER = "other", _("Other")
+
+    class Source(models.TextChoices):
+        ONIX = "onix", _("ONIX feed")
+        STOCK_FILE = "stock_file", _("Stock file")
+        BOOKSELLER = "bookseller", _("Entered by a bookseller")
+        STAFF = "staff", _("Entered by staff")
+
+    ean = models.CharField(
+        _("EAN / ISBN-13"), max_length=13, unique=True, validators=[RegexValidator(r"^97[89]\d{10}$")]
+    )
+    title = models.CharField(_("title"), max_length=500, blank=True)
+    subtitle = models.CharField(_("subtitle"), max_length=500, blank=True)
+    # In order, as on the cover: [{"name": "Albert Camus", "role": "author"}, ...]. Kept
+    # with the book (as ONIX does) rather than in a table: one row per book to write
+    # when a stock file brings 100,000 new books, and none to join when showing them.
+    contributors = models.JSONField(
+        _("contributors"), default=list, blank=True, validators=[validate_contributors]
+    )
+    publisher = models.CharField(_("publisher"), max_length=200, blank=True)
+    imprint = models.CharField(_("imprint"), max_length=200, blank=True)
+    publication_date = models.DateField(_("publication date"), null=True, blank=True)
+    language = models.CharField(
+        _("language"), max_length=3, blank=True, help_text=_("ISO 639-2 code, e.g. fre.")
+    )
+    page_count = models.PositiveIntegerField(_("pages"), null=True, blank=True)
+    format = models.CharField(_("format"), max_length=20, choices=Format.choices, blank=True)
+    description = models.TextField(_("description"), blank=True)
+    clil_code = models.CharField(
+        _("subject (CLIL)"),
+        max_length=4,
+        blank=True,
+        validators=[RegexValidator(r"^\d{4}$", _("A CLIL code has 4 digits."))],
+    )
+    list_price = models.DecimalField(
+        _("publisher's price"),
+        max_digits=7,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal("0.01"))],
+        help_text=_("Fixed price set by the publisher, incl. tax (prix unique du livre)."),
+    )
+    cover = models.ImageField(
+        _("cover"),
+        upload_to=cover_upload_to,
+        blank=True,
+        validators=[ImageUploadValidator(max_bytes=5 * 1024 * 1024)],
+    )
+    cover_thumbnail = models.ImageField(
+        _("cover thumbnail"), upload_to=thumbnail_upload_to, blank=True, editable=False
+    )
+    source = models.CharField(_("source"), max_length=20, choices=Source.choices)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("book")
+        verbose_name_plural = _("books")
+        ordering = ["title"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(list_price__isnull=True) | Q(list_price__gt=0), name="book_price_positive"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.title or _('Untitled')} ({self.isbn})"
+
+    @property
+    def isbn(self) -> str:
+        return format_isbn(self.ean)
+
+    @property
+    def authors(self) -> str:
+        """The names of the authors, for lists ("Maj Sjöwall, Per Wahlöö")."""
+        return ", ".join(c["name"] for c in self.contributors if c.get("role") == ContributorRole.AUTHOR)
+
+
+class Listing(models.Model):
+    """One shop's offer of one book in one condition: its price and its stock."""
+
+    class Condition(models.TextChoices):
+        NEW = "new", _("New")
+        USED_LIKE_NEW = "used_like_new", _("Used — like new")
+        USED_VERY_GOOD = "used_very_good", _("Used — very good")
+        USED_GOOD = "used_good", _("Used — good")
+        USED_ACCEPTABLE = "used_acceptable", _("Used — acceptable")
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        PENDING = "pending", _("Pending moderation")
+        PUBLISHED = "published", _("Published")
+        REJECTED = "rejected", _("Rejected")
+        HIDDEN = "hidden", _("Hidden")
+
+    class Flag(models.TextChoices):
+        """Why an automatic rule held a listing for moderation."""
+
+        MISSING_TITLE = "missing_title", _("The book has no title")
+        SUSPICIOUS_QUANTITY = "suspicious_quantity", _("Unusually large quantity")
+        UNKNOWN_LIST_PRICE = "unknown_list_price", _("New book without a publisher's price")
+        USED_ABOVE_NEW_PRICE = "used_above_new_price", _("Used copy priced above the new book")
+
+    # No index on shop or book alone: the unique constraint and the index below start
+    # with them, and every index slows the stock imports down.
+    shop = models.ForeignKey(
+        "shops.Shop",
+        on_delete=models.CASCADE,
+        related_name="listings",
+        verbose_name=_("shop"),
+        db_index=False,
+    )
+    book = models.ForeignKey(
+        Book, on_delete=models.PROTECT, related_name="listings", verbose_name=_("book"), db_index=False
+    )
+    condition = models.CharField(
+        _("condition"), max_length=20, choices=Condition.choices, default=Condition.NEW
+    )
+    price = models.DecimalField(
+        _("price"), max_digits=7, decimal_places=2, validators=[MinValueValidator(Decimal("0.01"))]
+    )
+    quantity = models.PositiveIntegerField(_("quantity in stock"), default=0)
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.DRAFT)
+    moderation_flags = ArrayField(
+        models.CharField(max_length=40, choices=Flag.choices),
+        verbose_name=_("flags"),
+        default=list,
+        blank=True,
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("listing")
+        verbose_name_plural = _("listings")
+        ordering = ["-updated_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["shop", "book", "condition"], name="listing_one_per_book_condition"
+            ),
+            models.CheckConstraint(condition=Q(price__gt=0), name="listing_price_positive"),
+        ]
+        # A shop's listings are found through the unique constraint (shop first); the
+        # search finds a book's offers through this one.
+        indexes = [models.Index(fields=["book", "status"])]
+
+    def __str__(self):
+        return f"{self.book} — {self.get_condition_display()} — {self.shop.trade_name}"
+
+    @property
+    def is_used(self) -> bool:
+        return self.condition != self.Condition.NEW
+
+
+def import_upload_to(stock_import, filename):
+    return f"stock_imports/{stock_import.shop_id}/{uuid.uuid4().hex}{PurePath(filename).suffix.lower()}"
+
+
+class StockImport(models.Model):
+    """A stock file a bookseller uploaded: previewed first, then applied on request."""
+
+    class Format(models.TextChoices):
+        CSV = "csv", _("CSV (till software, spreadsheet)")
+        ONIX = "onix", _("ONIX 3.0 (XML)")
+
+    class Status(models.TextChoices):
+        PREVIEWING = "previewing", _("Checking the file…")
+        PREVIEWED = "previewed", _("Ready to apply")
+        APPLYING = "applying", _("Applying…")
+        APPLIED = "applied", _("Applied")
+        CANCELLED = "cancelled", _("Cancelled")
+        FAILED = "failed", _("Failed")
+
+    shop = models.ForeignKey(
+        "shops.Shop", on_delete=models.CASCADE, related_name="stock_imports", verbose_name=_("shop")
+    )
+    file = models.FileField(_("file"), upload_to=import_upload_to, storage=private_storage)
+    original_name = models.CharField(_("file name"), max_length=255)
+    format = models.CharField(_("format"), max_length=8, choices=Format.choices)
+    full_sync = models.BooleanField(
+        _("full sync"),
+        default=False,
+        help_text=_("Set to 0 the quantity of every listing of the shop that is not in the file."),
+    )
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.PREVIEWING)
+    rows_total = models.PositiveIntegerField(_("lines"), default=0)
+    rows_done = models.PositiveIntegerField(_("lines checked"), default=0)
+    counts = models.JSONField(_("summary"), default=dict, blank=True)
+    error = models.TextField(_("error"), blank=True)
+    # The report is written in the background, in the language of the person who uploaded.
+    language = models.CharField(_("language"), max_length=8, default="fr")
+    created_by = models.ForeignKey(
+        "marketplace.User",
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+        verbose_name=_("uploaded by"),
+    )
+    created_at = models.DateTimeField(_("uploaded"), auto_now_add=True)
+    applied_at = models.DateTimeField(_("applied"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("stock import")
+        verbose_name_plural = _("stock imports")
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"{self.original_name} — {self.shop.trade_name}"
+
+    @property
+    def progress_percent(self) -> int:
+        return int(100 * self.rows_done / self.rows_total) if self.rows_total else 0
+
+
+class StockImportLine(models.Model):
+    """One line of an import's report: what was (or would be) done, and why."""
+
+    stock_import = models.ForeignKey(StockImport, on_delete=models.CASCADE, related_name="lines")
+    line = models.PositiveIntegerField(_("line"))
+    ean = models.CharField(_("EAN / ISBN"), max_length=40, blank=True)
+    title = models.CharField(_("title"), max_length=500, blank=True)
+    action = models.CharField(_("action"), max_length=16)
+    message = models.TextField(_("details"), blank=True)
+
+    class Meta:
+        verbose_name = _("import line")
+        verbose_name_plural = _("import lines")
+        ordering = ["line"]
+        indexes = [models.Index(fields=["stock_import", "action", "line"])]
+
+    def __str__(self):
+        return f"{self.line}: {self.action}"

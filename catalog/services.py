@@ -1,0 +1,165 @@
+"""Every write about books and listings, except bulk imports (catalog/imports/)."""
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models.functions import Now
+from django.utils.translation import gettext as _
+
+from catalog import covers, moderation
+from catalog.models import Book, ContributorRole, Listing
+from catalog.pricing import check_listing_price
+from shops.models import Shop
+
+
+@dataclass(frozen=True)
+class BookDetails:
+    """What a bookseller (or a file) tells us about a book we do not know yet."""
+
+    title: str
+    subtitle: str = ""
+    authors: tuple[str, ...] = ()
+    publisher: str = ""
+    publication_date: object = None
+    page_count: int | None = None
+    format: str = ""
+    language: str = ""
+    description: str = ""
+    list_price: Decimal | None = None
+
+
+def book_create(*, ean: str, details: BookDetails, source: str, cover=None) -> Book:
+    """Add a book to the shared catalogue. `ean` must already be normalized."""
+    with transaction.atomic():
+        book = Book.objects.create(
+            ean=ean,
+            title=details.title.strip(),
+            subtitle=details.subtitle.strip(),
+            publisher=details.publisher.strip(),
+            publication_date=details.publication_date,
+            page_count=details.page_count,
+            format=details.format,
+            language=details.language,
+            description=details.description,
+            list_price=details.list_price,
+            contributors=[
+                {"name": name.strip(), "role": ContributorRole.AUTHOR}
+                for name in details.authors
+                if name.strip()
+            ],
+            source=source,
+        )
+        if cover:
+            book_set_cover(book=book, cover=cover)
+    return book
+
+
+def book_set_cover(*, book: Book, cover) -> Book:
+    """Store a (validated) cover image and its thumbnail."""
+    book.cover.save(cover.name, cover, save=False)
+    return book_refresh_thumbnail(book=book)
+
+
+def book_refresh_thumbnail(*, book: Book) -> Book:
+    """Make the thumbnail match the cover (after the cover changed)."""
+    if book.cover:
+        book.cover_thumbnail.save("thumbnail.webp", covers.thumbnail_of(book.cover), save=False)
+    else:
+        book.cover_thumbnail = ""
+    book.save(update_fields=["cover", "cover_thumbnail", "updated_at"])
+    return book
+
+
+def listing_create(*, shop: Shop, book: Book, condition: str, price: Decimal, quantity: int) -> Listing:
+    """List a book in a shop. Goes online at once for an approved shop, unless an
+    automatic rule holds it for moderation."""
+    check_listing_price(price=price, is_new=condition == Listing.Condition.NEW, list_price=book.list_price)
+    flags = moderation.flags_for(book=book, condition=condition, price=price, quantity=quantity)
+    status = moderation.status_after_change(
+        current=None, shop_is_approved=shop.status == Shop.Status.APPROVED, old_flags=[], new_flags=flags
+    )
+    try:
+        with transaction.atomic():
+            return Listing.objects.create(
+                shop=shop,
+                book=book,
+                condition=condition,
+                price=price,
+                quantity=quantity,
+                status=status,
+                moderation_flags=flags,
+            )
+    except IntegrityError as exc:
+        raise ValidationError(
+            _("Your shop already lists this book in this condition: change that listing's quantity instead."),
+            code="listing_exists",
+        ) from exc
+
+
+def listing_update_stock(
+    *, listing: Listing, price: Decimal | None = None, quantity: int | None = None
+) -> Listing:
+    """Change a listing's price and/or quantity, checking the price law and the
+    moderation rules again."""
+    with transaction.atomic():
+        locked = Listing.objects.select_for_update().select_related("book", "shop").get(pk=listing.pk)
+        new_price = locked.price if price is None else price
+        new_quantity = locked.quantity if quantity is None else quantity
+        check_listing_price(price=new_price, is_new=not locked.is_used, list_price=locked.book.list_price)
+        flags = moderation.flags_for(
+            book=locked.book, condition=locked.condition, price=new_price, quantity=new_quantity
+        )
+        locked.status = moderation.status_after_change(
+            current=locked.status,
+            shop_is_approved=locked.shop.status == Shop.Status.APPROVED,
+            old_flags=locked.moderation_flags,
+            new_flags=flags,
+        )
+        locked.price, locked.quantity, locked.moderation_flags = new_price, new_quantity, flags
+        locked.save(update_fields=["price", "quantity", "status", "moderation_flags", "updated_at"])
+    return locked
+
+
+@dataclass
+class BulkResult:
+    changed: int = 0
+    held_for_moderation: int = 0
+    left_alone: int = 0
+
+
+def listings_publish(*, listings) -> BulkResult:
+    """Put the bookseller's draft or hidden listings online (or in the moderation
+    queue when a rule flags them). Rejected listings and shops not approved yet are
+    left alone."""
+    result = BulkResult()
+    with transaction.atomic():
+        for listing in listings.select_for_update(of=("self",)).select_related("book", "shop").order_by("pk"):
+            if listing.status not in (Listing.Status.DRAFT, Listing.Status.HIDDEN) or (
+                listing.shop.status != Shop.Status.APPROVED
+            ):
+                result.left_alone += 1
+                continue
+            flags = moderation.flags_for(
+                book=listing.book, condition=listing.condition, price=listing.price, quantity=listing.quantity
+            )
+            listing.status = Listing.Status.PENDING if flags else Listing.Status.PUBLISHED
+            listing.moderation_flags = flags
+            listing.save(update_fields=["status", "moderation_flags", "updated_at"])
+            if flags:
+                result.held_for_moderation += 1
+            else:
+                result.changed += 1
+    return result
+
+
+def listings_hide(*, listings) -> int:
+    """Take listings off the site without deleting them (a rejected one stays rejected)."""
+    return listings.exclude(status__in=[Listing.Status.REJECTED, Listing.Status.HIDDEN]).update(
+        status=Listing.Status.HIDDEN, updated_at=Now()
+    )
+
+
+def listings_set_out_of_stock(*, listings) -> int:
+    return listings.exclude(quantity=0).update(quantity=0, updated_at=Now())

@@ -1,0 +1,45 @@
+"""A bookseller keeps their stock in real Chromium: list a book by ISBN, change its quantity."""
+
+from decimal import Decimal
+
+import pytest
+from playwright.sync_api import expect
+
+from catalog.models import Listing
+from shops.models import Membership
+from tests.factories import BookFactory, BooksellerFactory, ShopFactory
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def test_a_bookseller_lists_a_book_by_isbn_then_changes_its_quantity_in_the_list(live_server, page):
+    shop = ShopFactory(trade_name="Librairie du Port")
+    bookseller = BooksellerFactory(email="yann@librairie-du-port.fr")
+    Membership.objects.create(user=bookseller, shop=shop, role=Membership.Role.OWNER)
+    BookFactory(ean="9782070368228", title="L'Étranger", list_price=Decimal("7.50"))
+
+    page.goto(f"{live_server.url}/en/admin/")
+    page.get_by_label("Email address").fill("yann@librairie-du-port.fr")
+    page.get_by_label("Password").fill("correct horse battery staple")
+    page.get_by_role("button", name="Log in").click()
+
+    # Scan (or type) the ISBN: the catalogue knows the book and its publisher's price.
+    page.get_by_role("link", name="Listings").click()
+    page.get_by_role("link", name="Add listing").click()
+    page.get_by_label("ISBN or EAN").fill("2-07-036822-X")
+    page.get_by_label("ISBN or EAN").press("Enter")
+    expect(page.get_by_role("heading", name="L'Étranger")).to_be_visible()
+    expect(page.get_by_label("Price (€, incl. tax)")).to_have_value("7.50")
+    page.get_by_label("Copies in stock").fill("3")
+    page.get_by_role("button", name="Add to my stock").click()
+    expect(page.get_by_text("“L'Étranger” is listed with 3 copies (published).")).to_be_visible()
+
+    # Change the quantity right in the stock list.
+    quantity = page.locator("input[name='form-0-quantity']")
+    expect(quantity).to_have_value("3")
+    quantity.fill("7")
+    page.get_by_role("button", name="Save").click()
+    expect(page.locator("input[name='form-0-quantity']")).to_have_value("7")
+
+    listing = Listing.objects.get(shop=shop)
+    assert (listing.quantity, listing.price, listing.status) == (7, Decimal("7.50"), Listing.Status.PUBLISHED)
