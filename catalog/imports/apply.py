@@ -142,7 +142,9 @@ def _fill_blank_fields(cursor, lines: list[PlannedLine], now) -> None:
         if not line.book.blank_mask:
             continue
         offered = _metadata(line.row)
-        if any(line.book.is_blank(index) and value not in ("", None, "[]") for index, value in enumerate(offered)):
+        if any(
+            line.book.is_blank(index) and value not in ("", None, "[]") for index, value in enumerate(offered)
+        ):
             updates.append((line.book.id, *offered))
     if not updates:
         return

@@ -84,7 +84,9 @@ def plan_stock(
     plan = StockPlan(lines=sorted(lines + candidates, key=lambda line: line.line))
     if full_sync:
         present = {(line.ean, line.condition) for line in plan.lines if line.ean}
-        absent = [listing.id for key, listing in listings.items() if key not in present and listing.quantity > 0]
+        absent = [
+            listing.id for key, listing in listings.items() if key not in present and listing.quantity > 0
+        ]
         plan.zeroed = list(
             Listing.objects.filter(pk__in=absent).order_by("book__title").values_list("pk", "book__title")
         )
@@ -233,7 +235,9 @@ def _blank_test(name: str) -> str:
 
 # One integer per book says which fields are empty: cheaper to fetch and keep than a
 # boolean (or a set) per field, for 100,000 books.
-_BLANK_MASK = " | ".join(f"(({_blank_test(name)})::int << {index})" for index, name in enumerate(FILLABLE_FIELDS))
+_BLANK_MASK = " | ".join(
+    f"(({_blank_test(name)})::int << {index})" for index, name in enumerate(FILLABLE_FIELDS)
+)
 
 
 def _existing_books(eans: set[str]) -> dict[str, KnownBook]:
@@ -254,7 +258,10 @@ def _existing_listings(shop: Shop) -> dict[tuple[str, str], _ExistingListing]:
                 WHERE listing.shop_id = %s""",
             [shop.pk],
         )
-        return {(ean, condition): _ExistingListing(pk, price, quantity) for pk, ean, condition, price, quantity in cursor}
+        return {
+            (ean, condition): _ExistingListing(pk, price, quantity)
+            for pk, ean, condition, price, quantity in cursor
+        }
 
 
 def _decide(
