@@ -5,11 +5,16 @@ again changes nothing. Shop names and SIRET numbers are invented (the numbers pa
 checksum but belong to nobody we know of).
 """
 
+import random
+from decimal import Decimal
+
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils.text import slugify
+from stdnum import ean as stdnum_ean
 from stdnum import luhn
 
+from catalog.models import Book, ContributorRole, Listing
 from shops import roles
 from shops.models import Drive, Locality, Membership, Shop, ShopStatusChange
 
@@ -61,6 +66,44 @@ SHOPS = [
     ("La Vague à Lire", "SARL La Vague à Lire", "2 rue des Fontaines", "56100", "Lorient",
      ["Drive Lorient Keryado"], Shop.Status.PENDING),
 ]  # fmt: skip
+
+
+# Invented books: French-looking titles, authors and publishers assembled from these
+# words, with valid ISBN-13s in a 979-10 range no real publisher uses here.
+TITLE_PATTERNS = ["{the_noun} de {place}", "Les {nouns} de {place}", "{the_noun} {adjective}", "Un {noun} à {place}",
+                  "Les {nouns} {adjectives}", "Retour à {place}"]  # fmt: skip
+NOUNS = ["silence", "phare", "jardin", "secret", "voyage", "rivage", "marin", "hiver", "chemin", "carnet", "port",
+         "songe", "vent", "récit", "sentier", "grenier", "quai", "village"]  # fmt: skip
+ADJECTIVES = ["oublié", "bleu", "lointain", "perdu", "tranquille", "sauvage", "dernier", "secret", "doré"]
+PLACES = ["Kerlouan", "Groix", "la Rade", "Belle-Île", "l'Aven", "Locmiquélic", "Port-Louis", "Pont-Scorff",
+          "la Laïta", "l'Île aux Moines", "Quiberon", "la Presqu'île"]  # fmt: skip
+FIRST_NAMES = ["Anne", "Yann", "Maëlle", "Erwan", "Soizic", "Gwen", "Loïc", "Nolwenn", "Tanguy", "Katell", "Ronan",
+               "Morgane", "Hervé", "Clarisse", "Jakez"]  # fmt: skip
+LAST_NAMES = ["Le Gall", "Kervella", "Tanguy", "Le Bihan", "Guillou", "Morvan", "Le Goff", "Quéré", "Riou",
+              "Cadiou", "Le Roux", "Prigent", "Jaouen"]  # fmt: skip
+PUBLISHERS = ["Éditions de la Rade", "Éditions du Ponant", "Terre de Brume (démo)", "Les Presses du Blavet",
+              "Éditions Goéland", "L'Atelier des Marées"]  # fmt: skip
+DEMO_BOOK_COUNT = 60
+
+
+def demo_book_ean(number: int) -> str:
+    body = f"97910990{number:04d}"
+    return body + stdnum_ean.calc_check_digit(body)
+
+
+def demo_books(count: int, rng: random.Random):
+    """(ean, title, author, publisher, list price) of invented books, the same for a seed."""
+    for number in range(count):
+        noun = rng.choice(NOUNS)
+        plural = noun if noun.endswith(("s", "x")) else noun + "s"
+        the_noun = f"L'{noun}" if noun[0] in "aeiouéh" else f"Le {noun}"
+        title = rng.choice(TITLE_PATTERNS).format(
+            the_noun=the_noun, noun=noun, nouns=plural, place=rng.choice(PLACES),
+            adjective=rng.choice(ADJECTIVES), adjectives=rng.choice(ADJECTIVES) + "s",
+        )  # fmt: skip
+        author = f"{rng.choice(FIRST_NAMES)} {rng.choice(LAST_NAMES)}"
+        list_price = (Decimal(rng.randrange(650, 2800, 5)) / 100).quantize(Decimal("0.01"))
+        yield demo_book_ean(number), title[0].upper() + title[1:], author, rng.choice(PUBLISHERS), list_price
 
 
 def demo_siret(number: int) -> str:
@@ -134,6 +177,8 @@ def seed() -> str:
                     reason="Données de démo",
                 )
 
+    _seed_stock(random.Random(2026))
+
     bookseller, _ = User.objects.get_or_create(
         email=BOOKSELLER_EMAIL, defaults={"first_name": "Yann", "last_name": "Le Libraire", "is_staff": True}
     )
@@ -143,4 +188,40 @@ def seed() -> str:
     Membership.objects.get_or_create(
         user=bookseller, shop=Shop.objects.get(siret=demo_siret(1)), defaults={"role": Membership.Role.OWNER}
     )
-    return f"{Drive.objects.count()} drives, {Shop.objects.count()} shops, {User.objects.count()} accounts"
+    return (
+        f"{Drive.objects.count()} drives, {Shop.objects.count()} shops, {Book.objects.count()} books, "
+        f"{Listing.objects.count()} listings, {User.objects.count()} accounts"
+    )
+
+
+def _seed_stock(rng: random.Random) -> None:
+    books = []
+    for ean, title, author, publisher, list_price in demo_books(DEMO_BOOK_COUNT, rng):
+        book, _ = Book.objects.get_or_create(
+            ean=ean,
+            defaults={
+                "title": title,
+                "contributors": [{"name": author, "role": ContributorRole.AUTHOR}],
+                "publisher": publisher,
+                "list_price": list_price,
+                "language": "fre",
+                "format": Book.Format.PAPERBACK,
+                "source": Book.Source.STAFF,
+            },
+        )
+        books.append(book)
+    for shop in Shop.objects.filter(status=Shop.Status.APPROVED).order_by("pk"):
+        if shop.listings.exists():
+            continue
+        for book in rng.sample(books, 18):
+            used = rng.random() < 0.2
+            Listing.objects.create(
+                shop=shop,
+                book=book,
+                condition=Listing.Condition.USED_GOOD if used else Listing.Condition.NEW,
+                price=(book.list_price * Decimal("0.4")).quantize(Decimal("0.10"))
+                if used
+                else book.list_price,
+                quantity=rng.choice([0, 1, 1, 2, 3, 5]),
+                status=Listing.Status.PUBLISHED,
+            )

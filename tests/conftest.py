@@ -110,3 +110,45 @@ def page(browser, request):
         ARTIFACTS_DIR.mkdir(exist_ok=True)
         page.screenshot(path=ARTIFACTS_DIR / f"{request.node.name}.png", full_page=True)
     context.close()
+
+
+# --- The three actors of every permission test: owner, colleague, outsider -------------
+
+
+@pytest.fixture
+def shop_a():
+    from tests.factories import ShopFactory
+
+    return ShopFactory(trade_name="Librairie Alpha", siret="73282932000074")
+
+
+@pytest.fixture
+def shop_b():
+    from tests.factories import ShopFactory
+
+    return ShopFactory(trade_name="Librairie Bravo")
+
+
+@pytest.fixture
+def owner_a(shop_a):
+    from shops.models import Membership
+    from tests.factories import MembershipFactory
+
+    return MembershipFactory(shop=shop_a, role=Membership.Role.OWNER).user
+
+
+@pytest.fixture
+def colleague_a(shop_a):
+    from shops.models import Membership
+    from tests.factories import MembershipFactory
+
+    return MembershipFactory(shop=shop_a, role=Membership.Role.STAFF).user
+
+
+@pytest.fixture
+def outsider(shop_b):
+    """A bookseller of another shop."""
+    from shops.models import Membership
+    from tests.factories import MembershipFactory
+
+    return MembershipFactory(shop=shop_b, role=Membership.Role.OWNER).user

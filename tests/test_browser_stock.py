@@ -43,3 +43,32 @@ def test_a_bookseller_lists_a_book_by_isbn_then_changes_its_quantity_in_the_list
 
     listing = Listing.objects.get(shop=shop)
     assert (listing.quantity, listing.price, listing.status) == (7, Decimal("7.50"), Listing.Status.PUBLISHED)
+
+
+def test_a_bookseller_loads_a_till_export_previews_it_and_applies_it(live_server, page, tmp_path):
+    shop = ShopFactory(trade_name="Librairie du Port")
+    bookseller = BooksellerFactory(email="yann@librairie-du-port.fr")
+    Membership.objects.create(user=bookseller, shop=shop, role=Membership.Role.OWNER)
+    BookFactory(ean="9782070368228", title="L'Étranger", list_price=Decimal("7.50"))
+    export = tmp_path / "stock.csv"  # what French Excel writes: semicolons, Windows-1252
+    export.write_bytes(
+        "EAN;Titre;Qté;Prix\r\n9782070368228;L'Étranger;4;7,50\r\n12345;Inconnu;1;3\r\n".encode("cp1252")
+    )
+
+    page.goto(f"{live_server.url}/en/admin/")
+    page.get_by_label("Email address").fill("yann@librairie-du-port.fr")
+    page.get_by_label("Password").fill("correct horse battery staple")
+    page.get_by_role("button", name="Log in").click()
+    page.get_by_role("link", name="Stock imports").click()
+    page.get_by_role("link", name="Add stock import").click()
+    page.get_by_label("Stock file").set_input_files(export)
+    page.get_by_role("button", name="Check the file").click()
+
+    # The preview says what each line would do; nothing is applied yet.
+    expect(page.get_by_role("heading", name="Ready to apply")).to_be_visible()
+    expect(page.get_by_text("An ISBN has 10 or 13 characters")).to_be_visible()
+    assert not Listing.objects.exists()
+    page.get_by_role("button", name="Apply this import").click()
+
+    expect(page.get_by_role("heading", name="Applied")).to_be_visible()
+    assert Listing.objects.get(shop=shop).quantity == 4

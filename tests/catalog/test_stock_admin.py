@@ -11,7 +11,7 @@ from django.utils import translation
 from PIL import Image
 
 from catalog.models import Book, Listing, StockImport
-from shops.models import Membership, Shop
+from shops.models import Shop
 from tests.factories import BookFactory, ChainStaffFactory, ListingFactory, MembershipFactory, ShopFactory
 
 pytestmark = pytest.mark.django_db
@@ -21,26 +21,6 @@ def en(name, *args, **query):
     with translation.override("en"):
         url = reverse(name, args=args)
     return url + ("?" + "&".join(f"{key}={value}" for key, value in query.items()) if query else "")
-
-
-@pytest.fixture
-def shop_a():
-    return ShopFactory(trade_name="Librairie Alpha")
-
-
-@pytest.fixture
-def owner_a(shop_a):
-    return MembershipFactory(shop=shop_a, role=Membership.Role.OWNER).user
-
-
-@pytest.fixture
-def colleague_a(shop_a):
-    return MembershipFactory(shop=shop_a, role=Membership.Role.STAFF).user
-
-
-@pytest.fixture
-def outsider():
-    return MembershipFactory(shop=ShopFactory(trade_name="Librairie Bravo")).user
 
 
 @pytest.fixture

@@ -8,23 +8,13 @@ from django.utils import timezone
 
 from catalog.models import Listing
 from shops import services as shop_services
-from shops.models import Shop, ShopApiToken
-from tests.factories import BookFactory, ListingFactory, MembershipFactory, ShopFactory
+from shops.models import ShopApiToken
+from tests.factories import BookFactory, ListingFactory, MembershipFactory
 
 pytestmark = pytest.mark.django_db
 
 BULK = "/api/v1/stock/listings/bulk/"
 LISTINGS = "/api/v1/stock/listings/"
-
-
-@pytest.fixture
-def shop_a():
-    return ShopFactory(trade_name="Librairie Alpha", status=Shop.Status.APPROVED)
-
-
-@pytest.fixture
-def shop_b():
-    return ShopFactory(trade_name="Librairie Bravo", status=Shop.Status.APPROVED)
 
 
 def key_for(shop) -> str:

@@ -6,34 +6,9 @@ from django.urls import reverse
 from django.utils import translation
 
 from shops.models import Membership, Shop
-from tests.factories import BooksellerFactory, ChainStaffFactory, MembershipFactory, ShopFactory
+from tests.factories import BooksellerFactory, ChainStaffFactory, ShopFactory
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def shop_a():
-    return ShopFactory(trade_name="Librairie Alpha", siret="73282932000074")
-
-
-@pytest.fixture
-def shop_b():
-    return ShopFactory(trade_name="Librairie Bravo")
-
-
-@pytest.fixture
-def owner_a(shop_a):
-    return MembershipFactory(shop=shop_a, role=Membership.Role.OWNER).user
-
-
-@pytest.fixture
-def colleague_a(shop_a):
-    return MembershipFactory(shop=shop_a, role=Membership.Role.STAFF).user
-
-
-@pytest.fixture
-def outsider(shop_b):
-    return MembershipFactory(shop=shop_b, role=Membership.Role.OWNER).user
 
 
 def shop_pages(shop):
