@@ -22,6 +22,7 @@ from catalog.forms import (
 )
 from catalog.imports import services as import_services
 from catalog.models import Book, Listing, StockImport
+from catalog.search_index import search_index_book
 from catalog.selectors import book_by_ean, listings_for_user, with_book_details
 from shops.models import Shop
 from shops.selectors import shops_for_user, user_sees_all_shops
@@ -306,6 +307,7 @@ class BookAdmin(admin.ModelAdmin):
         super().save_model(request, obj, form, change)
         if "cover" in form.changed_data:
             services.book_refresh_thumbnail(book=obj)
+        search_index_book(book_id=obj.pk)
 
     def has_add_permission(self, request):
         return False  # books come from ONIX feeds, stock files and booksellers' listings

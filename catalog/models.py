@@ -3,6 +3,8 @@ from decimal import Decimal
 from pathlib import PurePath
 
 from django.contrib.postgres.fields import ArrayField
+from django.contrib.postgres.indexes import GinIndex
+from django.contrib.postgres.search import SearchVectorField
 from django.core.exceptions import ValidationError
 from django.core.files.storage import storages
 from django.core.validators import MinValueValidator, RegexValidator
@@ -25,6 +27,30 @@ def cover_upload_to(book, filename):
 
 def thumbnail_upload_to(book, filename):
     return f"covers/thumbnails/{book.ean}-{uuid.uuid4().hex[:8]}.webp"
+
+
+class Subject(models.Model):
+    """A subject of the CLIL classification (the French book trade's shelves), e.g.
+    3435 "Littérature générale". Filled by `manage.py import_clil` from CLIL's file."""
+
+    code = models.CharField(_("code"), max_length=4, primary_key=True)
+    label = models.CharField(_("label"), max_length=200)
+    parent = models.ForeignKey(
+        "self",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="children",
+        verbose_name=_("parent"),
+    )
+
+    class Meta:
+        verbose_name = _("subject")
+        verbose_name_plural = _("subjects")
+        ordering = ["code"]
+
+    def __str__(self):
+        return f"{self.code} {self.label}"
 
 
 class ContributorRole(models.TextChoices):
@@ -114,6 +140,9 @@ class Book(models.Model):
         _("cover thumbnail"), upload_to=thumbnail_upload_to, blank=True, editable=False
     )
     source = models.CharField(_("source"), max_length=20, choices=Source.choices)
+    # Title, subtitle, contributors and publisher, unaccented and stemmed in French
+    # (catalog/search_index.py). NULL until indexed: imports leave that to a task.
+    search_vector = SearchVectorField(null=True, editable=False)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
@@ -121,6 +150,11 @@ class Book(models.Model):
         verbose_name = _("book")
         verbose_name_plural = _("books")
         ordering = ["title"]
+        indexes = [
+            GinIndex(fields=["search_vector"], name="book_search_vector"),
+            # Books waiting for the search index (few at any time).
+            models.Index(fields=["id"], condition=Q(search_vector__isnull=True), name="book_not_indexed"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(list_price__isnull=True) | Q(list_price__gt=0), name="book_price_positive"
@@ -204,9 +238,23 @@ class Listing(models.Model):
             ),
             models.CheckConstraint(condition=Q(price__gt=0), name="listing_price_positive"),
         ]
-        # A shop's listings are found through the unique constraint (shop first); the
-        # search finds a book's offers through this one.
-        indexes = [models.Index(fields=["book", "status"])]
+        # What customers can reserve: published, in stock. The search reads offers near
+        # a drive by shop, the book page a book's offers; both from small partial
+        # indexes that hold price and condition, without touching the table.
+        indexes = [
+            models.Index(
+                fields=["shop", "book"],
+                include=["price", "condition"],
+                condition=Q(status="published", quantity__gt=0),
+                name="listing_available_by_shop",
+            ),
+            models.Index(
+                fields=["book", "shop"],
+                include=["price", "condition", "quantity"],
+                condition=Q(status="published", quantity__gt=0),
+                name="listing_available_by_book",
+            ),
+        ]
 
     def __str__(self):
         return f"{self.book} — {self.get_condition_display()} — {self.shop.trade_name}"
@@ -294,3 +342,18 @@ class StockImportLine(models.Model):
 
     def __str__(self):
         return f"{self.line}: {self.action}"
+
+
+class SearchTerm(models.Model):
+    """A word (as the index stores it: unaccented, stemmed) of the catalogue, and in how
+    many books it appears. The search corrects a mistyped word to a close known one."""
+
+    term = models.CharField(max_length=100, primary_key=True)
+    documents = models.PositiveIntegerField()
+
+    class Meta:
+        verbose_name = _("search term")
+        verbose_name_plural = _("search terms")
+
+    def __str__(self):
+        return self.term

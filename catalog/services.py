@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from catalog import covers, moderation
 from catalog.models import Book, ContributorRole, Listing
 from catalog.pricing import check_listing_price
+from catalog.search_index import search_index_book
 from shops.models import Shop
 
 
@@ -53,6 +54,7 @@ def book_create(*, ean: str, details: BookDetails, source: str, cover=None) -> B
         )
         if cover:
             book_set_cover(book=book, cover=cover)
+        search_index_book(book_id=book.pk)
     return book
 
 

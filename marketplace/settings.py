@@ -221,7 +221,14 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {
 }
 CELERY_BEAT_SCHEDULE = {
     "requeue-unsent-emails": {"task": "marketplace.tasks.requeue_unsent_emails", "schedule": 60.0},
+    # Books that missed their indexing task (broker down at commit): normally none.
+    "refresh-search-index": {"task": "catalog.tasks.refresh_search_index", "schedule": 300.0},
+    "refresh-search-vocabulary": {"task": "catalog.tasks.refresh_search_vocabulary", "schedule": 3600.0},
 }
+
+# Sessions (the chosen drive, later the cart) read from the cache first: most page
+# views then cost no session query. https://docs.djangoproject.com/en/5.2/topics/http/sessions/
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 
 # --- Cache --------------------------------------------------------------------------
 CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
@@ -234,6 +241,9 @@ REST_FRAMEWORK = {
     # Public read endpoints need no login; shop endpoints declare their own API-key auth.
     "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
+    # Proxies in front of the app: the throttles count the client, not the proxy (and
+    # a client cannot escape them with a forged X-Forwarded-For).
+    "NUM_PROXIES": env.int("DJANGO_NUM_PROXIES", default=0 if DEBUG else 1),
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Drive Solidaire API",

@@ -8,10 +8,12 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from marketplace import views
 from marketplace.forms import ChoosePasswordForm, OutboxPasswordResetForm
+from shops.urls import public_urlpatterns as shop_pages
 
 # Not translated: probes, the API and language switching keep one address.
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
+    path("ping", views.ping, name="ping"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
@@ -22,6 +24,8 @@ urlpatterns = [
 urlpatterns += i18n_patterns(
     path("", views.home, name="home"),
     path("shops/", include("shops.urls")),
+    path("", include(shop_pages)),
+    path("", include("catalog.urls")),
     path(
         "admin/password_reset/",
         auth_views.PasswordResetView.as_view(form_class=OutboxPasswordResetForm),

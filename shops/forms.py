@@ -190,3 +190,8 @@ class ReasonForm(forms.Form):
         else:
             self.fields["reason"].label = _("Note (optional)")
             self.fields["reason"].help_text = _("Kept in the shop's history and included in the email.")
+
+
+class ShopCatalogueForm(forms.Form):
+    q = forms.CharField(label=_("Search this shop"), max_length=200, required=False)
+    page = forms.IntegerField(min_value=1, max_value=1000, required=False, widget=forms.HiddenInput)

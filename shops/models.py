@@ -4,10 +4,13 @@ from pathlib import PurePath
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.urls import reverse
+from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 from phonenumber_field.modelfields import PhoneNumberField
 
 from marketplace.images import ImageUploadValidator
+from shops.regions import Region, region_for_postcode
 from shops.validators import validate_siret
 
 LATITUDE_VALIDATORS = [MinValueValidator(-90), MaxValueValidator(90)]
@@ -60,6 +63,7 @@ class Drive(Place):
 
     name = models.CharField(_("name"), max_length=120)
     slug = models.SlugField(_("slug"), max_length=140, unique=True)
+    region = models.CharField(_("region"), max_length=3, choices=Region.choices, editable=False)
     is_active = models.BooleanField(_("active"), default=True)
 
     class Meta:
@@ -69,6 +73,16 @@ class Drive(Place):
 
     def __str__(self):
         return self.name
+
+    def save(self, *args, **kwargs):
+        # Derived from the postcode, kept in a column to list drives by region.
+        self.region = region_for_postcode(self.postcode)
+        if kwargs.get("update_fields") is not None and "postcode" in kwargs["update_fields"]:
+            kwargs["update_fields"] = {*kwargs["update_fields"], "region"}
+        super().save(*args, **kwargs)
+
+    def get_absolute_url(self):
+        return reverse("drive", args=[self.slug])
 
 
 def logo_upload_to(shop, filename):
@@ -97,6 +111,7 @@ class Shop(Place):
     }
 
     trade_name = models.CharField(_("shop name"), max_length=120, help_text=_("The name customers know."))
+    slug = models.SlugField(_("address of its page"), max_length=160, unique=True, editable=False)
     legal_name = models.CharField(
         _("legal name"), max_length=200, help_text=_("As registered (raison sociale).")
     )
@@ -152,8 +167,26 @@ class Shop(Place):
     def __str__(self):
         return f"{self.trade_name} ({self.town})"
 
+    def save(self, *args, **kwargs):
+        if not self.slug:
+            self.slug = unique_slug(Shop, f"{self.trade_name} {self.town}")
+        super().save(*args, **kwargs)
+
+    def get_absolute_url(self):
+        return reverse("shop", args=[self.slug])
+
     def can_move_to(self, status) -> bool:
         return status in self.ALLOWED_TRANSITIONS[self.status]
+
+
+def unique_slug(model, text: str, max_length: int = 150) -> str:
+    """A slug for `text` not yet taken in `model` ("librairie-du-port-lorient", then "-2")."""
+    base = slugify(text)[:max_length] or "x"
+    slug, number = base, 1
+    while model.objects.filter(slug=slug).exists():
+        number += 1
+        slug = f"{base}-{number}"
+    return slug
 
 
 class Membership(models.Model):

@@ -1,8 +1,10 @@
 """Reads about shops, drives and places."""
 
 import hmac
+import math
+from dataclasses import dataclass
 
-from django.db.models import QuerySet
+from django.db.models import Prefetch, QuerySet
 
 from shops import api_keys
 from shops.geo import distance_km_expression, town_key
@@ -66,3 +68,78 @@ def api_token_for_key(key: str) -> ShopApiToken | None:
 
 def api_tokens_for_user(user) -> QuerySet[ShopApiToken]:
     return ShopApiToken.objects.filter(shop__in=shops_for_user(user))
+
+
+@dataclass(frozen=True)
+class NearbyShop:
+    id: int
+    trade_name: str
+    slug: str
+    town: str
+    distance_km: float
+
+
+# Shops customers can reserve from: approved (suspended, pending and rejected ones
+# never show). Holiday closures will narrow this further.
+def open_shops() -> QuerySet[Shop]:
+    return Shop.objects.filter(status=Shop.Status.APPROVED)
+
+
+def shops_near(*, latitude: float, longitude: float, radius_km: float) -> list[NearbyShop]:
+    """Open shops within `radius_km` of a point, nearest first.
+
+    A bounding box (an index-friendly range on latitude and longitude) keeps the exact
+    distance computation to the few shops that can be inside the circle.
+    """
+    lat_margin = radius_km / 111.0
+    lon_margin = radius_km / (111.0 * max(math.cos(math.radians(latitude)), 0.01))
+    rows = (
+        open_shops()
+        .filter(
+            latitude__range=(latitude - lat_margin, latitude + lat_margin),
+            longitude__range=(longitude - lon_margin, longitude + lon_margin),
+        )
+        .annotate(distance_km=distance_km_expression(latitude, longitude))
+        .filter(distance_km__lte=radius_km)
+        .order_by("distance_km", "pk")
+        .values_list("pk", "trade_name", "slug", "town", "distance_km")
+    )
+    return [NearbyShop(*row) for row in rows]
+
+
+def drives_by_region() -> dict[str, list[Drive]]:
+    """Every active drive, grouped by region (in the regions' alphabetical order)."""
+    grouped: dict[str, list[Drive]] = {}
+    for drive in Drive.objects.filter(is_active=True).order_by("region", "town", "name"):
+        grouped.setdefault(drive.get_region_display(), []).append(drive)
+    return dict(sorted(grouped.items()))
+
+
+def drives_matching(*, text: str, limit: int = 12) -> list[Drive]:
+    """Drives for what a customer typed: a postcode (the drives nearest to it), or a
+    town or drive name (those drives, then the ones nearest to that town)."""
+    text = text.strip()
+    if not text:
+        return []
+    if text.isdigit():
+        localities = Locality.objects.filter(postcode__startswith=text)[:1] if len(text) >= 2 else []
+    else:
+        key = town_key(text)
+        named = [
+            drive
+            for drive in Drive.objects.filter(is_active=True)
+            if key in town_key(drive.town) or key in town_key(drive.name)
+        ]
+        if named:
+            return named[:limit]
+        localities = Locality.objects.filter(name__startswith=key)[:1]
+    if not localities:
+        return []
+    place = localities[0]
+    return drives_nearest(latitude=place.latitude, longitude=place.longitude, limit=limit, max_km=100)
+
+
+def shop_by_slug(slug: str) -> Shop | None:
+    """An open shop's public profile, with the active drives it joined."""
+    active_drives = Prefetch("drives", queryset=Drive.objects.filter(is_active=True).order_by("name"))
+    return open_shops().filter(slug=slug).prefetch_related(active_drives).first()

@@ -9,3 +9,11 @@ urlpatterns = [
     path("apply/drives/", views.apply_drives, name="apply_drives"),
     path("apply/thanks/", views.apply_done, name="apply_done"),
 ]
+
+# Public pages, outside the "shops" namespace: /drives/…, /bookshops/…
+public_urlpatterns = [
+    path("drives/", views.drive_list, name="drives"),
+    path("drives/<slug:slug>/", views.drive_detail, name="drive"),
+    path("drives/<slug:slug>/choose/", views.drive_choose, name="drive_choose"),
+    path("bookshops/<slug:slug>/", views.shop_detail, name="shop"),
+]

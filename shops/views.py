@@ -1,12 +1,18 @@
 from django.contrib import messages
-from django.shortcuts import redirect, render
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import translation
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 
+from catalog.search import BookQuery, search_books
 from shops import services
-from shops.forms import ShopApplicationForm, duplicate_siret_message
-from shops.models import Shop
+from shops.drive_session import choose_drive
+from shops.forms import ShopApplicationForm, ShopCatalogueForm, duplicate_siret_message
+from shops.models import Drive, Shop
+from shops.selectors import NearbyShop, drives_by_region, drives_matching, open_shops, shop_by_slug
 
 APPLIED_SHOP_SESSION_KEY = "applied_shop_id"
 
@@ -51,3 +57,47 @@ def apply_done(request):
     if shop is None:
         return redirect("shops:apply")
     return render(request, "shops/apply_done.html", {"shop": shop})
+
+
+def drive_list(request):
+    """Find a drive by town or postcode, or browse them all by region."""
+    text = request.GET.get("q", "").strip()[:100]
+    context = {"q": text}
+    if text:
+        context["matches"] = drives_matching(text=text)
+    else:
+        context["regions"] = drives_by_region()
+    return render(request, "shops/drive_list.html", context)
+
+
+def drive_detail(request, slug):
+    drive = get_object_or_404(Drive, slug=slug, is_active=True)
+    partners = open_shops().filter(drives=drive).order_by("trade_name")
+    return render(request, "shops/drive_detail.html", {"drive": drive, "partners": partners})
+
+
+@require_POST
+def drive_choose(request, slug):
+    drive = get_object_or_404(Drive, slug=slug, is_active=True)
+    choose_drive(request, drive)
+    messages.success(request, _("Your drive is now %(drive)s.") % {"drive": drive.name})
+    next_url = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
+        next_url = reverse("search")
+    return redirect(next_url)
+
+
+def shop_detail(request, slug):
+    """A bookshop's public page: who they are, where, and what they have in stock."""
+    shop = shop_by_slug(slug)
+    if shop is None:
+        raise Http404
+    here = NearbyShop(shop.pk, shop.trade_name, shop.slug, shop.town, 0.0)
+    form = ShopCatalogueForm(request.GET or None)
+    wanted = form.cleaned_data if form.is_valid() else {}
+    text, page = wanted.get("q") or "", wanted.get("page") or 1
+    found = search_books(
+        BookQuery(latitude=shop.latitude, longitude=shop.longitude, text=text, shop_id=shop.pk, page=page),
+        shops=[here],
+    )
+    return render(request, "shops/shop_detail.html", {"shop": shop, "form": form, "found": found})

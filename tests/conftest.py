@@ -152,3 +152,13 @@ def outsider(shop_b):
     from tests.factories import MembershipFactory
 
     return MembershipFactory(shop=shop_b, role=Membership.Role.OWNER).user
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    """Each test starts with an empty cache (pages, drives): nothing leaks between tests."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()

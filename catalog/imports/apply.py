@@ -50,14 +50,29 @@ def stock_import_apply(
         shop_approved = shop.status == Shop.Status.APPROVED
         creates = [line for line in plan.lines if line.action == Action.CREATE]
         updates = [line for line in plan.lines if line.action == Action.UPDATE]
-        _fill_blank_fields(cursor, [line for line in creates + updates if line.book is not None], now)
+        filled = _fill_blank_fields(
+            cursor, [line for line in creates + updates if line.book is not None], now
+        )
         _create_listings(cursor, shop, creates, shop_approved, source=source, now=now)
         _update_listings(cursor, updates, shop_approved, now)
         if plan.zeroed:
             Listing.objects.filter(pk__in=[pk for pk, _title in plan.zeroed]).update(
                 quantity=0, updated_at=now
             )
+        if filled or any(line.book is None for line in creates):
+            _index_new_books_on_commit()
     return plan
+
+
+def _index_new_books_on_commit() -> None:
+    from catalog.tasks import refresh_search_index
+
+    def enqueue():
+        refresh_search_index.delay()
+
+    # New (or newly filled) books are searchable a moment after the import commits;
+    # indexing 100,000 of them inside it would double its time (see search_index).
+    transaction.on_commit(enqueue, robust=True)
 
 
 STAGED_LISTING_FIELDS = ("condition", "price", "quantity", "status", "moderation_flags")
@@ -134,7 +149,7 @@ def _metadata(row: StockRow) -> tuple:
     )
 
 
-def _fill_blank_fields(cursor, lines: list[PlannedLine], now) -> None:
+def _fill_blank_fields(cursor, lines: list[PlannedLine], now) -> int:
     """Metadata a shop's file may add to a book of the shared catalogue, when the field
     is still empty; it never overwrites what is there (another shop's or the publisher's)."""
     updates = []
@@ -147,7 +162,7 @@ def _fill_blank_fields(cursor, lines: list[PlannedLine], now) -> None:
         ):
             updates.append((line.book.id, *offered))
     if not updates:
-        return
+        return 0
     columns = ("id", *FILLABLE_FIELDS)
     _temporary_table(cursor, "import_fill", like="catalog_book", columns=columns)
     copy_rows(cursor, "import_fill", columns, updates, not_null=TEXT_FIELDS)
@@ -158,10 +173,12 @@ def _fill_blank_fields(cursor, lines: list[PlannedLine], now) -> None:
         for name in FILLABLE_FIELDS
     )
     cursor.execute(
-        f"""UPDATE catalog_book AS book SET {assignments}, updated_at = %s
+        # search_vector NULL: the filled words are indexed after commit.
+        f"""UPDATE catalog_book AS book SET {assignments}, updated_at = %s, search_vector = NULL
               FROM import_fill AS new WHERE book.id = new.id""",
         [now],
     )
+    return len(updates)
 
 
 def _blank(table: str, name: str) -> str:

@@ -1,0 +1,179 @@
+"""Benchmark: server time of the search page and the book page at full scale.
+
+Targets (issue 4), with 1,000,000 books and 5,000,000 listings: search p95 ≤ 50 ms,
+book page p95 ≤ 30 ms, server time.
+
+    # once: a database with the benchmark scale (see docs/performance.md)
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/drive_solidaire_gen \\
+        .venv/bin/python bench/search.py --requests 400
+
+"Server time" is the whole Django request, in-process: middleware, view, queries,
+template. The page cache is cleared before every request: these are cold timings
+(the cache only makes repeated pages faster, see bench/throughput.py).
+
+Queries are what people type, drawn at random (seeded) from the catalogue: a title
+word, two title words, an author's surname or full name, a whole title, an ISBN
+with hyphens, a word with a typo; each near a random drive that has shops around it.
+"""
+
+import argparse
+import os
+import random
+import statistics
+import sys
+import time
+from pathlib import Path
+from urllib.parse import urlencode
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "marketplace.settings")
+os.environ.setdefault("DJANGO_DEBUG", "false")
+os.environ.setdefault("DJANGO_SECRET_KEY", "benchmark-only-" + "x" * 40)
+os.environ.setdefault("DJANGO_ALLOWED_HOSTS", "testserver,127.0.0.1")
+os.environ.setdefault("DJANGO_SECURE_SSL_REDIRECT", "false")
+
+import django
+
+django.setup()
+
+from django.core.cache import cache  # noqa: E402
+from django.db import connection  # noqa: E402
+from django.test import Client  # noqa: E402
+from stdnum import isbn  # noqa: E402
+
+from catalog.models import Book, Listing  # noqa: E402
+from catalog.search import BookQuery, search_books  # noqa: E402
+from shops.models import Drive  # noqa: E402
+from shops.selectors import shops_near  # noqa: E402
+
+
+def busy_drives(rng: random.Random, count: int) -> list[Drive]:
+    """Drives with at least one open shop within 30 km (a search anywhere else is trivial)."""
+    drives = list(Drive.objects.filter(is_active=True).order_by("pk"))
+    rng.shuffle(drives)
+    chosen = []
+    for drive in drives:
+        if shops_near(latitude=drive.latitude, longitude=drive.longitude, radius_km=30):
+            chosen.append(drive)
+        if len(chosen) == count:
+            break
+    return chosen
+
+
+def typo(word: str, rng: random.Random) -> str:
+    position = rng.randrange(1, len(word) - 1)
+    return word[:position] + word[position + 1 :]  # a letter missing
+
+
+def queries(rng: random.Random, count: int) -> list[str]:
+    """What people type, built from random books of the catalogue."""
+    top = Book.objects.order_by("-id").values_list("id", flat=True).first()
+    picked = []
+    while len(picked) < count:
+        book = Book.objects.filter(id__gte=rng.randrange(1, top)).order_by("id").first()
+        if book is None:
+            continue
+        words = [w.strip(",:;.!?") for w in book.title.split() if len(w.strip(",:;.!?")) > 3]
+        authors = [c["name"] for c in book.contributors] or ["Dumas"]
+        kind = rng.randrange(7)
+        if kind == 0 and words:
+            picked.append(rng.choice(words))
+        elif kind == 1 and len(words) >= 2:
+            picked.append(" ".join(rng.sample(words, 2)))
+        elif kind == 2:
+            picked.append(rng.choice(authors).split()[-1])
+        elif kind == 3:
+            picked.append(rng.choice(authors))
+        elif kind == 4:
+            picked.append(book.title)
+        elif kind == 5:
+            picked.append(isbn.format(book.ean))
+        elif words and len(max(words, key=len)) >= 6:
+            picked.append(typo(max(words, key=len), rng))
+    return picked
+
+
+def books_with_offers_near(rng: random.Random, drives: list[Drive], count: int) -> list[tuple[str, str]]:
+    pairs = []
+    for _ in range(count * 3):
+        drive = rng.choice(drives)
+        shops = shops_near(latitude=drive.latitude, longitude=drive.longitude, radius_km=30)
+        shop = rng.choice(shops)
+        listing = (
+            Listing.objects.filter(shop_id=shop.id, status="published", quantity__gt=0)
+            .order_by("id")
+            .filter(id__gte=rng.randrange(1, 5_000_000))
+            .select_related("book")
+            .first()
+        ) or Listing.objects.filter(shop_id=shop.id, status="published", quantity__gt=0).select_related(
+            "book"
+        ).first()
+        if listing:
+            pairs.append((drive.slug, listing.book.ean))
+        if len(pairs) == count:
+            break
+    return pairs
+
+
+def percentiles(timings: list[float]) -> str:
+    timings = sorted(timings)
+
+    def at(share):
+        return timings[min(len(timings) - 1, int(share * len(timings)))] * 1000
+
+    return (
+        f"n={len(timings)}  p50 {at(0.50):6.1f} ms  p95 {at(0.95):6.1f} ms  p99 {at(0.99):6.1f} ms  "
+        f"max {max(timings) * 1000:6.1f} ms  mean {statistics.mean(timings) * 1000:6.1f} ms"
+    )
+
+
+def timed_pages(client: Client, urls: list[str]) -> list[float]:
+    timings = []
+    for url in urls:
+        cache.clear()  # cold: no page cache, no cached drive
+        started = time.perf_counter()
+        response = client.get(url)
+        timings.append(time.perf_counter() - started)
+        assert response.status_code == 200, (url, response.status_code)
+    return timings
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--requests", type=int, default=400)
+    parser.add_argument("--seed", type=int, default=7)
+    args = parser.parse_args()
+    rng = random.Random(args.seed)
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT (SELECT count(*) FROM catalog_book), (SELECT count(*) FROM catalog_listing)")
+        books, listings = cursor.fetchone()
+    print(f"catalogue: {books:,} books, {listings:,} listings; PostgreSQL {connection.pg_version // 10000}")
+
+    drives = busy_drives(rng, 60)
+    searches = [(rng.choice(drives), text) for text in queries(rng, args.requests)]
+    search_urls = [f"/search/?{urlencode({'drive': drive.slug, 'q': text})}" for drive, text in searches]
+    book_urls = [
+        f"/books/{ean}/?drive={slug}" for slug, ean in books_with_offers_near(rng, drives, args.requests)
+    ]
+    client = Client()
+
+    timed_pages(client, search_urls[:40] + book_urls[:40])  # warm PostgreSQL's buffers and Python
+    search = timed_pages(client, search_urls)
+    book = timed_pages(client, book_urls)
+    queries_only = []
+    for drive, text in searches:
+        started = time.perf_counter()
+        search_books(BookQuery(latitude=drive.latitude, longitude=drive.longitude, text=text))
+        queries_only.append(time.perf_counter() - started)
+
+    print(f"search page      {percentiles(search)}   (target p95 ≤ 50 ms)")
+    print(f"  of which SQL   {percentiles(queries_only)}")
+    print(f"book page        {percentiles(book)}   (target p95 ≤ 30 ms)")
+    worst = sorted(zip(search, search_urls, strict=True), reverse=True)[:5]
+    print("slowest searches:", "; ".join(f"{t * 1000:.0f} ms {u}" for t, u in worst))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

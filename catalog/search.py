@@ -1,0 +1,271 @@
+"""Finding books customers can reserve near their drive.
+
+One search box: an ISBN finds its book; words are matched, unaccented and stemmed in
+French, against titles, subtitles, contributors and publishers (catalog/search_index.py),
+a mistyped word being replaced by the closest word of the catalogue's vocabulary. Only
+books with an offer (published, in stock) in an open shop within the radius count, and
+each comes with its price range, number of shops and nearest distance.
+
+Every search costs the same few queries whatever the number of results: the vocabulary
+look-ups, the shops around the drive, and one query for the page of results.
+"""
+
+import json
+import string
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.core.files.storage import default_storage
+from django.db import connection
+
+from catalog.ean import normalize_book_ean
+from catalog.models import ContributorRole, SearchTerm, Subject
+from shops.selectors import NearbyShop, shops_near
+
+DEFAULT_RADIUS_KM = 30
+MAX_RADIUS_KM = 100
+PER_PAGE = 20
+SORTS = ("relevance", "nearest", "price")
+# Words this short are left alone by the typo correction (too many near neighbours).
+MIN_CORRECTABLE_LENGTH = 4
+_ALPHABET = string.ascii_lowercase + string.digits
+
+
+@dataclass(frozen=True)
+class BookQuery:
+    """What the customer asked for, already validated (forms and API serializers do it)."""
+
+    latitude: float
+    longitude: float
+    text: str = ""
+    radius_km: int = DEFAULT_RADIUS_KM
+    condition: str = ""  # "", "new" or "used"
+    shop_id: int | None = None
+    price_min: Decimal | None = None
+    price_max: Decimal | None = None
+    subject: str = ""  # a CLIL code: the subject and everything under it
+    sort: str = "relevance"
+    page: int = 1
+    per_page: int = PER_PAGE
+
+
+@dataclass
+class BookResult:
+    id: int
+    ean: str
+    title: str
+    subtitle: str
+    contributors: list
+    publisher: str
+    cover_thumbnail: str
+    list_price: Decimal | None
+    min_price: Decimal
+    max_price: Decimal
+    shop_count: int
+    has_new: bool
+    has_used: bool
+    nearest_km: float
+
+    @property
+    def authors(self) -> str:
+        return ", ".join(c["name"] for c in self.contributors if c.get("role") == ContributorRole.AUTHOR)
+
+    @property
+    def cover_thumbnail_url(self) -> str:
+        return default_storage.url(self.cover_thumbnail) if self.cover_thumbnail else ""
+
+
+@dataclass
+class SearchResults:
+    query: BookQuery
+    results: list[BookResult]
+    total: int
+    shops: list[NearbyShop]  # the open shops within the radius, nearest first
+    corrections: dict[str, str] = field(default_factory=dict)  # typed lexeme → word searched instead
+    isbn: str = ""  # set when the query was an ISBN
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.query.per_page))
+
+
+def search_books(query: BookQuery, *, shops: list[NearbyShop] | None = None) -> SearchResults:
+    """`shops`: the open shops within the radius, when the caller has them already."""
+    if shops is None:
+        shops = shops_near(latitude=query.latitude, longitude=query.longitude, radius_km=query.radius_km)
+    if query.shop_id is not None:
+        shops = [shop for shop in shops if shop.id == query.shop_id]
+    found = SearchResults(query=query, results=[], total=0, shops=shops)
+    if not shops:
+        return found
+
+    conditions, params = [], {}
+    if isbn := _as_isbn(query.text):
+        found.isbn = isbn
+        conditions.append("book.ean = %(ean)s")
+        params["ean"] = isbn
+    elif query.text.strip():
+        tsquery, found.corrections = _tsquery(query.text)
+        if tsquery is None:
+            return found  # only stop words: nothing to look for
+        conditions.append("book.search_vector @@ to_tsquery('simple', %(tsquery)s)")
+        params["tsquery"] = tsquery
+    if query.subject:
+        conditions.append("book.clil_code = ANY(%(subjects)s)")
+        params["subjects"] = subject_with_descendants(query.subject)
+
+    found.results, found.total = _run(query, shops, conditions, params)
+    return found
+
+
+def subject_with_descendants(code: str) -> list[str]:
+    """A CLIL code and every code under it (the classification is a small tree)."""
+    children: dict[str, list[str]] = {}
+    for subject_code, parent_code in Subject.objects.values_list("code", "parent_id"):
+        children.setdefault(parent_code, []).append(subject_code)
+    codes, pending = [], [code]
+    while pending:
+        current = pending.pop()
+        codes.append(current)
+        pending.extend(children.get(current, []))
+    return codes
+
+
+def _as_isbn(text: str) -> str:
+    """The EAN if the whole query is an ISBN (typed or scanned, with or without hyphens)."""
+    candidate = text.strip()
+    if not candidate or not any(char.isdigit() for char in candidate):
+        return ""
+    try:
+        return normalize_book_ean(candidate)
+    except ValidationError:
+        return ""
+
+
+# --- Words to a text search query ------------------------------------------------------
+
+
+def _tsquery(text: str) -> tuple[str | None, dict[str, str]]:
+    """The query's words as the index stores them (unaccented, stemmed), each unknown
+    one completed by its closest known neighbour: "chatau" → ('chatau' | 'chateau')."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT lexeme FROM unnest(to_tsvector('french'::regconfig, ds_unaccent(%s))) ORDER BY positions[1]",
+            [text],
+        )
+        lexemes = list(dict.fromkeys(row[0] for row in cursor.fetchall()))
+    if not lexemes:
+        return None, {}
+    known = set(SearchTerm.objects.filter(term__in=lexemes).values_list("term", flat=True))
+    corrections = _corrections([lexeme for lexeme in lexemes if lexeme not in known])
+    parts = []
+    for lexeme in lexemes:
+        alternatives = [lexeme] + ([corrections[lexeme]] if lexeme in corrections else [])
+        parts.append("(" + " | ".join(_quote(word) for word in alternatives) + ")")
+    return " & ".join(parts), corrections
+
+
+def _corrections(unknown: list[str]) -> dict[str, str]:
+    """For each unknown word, the most frequent known word one edit away (a letter
+    missing, extra, wrong, or two swapped), if there is one."""
+    candidates = {word: _one_edit_away(word) for word in unknown if len(word) >= MIN_CORRECTABLE_LENGTH}
+    if not candidates:
+        return {}
+    everything = set().union(*candidates.values())
+    frequency = dict(
+        SearchTerm.objects.filter(term__in=everything).order_by("-documents").values_list("term", "documents")
+    )
+    corrections = {}
+    for word, variants in candidates.items():
+        found = [variant for variant in variants if variant in frequency]
+        if found:
+            corrections[word] = max(found, key=lambda variant: (frequency[variant], variant))
+    return corrections
+
+
+def _one_edit_away(word: str) -> set[str]:
+    splits = [(word[:index], word[index:]) for index in range(len(word) + 1)]
+    deletes = {left + right[1:] for left, right in splits if right}
+    swaps = {left + right[1] + right[0] + right[2:] for left, right in splits if len(right) > 1}
+    replaces = {left + letter + right[1:] for left, right in splits if right for letter in _ALPHABET}
+    inserts = {left + letter + right for left, right in splits for letter in _ALPHABET}
+    return (deletes | swaps | replaces | inserts) - {word}
+
+
+def _quote(lexeme: str) -> str:
+    # A quoted lexeme is taken literally by to_tsquery ('simple': it is already stemmed).
+    return "'" + lexeme.replace("\\", "\\\\").replace("'", "''") + "'"
+
+
+def _result(row: tuple, shops: list[NearbyShop]) -> BookResult:
+    values = list(row[:13])
+    if isinstance(values[4], str):  # Django leaves jsonb undecoded in raw queries
+        values[4] = json.loads(values[4])
+    return BookResult(*values, nearest_km=shops[row[13]].distance_km)
+
+
+# --- The query -------------------------------------------------------------------------
+
+ORDER_BY = {
+    "relevance": "exact DESC, rank DESC, offers.shops DESC, book.title, book.id",
+    "nearest": "offers.nearest, rank DESC, book.title, book.id",
+    "price": "offers.min_price, rank DESC, book.title, book.id",
+}
+
+
+def _run(query: BookQuery, shops: list[NearbyShop], book_conditions: list[str], params: dict):
+    """One query: the offers of the nearby shops, grouped by book, joined to the books
+    that match, ranked, one page of them and the total."""
+    listing_conditions = ["listing.status = 'published'", "listing.quantity > 0"]
+    if query.condition == "new":
+        listing_conditions.append("listing.condition = 'new'")
+    elif query.condition == "used":
+        listing_conditions.append("listing.condition <> 'new'")
+    if query.price_min is not None:
+        listing_conditions.append("listing.price >= %(price_min)s")
+    if query.price_max is not None:
+        listing_conditions.append("listing.price <= %(price_max)s")
+    if book_conditions:
+        matching_books = f"SELECT id FROM catalog_book AS book WHERE {' AND '.join(book_conditions)}"
+        listing_conditions.append(f"listing.book_id IN ({matching_books})")
+    rank = "ts_rank_cd(book.search_vector, to_tsquery('simple', %(tsquery)s))" if "tsquery" in params else "0"
+    exact = (
+        "ds_unaccent(lower(book.title)) = ds_unaccent(lower(%(text)s))" if "tsquery" in params else "false"
+    )
+    sql = f"""
+        WITH nearby (shop_id, position) AS (SELECT * FROM unnest(%(shop_ids)s::bigint[], %(positions)s::int[])),
+        offers AS (
+            SELECT listing.book_id, min(listing.price) AS min_price, max(listing.price) AS max_price,
+                   count(DISTINCT listing.shop_id) AS shops, bool_or(listing.condition = 'new') AS has_new,
+                   bool_or(listing.condition <> 'new') AS has_used, min(nearby.position) AS nearest
+              FROM catalog_listing AS listing JOIN nearby ON nearby.shop_id = listing.shop_id
+             WHERE {" AND ".join(listing_conditions)}
+             GROUP BY listing.book_id
+        )
+        SELECT book.id, book.ean, book.title, book.subtitle, book.contributors, book.publisher,
+               book.cover_thumbnail, book.list_price, offers.min_price, offers.max_price, offers.shops,
+               offers.has_new, offers.has_used, offers.nearest, {rank} AS rank, {exact} AS exact,
+               count(*) OVER () AS total
+          FROM offers JOIN catalog_book AS book ON book.id = offers.book_id
+         ORDER BY {ORDER_BY[query.sort]}
+         LIMIT %(limit)s OFFSET %(offset)s
+    """
+    params |= {
+        "shop_ids": [shop.id for shop in shops],
+        "positions": list(range(len(shops))),
+        "text": query.text.strip(),
+        "price_min": query.price_min,
+        "price_max": query.price_max,
+        "limit": query.per_page,
+        "offset": (query.page - 1) * query.per_page,
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    results = [_result(row, shops) for row in rows]
+    if rows or query.page == 1:
+        return results, (rows[0][16] if rows else 0)
+    # A page past the end (an old link): say how many there are, show none.
+    first_page = BookQuery(**{**query.__dict__, "page": 1, "per_page": 1})
+    return [], _run(first_page, shops, book_conditions, params)[1]

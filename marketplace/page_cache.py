@@ -1,0 +1,55 @@
+"""A short-lived cache of whole public pages (search results, book pages).
+
+These pages depend only on their address (path, language, query string: the drive
+is in it) and hold no per-visitor data (no form token), so one rendering can serve
+everyone for a little while. Stock shown can thus be up to `PAGE_TTL` seconds old;
+reserving a copy always checks the real stock.
+
+Not cached: logged-in people (booksellers checking their own listings want the
+truth now), pages with a message to show, errors.
+"""
+
+import hashlib
+from functools import wraps
+
+from django.core.cache import cache
+from django.http import HttpResponse
+from django.utils import translation
+
+PAGE_TTL = 30
+HEADER = "X-Page-Cache"
+
+
+def cache_public_page(view):
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if not _cacheable(request):
+            return view(request, *args, **kwargs)
+        key = _key(request)
+        cached = cache.get(key)
+        if cached is not None:
+            content, content_type = cached
+            response = HttpResponse(content, content_type=content_type)
+            response[HEADER] = "hit"
+            return response
+        response = view(request, *args, **kwargs)
+        if response.status_code == 200 and not response.cookies and not response.streaming:
+            cache.set(key, (response.content, response["Content-Type"]), PAGE_TTL)
+        response[HEADER] = "miss"
+        return response
+
+    return wrapper
+
+
+def _cacheable(request) -> bool:
+    return (
+        request.method == "GET"
+        and not request.user.is_authenticated
+        and "messages" not in request.COOKIES  # a message waits to be shown
+    )
+
+
+def _key(request) -> str:
+    query = "&".join(sorted(f"{key}={value}" for key, values in request.GET.lists() for value in values))
+    raw = f"{translation.get_language()}|{request.path}|{query}"
+    return "page:" + hashlib.sha256(raw.encode()).hexdigest()

@@ -1,0 +1,1 @@
+"""The public read API about drives and bookshops (no key, no login)."""

@@ -1,0 +1,56 @@
+"""The drive a visitor chose, kept in their session (no account needed), and the drive
+a page is about (given in its address, so that links can be shared and pages cached)."""
+
+from dataclasses import asdict, dataclass
+
+from django.core.cache import cache
+
+from shops.models import Drive
+
+SESSION_KEY = "drive"
+URL_PARAMETER = "drive"
+
+
+@dataclass(frozen=True)
+class ChosenDrive:
+    """What pages need of a drive: kept in the session (or the cache) so that showing
+    it costs no query."""
+
+    id: int
+    name: str
+    slug: str
+    town: str
+    latitude: float
+    longitude: float
+
+    @classmethod
+    def of(cls, drive: Drive) -> "ChosenDrive":
+        return cls(drive.pk, drive.name, drive.slug, drive.town, drive.latitude, drive.longitude)
+
+
+def chosen_drive(request) -> ChosenDrive | None:
+    data = request.session.get(SESSION_KEY)
+    try:
+        return ChosenDrive(**data) if data else None
+    except TypeError:  # a session written by an older version
+        return None
+
+
+def choose_drive(request, drive: Drive) -> ChosenDrive:
+    chosen = ChosenDrive.of(drive)
+    request.session[SESSION_KEY] = asdict(chosen)
+    return chosen
+
+
+def drive_in_url(request) -> ChosenDrive | None:
+    """The drive named by the page's address (?drive=<slug>), if it exists."""
+    slug = request.GET.get(URL_PARAMETER, "")
+    if not slug or len(slug) > 140:
+        return None
+    key = f"drive:{slug}"
+    data = cache.get(key)
+    if data is None:
+        drive = Drive.objects.filter(slug=slug, is_active=True).first()
+        data = asdict(ChosenDrive.of(drive)) if drive else {}
+        cache.set(key, data, 300)
+    return ChosenDrive(**data) if data else None

@@ -1,0 +1,211 @@
+"""Finding books near a drive: words, accents, stems, typos, ISBNs, distance, stock."""
+
+from decimal import Decimal
+
+import pytest
+
+from catalog.models import Listing, Subject
+from catalog.search import BookQuery, search_books
+from catalog.search_index import search_index_refresh, search_vocabulary_refresh
+from shops.geo import haversine_km
+from shops.models import Shop
+from tests.factories import BookFactory, ListingFactory, ShopFactory
+
+pytestmark = pytest.mark.django_db
+
+LORIENT = (47.7507, -3.3789)
+
+
+def point_north(km: float) -> tuple[float, float]:
+    """A point `km` kilometres due north of Lorient (1° of latitude is 111.195 km)."""
+    return LORIENT[0] + km / 111.195, LORIENT[1]
+
+
+def shop_at(km: float, **kwargs):
+    latitude, longitude = point_north(km)
+    return ShopFactory(latitude=latitude, longitude=longitude, **kwargs)
+
+
+@pytest.fixture
+def near():
+    return shop_at(5, trade_name="Librairie du Port")
+
+
+@pytest.fixture
+def catalogue(near):
+    books = {
+        "chateau": BookFactory(
+            title="Le Château de ma mère",
+            contributors=[{"name": "Marcel Pagnol", "role": "author"}],
+            publisher="Éditions de Fallois",
+            ean="9782877065511",
+            list_price=Decimal("7.90"),
+        ),
+        "miserables": BookFactory(
+            title="Les Misérables",
+            contributors=[{"name": "Victor Hugo", "role": "author"}],
+            ean="9782253096337",
+            list_price=Decimal("9.90"),
+        ),
+        "peste": BookFactory(
+            title="La Peste",
+            contributors=[{"name": "Albert Camus", "role": "author"}],
+            ean="9782070360420",
+            list_price=Decimal("8.30"),
+        ),
+        "peste_noire": BookFactory(title="La peste noire en Bretagne et ailleurs : la peste au Moyen Âge"),
+        "cholera": BookFactory(title="Peste et choléra", subtitle="roman"),
+    }
+    for book in books.values():
+        ListingFactory(shop=near, book=book, price=book.list_price)
+    search_index_refresh()
+    search_vocabulary_refresh()
+    return books
+
+
+def search(text="", **options):
+    return search_books(BookQuery(latitude=LORIENT[0], longitude=LORIENT[1], text=text, **options))
+
+
+def titles(found):
+    return [result.title for result in found.results]
+
+
+@pytest.mark.parametrize(
+    ("typed", "expected"),
+    [
+        ("chateau", "Le Château de ma mère"),  # accents ignored
+        ("CHÂTEAUX", "Le Château de ma mère"),  # case and plural
+        ("misérable", "Les Misérables"),  # French stemming
+        ("miserables hugo", "Les Misérables"),  # title and author together
+        ("pagnol", "Le Château de ma mère"),  # author
+        ("fallois", "Le Château de ma mère"),  # publisher
+        ("chatau", "Le Château de ma mère"),  # a typo: a letter missing
+        ("pagnoll", "Le Château de ma mère"),  # a typo: a letter too many
+        ("camsu", "La Peste"),  # a typo: two letters swapped
+    ],
+)
+def test_words_find_their_book(catalogue, typed, expected):
+    assert titles(search(typed))[:1] == [expected]
+
+
+def test_a_typo_is_reported_with_the_word_searched_instead(catalogue):
+    found = search("chatau")
+
+    assert found.corrections == {"chatau": "chateau"}
+
+
+def test_a_known_word_is_not_corrected(catalogue):
+    assert search("peste").corrections == {}
+
+
+@pytest.mark.parametrize("isbn", ["9782253096337", "978-2-253-09633-7", "2-253-09633-4", "2253096334"])
+def test_an_isbn_finds_exactly_its_book(catalogue, isbn):
+    found = search(isbn)
+
+    assert titles(found) == ["Les Misérables"]
+    assert found.isbn == "9782253096337"
+
+
+def test_an_exact_title_comes_first(catalogue):
+    assert titles(search("la peste"))[0] == "La Peste"
+
+
+def test_each_result_tells_price_range_shop_count_and_nearest_distance(catalogue, near):
+    other = shop_at(12)
+    ListingFactory(shop=other, book=catalogue["peste"], price=Decimal("7.89"))
+    ListingFactory(shop=other, book=catalogue["peste"], condition="used_good", price=Decimal("3.00"))
+
+    [result] = search("camus").results
+
+    assert (result.min_price, result.max_price, result.shop_count) == (Decimal("3.00"), Decimal("8.30"), 2)
+    assert (result.has_new, result.has_used) == (True, True)
+    assert result.nearest_km == pytest.approx(5, abs=0.01)
+    assert result.authors == "Albert Camus"
+
+
+def test_only_books_in_stock_at_open_shops_within_the_radius_count(catalogue, near):
+    book = BookFactory(title="Introuvable")
+    ListingFactory(shop=near, book=book, quantity=0)
+    ListingFactory(
+        shop=near, book=book, status=Listing.Status.HIDDEN, condition="used_good", price=Decimal(2)
+    )
+    ListingFactory(
+        shop=near, book=book, status=Listing.Status.PENDING, condition="used_very_good", price=Decimal(2)
+    )
+    ListingFactory(
+        shop=near, book=book, status=Listing.Status.DRAFT, condition="used_acceptable", price=Decimal(2)
+    )
+    for status in (Shop.Status.PENDING, Shop.Status.REJECTED, Shop.Status.SUSPENDED):
+        ListingFactory(shop=shop_at(3, status=status), book=book)
+    ListingFactory(shop=shop_at(45), book=book)
+    search_index_refresh()
+
+    assert titles(search("introuvable")) == []
+    assert titles(search("introuvable", radius_km=50)) == ["Introuvable"]
+
+
+@pytest.mark.parametrize(("km", "found"), [(29.9, True), (30.1, False)])
+def test_the_radius_is_respected_to_the_hundred_metres(km, found):
+    shop = shop_at(km)
+    assert haversine_km(*LORIENT, shop.latitude, shop.longitude) == pytest.approx(km, abs=0.01)
+    ListingFactory(shop=shop, book=BookFactory(title="Aux confins"))
+    search_index_refresh()
+
+    assert bool(titles(search("confins", radius_km=30))) is found
+
+
+def test_filters_condition_price_shop_and_subject(catalogue, near):
+    other = shop_at(8)
+    Subject.objects.create(code="3435", label="Littérature")
+    Subject.objects.create(code="3436", label="Romans", parent_id="3435")
+    catalogue["peste"].clil_code = "3436"
+    catalogue["peste"].save()
+    ListingFactory(shop=other, book=catalogue["miserables"], condition="used_good", price=Decimal("2.50"))
+
+    assert titles(search("miserables", condition="used")) == ["Les Misérables"]
+    assert titles(search("miserables", condition="new")) == ["Les Misérables"]
+    assert titles(search("", price_max=Decimal("8.00"), condition="new")) == ["Le Château de ma mère"]
+    assert titles(search("", shop_id=other.pk)) == ["Les Misérables"]
+    assert titles(search("", subject="3435")) == ["La Peste"]  # the subject and the ones under it
+
+
+def test_results_sort_by_nearest_or_price(catalogue, near):
+    far = shop_at(20)
+    cheap = BookFactory(title="Le moins cher", list_price=Decimal("3.00"))
+    ListingFactory(shop=far, book=cheap, price=Decimal("3.00"))
+    search_index_refresh()
+
+    assert titles(search("", sort="price"))[0] == "Le moins cher"
+    assert titles(search("", sort="nearest"))[-1] == "Le moins cher"
+
+
+def test_results_come_by_page_with_the_total(catalogue):
+    first = search("", per_page=2, page=1)
+    last = search("", per_page=2, page=3)
+    beyond = search("", per_page=2, page=9)
+
+    assert (first.total, first.pages, len(first.results)) == (5, 3, 2)
+    assert len(last.results) == 1
+    assert (beyond.results, beyond.total) == ([], 5)
+    every = titles(first) + titles(search("", per_page=2, page=2)) + titles(last)
+    assert sorted(every) == sorted(book.title for book in catalogue.values())
+
+
+def test_no_shop_nearby_gives_no_result_without_error():
+    found = search_books(BookQuery(latitude=43.3, longitude=5.4, text="peste"))
+
+    assert (found.results, found.total, found.shops) == ([], 0, [])
+
+
+def test_a_query_of_stop_words_only_finds_nothing_rather_than_everything(catalogue):
+    assert search("de la").results == []
+
+
+def test_a_new_book_is_searchable_once_indexed(near):
+    book = BookFactory(title="Tout neuf")
+    ListingFactory(shop=near, book=book)
+
+    assert titles(search("neuf")) == []  # imports leave indexing to a task
+    search_index_refresh()
+    assert titles(search("neuf")) == ["Tout neuf"]
