@@ -188,6 +188,9 @@ def seed() -> str:
     Membership.objects.get_or_create(
         user=bookseller, shop=Shop.objects.get(siret=demo_siret(1)), defaults={"role": Membership.Role.OWNER}
     )
+    from marketplace import datagen  # imported here: datagen builds on this module's word lists
+
+    datagen.demo_data_generate()  # more shops around these drives, and stock for all of them (once)
     return (
         f"{Drive.objects.count()} drives, {Shop.objects.count()} shops, {Book.objects.count()} books, "
         f"{Listing.objects.count()} listings, {User.objects.count()} accounts"

@@ -7,7 +7,7 @@ from django.core.management import CommandError, call_command
 from catalog.ean import normalize_book_ean
 from catalog.models import Book, Listing
 from catalog.pricing import check_listing_price
-from marketplace import demo
+from marketplace import datagen, demo
 from shops.models import Shop
 from shops.validators import validate_siret
 
@@ -22,7 +22,7 @@ def test_the_demo_seed_is_valid_and_running_it_again_changes_nothing(settings):
     call_command("seed_demo", stdout=io.StringIO())
 
     assert (Shop.objects.count(), Book.objects.count(), Listing.objects.count()) == counts
-    assert counts[1] == demo.DEMO_BOOK_COUNT
+    assert counts[1] == demo.DEMO_BOOK_COUNT + datagen.SCALES["demo"].books
     for shop in Shop.objects.all():
         validate_siret(shop.siret)
     for book in Book.objects.all():
