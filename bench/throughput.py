@@ -99,7 +99,9 @@ def main() -> int:
     import django
 
     django.setup()
-    from search import books_with_offers_near, busy_drives, queries  # bench/search.py
+    from search import books_with_offers_near, busy_drives, collect_static_files, queries  # bench/search.py
+
+    collect_static_files()
 
     rng = random.Random(11)
     drives = busy_drives(rng, 30)

@@ -53,8 +53,8 @@ class ListingAdmin(admin.ModelAdmin):
     """The bookseller's stock: one row per book and condition, price and quantity
     editable in the list."""
 
-    list_display = ["cover_thumbnail", "title", "authors", "isbn", "condition", "price", "quantity", "status",
-                    "updated_at"]  # fmt: skip
+    list_display = ["cover_thumbnail", "title", "authors", "isbn", "condition", "price", "quantity", "reserved",
+                    "status", "updated_at"]  # fmt: skip
     list_display_links = ["title"]
     list_editable = ["price", "quantity"]
     list_filter = ["status", InStockFilter, "condition"]
@@ -62,8 +62,9 @@ class ListingAdmin(admin.ModelAdmin):
     search_help_text = _("Title, author, or ISBN (with or without hyphens).")
     actions = ["publish", "hide", "set_out_of_stock"]
     list_per_page = 50
-    fields = ["book_summary", "shop", "condition", "price", "quantity", "status", "flags"]
-    readonly_fields = ["book_summary", "shop", "condition", "status", "flags"]
+    form = StockListForm  # the same checks (price law, reserved copies) as the list's rows
+    fields = ["book_summary", "shop", "condition", "price", "quantity", "reserved", "status", "flags"]
+    readonly_fields = ["book_summary", "shop", "condition", "reserved", "status", "flags"]
 
     def get_queryset(self, request):
         return with_book_details(listings_for_user(request.user))

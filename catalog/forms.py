@@ -144,6 +144,11 @@ class StockListForm(forms.ModelForm):
                 )
             except ValidationError as error:
                 self.add_error("price", error)
+        if cleaned.get("quantity") is not None and self.instance.pk is not None:
+            try:
+                self.instance.check_quantity_covers_reservations(cleaned["quantity"])
+            except ValidationError as error:
+                self.add_error("quantity", error)
         return cleaned
 
 

@@ -9,8 +9,9 @@ from django.core.exceptions import ValidationError
 from django.core.files.storage import storages
 from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from catalog.ean import format_isbn
 from marketplace.images import ImageUploadValidator
@@ -218,6 +219,11 @@ class Listing(models.Model):
         _("price"), max_digits=7, decimal_places=2, validators=[MinValueValidator(Decimal("0.01"))]
     )
     quantity = models.PositiveIntegerField(_("quantity in stock"), default=0)
+    # Copies on the shelf held for customers' open orders: they stay in `quantity` (the
+    # bookseller still has them) until collected. What customers can reserve is
+    # quantity - reserved; the check constraint below makes overselling impossible.
+    # db_default: the bulk writers (imports, generator) insert rows with COPY, without it.
+    reserved = models.PositiveIntegerField(_("reserved by orders"), default=0, db_default=0, editable=False)
     status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.DRAFT)
     moderation_flags = ArrayField(
         models.CharField(max_length=40, choices=Flag.choices),
@@ -237,21 +243,24 @@ class Listing(models.Model):
                 fields=["shop", "book", "condition"], name="listing_one_per_book_condition"
             ),
             models.CheckConstraint(condition=Q(price__gt=0), name="listing_price_positive"),
+            models.CheckConstraint(
+                condition=Q(reserved__lte=F("quantity")), name="listing_reserved_within_stock"
+            ),
         ]
-        # What customers can reserve: published, in stock. The search reads offers near
+        # What customers can reserve: published, with a copy not reserved yet. The search reads offers near
         # a drive by shop, the book page a book's offers; both from small partial
         # indexes that hold price and condition, without touching the table.
         indexes = [
             models.Index(
                 fields=["shop", "book"],
                 include=["price", "condition"],
-                condition=Q(status="published", quantity__gt=0),
+                condition=Q(status="published", quantity__gt=F("reserved")),
                 name="listing_available_by_shop",
             ),
             models.Index(
                 fields=["book", "shop"],
-                include=["price", "condition", "quantity"],
-                condition=Q(status="published", quantity__gt=0),
+                include=["price", "condition", "quantity", "reserved"],
+                condition=Q(status="published", quantity__gt=F("reserved")),
                 name="listing_available_by_book",
             ),
         ]
@@ -262,6 +271,26 @@ class Listing(models.Model):
     @property
     def is_used(self) -> bool:
         return self.condition != self.Condition.NEW
+
+    @property
+    def available(self) -> int:
+        """Copies a customer can still reserve."""
+        return self.quantity - self.reserved
+
+    def check_quantity_covers_reservations(self, quantity: int) -> None:
+        """The bookseller cannot count away copies promised to customers."""
+        if quantity < self.reserved:
+            raise ValidationError(
+                ngettext(
+                    "%(count)s copy is reserved by a customer's order: the quantity cannot go below "
+                    "%(count)s. Refuse the order or mark its line unavailable first.",
+                    "%(count)s copies are reserved by customers' orders: the quantity cannot go below "
+                    "%(count)s. Refuse the orders or mark their lines unavailable first.",
+                    self.reserved,
+                )
+                % {"count": self.reserved},
+                code="below_reserved",
+            )
 
 
 def import_upload_to(stock_import, filename):

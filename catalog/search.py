@@ -217,7 +217,7 @@ ORDER_BY = {
 def _run(query: BookQuery, shops: list[NearbyShop], book_conditions: list[str], params: dict):
     """One query: the offers of the nearby shops, grouped by book, joined to the books
     that match, ranked, one page of them and the total."""
-    listing_conditions = ["listing.status = 'published'", "listing.quantity > 0"]
+    listing_conditions = ["listing.status = 'published'", "listing.quantity > listing.reserved"]
     if query.condition == "new":
         listing_conditions.append("listing.condition = 'new'")
     elif query.condition == "used":

@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass
 
-from django.db.models import QuerySet
+from django.db.models import F, QuerySet
 
 from catalog.models import Book, Listing
 from shops.selectors import NearbyShop, shops_for_user
@@ -32,7 +32,7 @@ class Offer:
 
     @property
     def is_last_copy(self) -> bool:
-        return self.listing.quantity == 1
+        return self.listing.available == 1
 
 
 def offers_near(*, book: Book, shops: list[NearbyShop]) -> list[Offer]:
@@ -40,7 +40,7 @@ def offers_near(*, book: Book, shops: list[NearbyShop]) -> list[Offer]:
     cheapest."""
     by_id = {shop.id: shop for shop in shops}
     listings = Listing.objects.filter(
-        book=book, shop_id__in=list(by_id), status=Listing.Status.PUBLISHED, quantity__gt=0
-    ).only("id", "shop_id", "condition", "price", "quantity")
+        book=book, shop_id__in=list(by_id), status=Listing.Status.PUBLISHED, quantity__gt=F("reserved")
+    ).only("id", "shop_id", "condition", "price", "quantity", "reserved")
     offers = [Offer(listing=listing, shop=by_id[listing.shop_id]) for listing in listings]
     return sorted(offers, key=lambda offer: (offer.shop.distance_km, offer.listing.price))

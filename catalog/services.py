@@ -5,6 +5,7 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.db.models.functions import Now
 from django.utils.translation import gettext as _
 
@@ -109,6 +110,7 @@ def listing_update_stock(
         locked = Listing.objects.select_for_update().select_related("book", "shop").get(pk=listing.pk)
         new_price = locked.price if price is None else price
         new_quantity = locked.quantity if quantity is None else quantity
+        locked.check_quantity_covers_reservations(new_quantity)
         check_listing_price(price=new_price, is_new=not locked.is_used, list_price=locked.book.list_price)
         flags = moderation.flags_for(
             book=locked.book, condition=locked.condition, price=new_price, quantity=new_quantity
@@ -164,4 +166,5 @@ def listings_hide(*, listings) -> int:
 
 
 def listings_set_out_of_stock(*, listings) -> int:
-    return listings.exclude(quantity=0).update(quantity=0, updated_at=Now())
+    """Nothing left to reserve; copies held for customers' orders stay on the shelf."""
+    return listings.exclude(quantity=F("reserved")).update(quantity=F("reserved"), updated_at=Now())

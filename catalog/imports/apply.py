@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import connection, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from catalog import moderation
@@ -56,8 +57,9 @@ def stock_import_apply(
         _create_listings(cursor, shop, creates, shop_approved, source=source, now=now)
         _update_listings(cursor, updates, shop_approved, now)
         if plan.zeroed:
+            # Copies held for customers' orders stay: the order decides what becomes of them.
             Listing.objects.filter(pk__in=[pk for pk, _title in plan.zeroed]).update(
-                quantity=0, updated_at=now
+                quantity=F("reserved"), updated_at=now
             )
         if filled or any(line.book is None for line in creates):
             _index_new_books_on_commit()
@@ -203,7 +205,7 @@ def _update_listings(cursor, lines: list[PlannedLine], shop_approved: bool, now)
     copy_rows(cursor, "import_stock", columns, rows)
     cursor.execute(
         """UPDATE catalog_listing AS listing
-              SET price = new.price, quantity = new.quantity, status = new.status,
+              SET price = new.price, quantity = GREATEST(new.quantity, listing.reserved), status = new.status,
                   moderation_flags = new.moderation_flags, updated_at = %s
              FROM import_stock AS new
             WHERE listing.id = new.id""",

@@ -14,7 +14,7 @@ from typing import NamedTuple
 from django.core.exceptions import ValidationError
 from django.db import connection, models
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
 from catalog.ean import normalize_book_ean
 from catalog.imports.csv_reader import parse_price
@@ -85,7 +85,9 @@ def plan_stock(
     if full_sync:
         present = {(line.ean, line.condition) for line in plan.lines if line.ean}
         absent = [
-            listing.id for key, listing in listings.items() if key not in present and listing.quantity > 0
+            listing.id
+            for key, listing in listings.items()
+            if key not in present and listing.quantity > listing.reserved
         ]
         plan.zeroed = list(
             Listing.objects.filter(pk__in=absent).order_by("book__title").values_list("pk", "book__title")
@@ -225,6 +227,7 @@ class _ExistingListing(NamedTuple):
     id: int
     price: Decimal
     quantity: int
+    reserved: int
 
 
 def _blank_test(name: str) -> str:
@@ -253,14 +256,14 @@ def _existing_books(eans: set[str]) -> dict[str, KnownBook]:
 def _existing_listings(shop: Shop) -> dict[tuple[str, str], _ExistingListing]:
     with connection.cursor() as cursor:
         cursor.execute(
-            """SELECT listing.id, book.ean, listing.condition, listing.price, listing.quantity
+            """SELECT listing.id, book.ean, listing.condition, listing.price, listing.quantity, listing.reserved
                  FROM catalog_listing AS listing JOIN catalog_book AS book ON book.id = listing.book_id
                 WHERE listing.shop_id = %s""",
             [shop.pk],
         )
         return {
-            (ean, condition): _ExistingListing(pk, price, quantity)
-            for pk, ean, condition, price, quantity in cursor
+            (ean, condition): _ExistingListing(pk, price, quantity, reserved)
+            for pk, ean, condition, price, quantity, reserved in cursor
         }
 
 
@@ -296,6 +299,18 @@ def _decide(
         line.message = new_book_note if book is None else ""
         return None
     changes = []
+    if line.quantity < listing.reserved:
+        # The till does not know about reservations: those copies are still on the shelf,
+        # held for customers, until the order is collected, refused or cancelled.
+        changes.append(
+            ngettext(
+                "%(count)s copy is reserved by a customer: the quantity stays at least %(count)s",
+                "%(count)s copies are reserved by customers: the quantity stays at least %(count)s",
+                listing.reserved,
+            )
+            % {"count": listing.reserved}
+        )
+        line.quantity = listing.reserved
     if line.quantity != listing.quantity:
         changes.append(_("quantity %(old)s → %(new)s") % {"old": listing.quantity, "new": line.quantity})
     if line.price != listing.price:
