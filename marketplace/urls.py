@@ -26,6 +26,7 @@ urlpatterns += i18n_patterns(
     path("shops/", include("shops.urls")),
     path("", include(shop_pages)),
     path("", include("catalog.urls")),
+    path("", include("orders.urls")),
     path(
         "admin/password_reset/",
         auth_views.PasswordResetView.as_view(form_class=OutboxPasswordResetForm),

@@ -118,3 +118,24 @@ class ListingFactory(factory.django.DjangoModelFactory):
     price = factory.LazyAttribute(lambda listing: listing.book.list_price or Decimal("10.00"))
     quantity = 3
     status = Listing.Status.PUBLISHED
+
+
+def customer_details(**overrides):
+    """A guest customer, as the checkout form or the API hands them to the service."""
+    from orders.services import CustomerDetails
+
+    values = {"name": "Annick Le Goff", "email": "annick@example.fr", "phone": "+33612345678", "language": "fr"}
+    return CustomerDetails(**(values | overrides))
+
+
+def reserve(*listings_and_quantities, key: str | None = None, **customer):
+    """Place a checkout through the real service: reserve(listing, (other, 2), …)."""
+    import uuid
+
+    from orders.services import CartLine, checkout_place
+
+    lines = []
+    for item in listings_and_quantities:
+        listing, quantity = item if isinstance(item, tuple) else (item, 1)
+        lines.append(CartLine(listing_id=listing.pk, quantity=quantity))
+    return checkout_place(key=key or uuid.uuid4().hex, lines=lines, customer=customer_details(**customer))

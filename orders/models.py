@@ -1,0 +1,239 @@
+"""Reservations: one checkout by a customer becomes one order per shop.
+
+An order holds copies of the shop's listings (`Listing.reserved`) from the moment it
+is placed until it is collected, refused, cancelled or expires. Every status change
+goes through one service in orders/services.py, which follows ALLOWED_TRANSITIONS.
+"""
+
+import secrets
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+from phonenumber_field.modelfields import PhoneNumberField
+
+# Order references are read aloud at the counter and typed by hand: no 0/O, 1/I/L, 5/S,
+# 2/Z, 8/B. 23 symbols, 6 characters: 148 million references, plenty for a readable
+# code; the unguessable part is the token in the order's link, not the reference.
+REFERENCE_ALPHABET = "34679ACDEFGHJKMNPQRTUVWXY"
+REFERENCE_LENGTH = 6
+
+
+def new_reference() -> str:
+    return "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(REFERENCE_LENGTH))
+
+
+def new_token() -> str:
+    # 32 bytes of randomness: the link in the customer's emails is their key to the order.
+    return secrets.token_urlsafe(32)
+
+
+class Checkout(models.Model):
+    """One submission of the checkout form (or one API call): the orders it created.
+
+    `key` makes the submission idempotent: the form carries a random token and the API
+    an `Idempotency-Key` header; submitting the same key again returns these orders
+    instead of reserving a second time.
+    """
+
+    key = models.CharField(_("idempotency key"), max_length=100, unique=True)
+    # What was asked, to tell a retry (same request) from a different request reusing a key.
+    fingerprint = models.CharField(_("request fingerprint"), max_length=64)
+    token = models.CharField(_("token"), max_length=64, unique=True, default=new_token, editable=False)
+    customer = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="checkouts",
+        verbose_name=_("customer account"),
+    )
+    email = models.EmailField(_("email"))
+    language = models.CharField(_("language"), max_length=8, choices=settings.LANGUAGES)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("checkout")
+        verbose_name_plural = _("checkouts")
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"{self.email} ({self.created_at:%Y-%m-%d %H:%M})"
+
+    def get_absolute_url(self):
+        return reverse("checkout_done", args=[self.token])
+
+
+class Order(models.Model):
+    """A customer's reservation at one shop, paid for in the shop at collection."""
+
+    class Status(models.TextChoices):
+        PLACED = "placed", _("Placed")
+        ACCEPTED = "accepted", _("Accepted")
+        READY = "ready", _("Ready for pickup")
+        COLLECTED = "collected", _("Collected")
+        REFUSED = "refused", _("Refused")
+        CANCELLED = "cancelled", _("Cancelled")
+        EXPIRED = "expired", _("Expired")
+
+    # The whole life of an order. Each move is one service in orders/services.py.
+    ALLOWED_TRANSITIONS = {
+        Status.PLACED: {Status.ACCEPTED, Status.REFUSED, Status.CANCELLED},
+        Status.ACCEPTED: {Status.READY, Status.CANCELLED},
+        Status.READY: {Status.COLLECTED, Status.CANCELLED, Status.EXPIRED},
+        Status.COLLECTED: set(),
+        Status.REFUSED: set(),
+        Status.CANCELLED: set(),
+        Status.EXPIRED: set(),
+    }
+    # Moves that put the order's copies back on sale.
+    RELEASING_STOCK = {Status.REFUSED, Status.CANCELLED, Status.EXPIRED}
+    OPEN_STATUSES = {Status.PLACED, Status.ACCEPTED, Status.READY}
+
+    checkout = models.ForeignKey(
+        Checkout, on_delete=models.PROTECT, related_name="orders", verbose_name=_("checkout")
+    )
+    shop = models.ForeignKey(
+        "shops.Shop", on_delete=models.PROTECT, related_name="orders", verbose_name=_("shop")
+    )
+    reference = models.CharField(_("reference"), max_length=12, unique=True, editable=False)
+    token = models.CharField(_("token"), max_length=64, unique=True, default=new_token, editable=False)
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.PLACED)
+
+    customer = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="orders",
+        verbose_name=_("customer account"),
+    )
+    customer_name = models.CharField(_("name"), max_length=150)
+    customer_email = models.EmailField(_("email"))
+    customer_phone = PhoneNumberField(_("phone"))
+    language = models.CharField(_("language"), max_length=8, choices=settings.LANGUAGES)
+
+    refusal_reason = models.TextField(_("reason for refusal"), blank=True)
+    placed_at = models.DateTimeField(_("placed"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("order")
+        verbose_name_plural = _("orders")
+        ordering = ["-placed_at"]
+        indexes = [
+            # The bookseller's list: their shop's orders, open ones first, newest first.
+            models.Index(fields=["shop", "status", "-placed_at"], name="order_by_shop_status"),
+        ]
+
+    def __str__(self):
+        return self.reference
+
+    def get_absolute_url(self):
+        return reverse("order", args=[self.token])
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in self.OPEN_STATUSES
+
+    @property
+    def can_be_cancelled(self) -> bool:
+        return self.can_move_to(self.Status.CANCELLED)
+
+    def can_move_to(self, status) -> bool:
+        return status in self.ALLOWED_TRANSITIONS[self.status]
+
+    def total(self):
+        """What the customer pays in the shop: the lines the shop can serve."""
+        return sum(
+            (line.amount for line in self.lines.all() if not line.is_unavailable), start=Decimal("0.00")
+        )
+
+
+class OrderLine(models.Model):
+    """Copies of one listing. Title, condition and price are copied at checkout: the
+    order shows what the customer agreed to, whatever happens to the listing later."""
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines", verbose_name=_("order"))
+    listing = models.ForeignKey(
+        "catalog.Listing",
+        on_delete=models.PROTECT,
+        related_name="order_lines",
+        verbose_name=_("listing"),
+    )
+    ean = models.CharField(_("EAN"), max_length=13)
+    title = models.CharField(_("title"), max_length=500)
+    condition = models.CharField(_("condition"), max_length=20)
+    unit_price = models.DecimalField(_("unit price"), max_digits=7, decimal_places=2)
+    quantity = models.PositiveIntegerField(_("quantity"), validators=[MinValueValidator(1)])
+    # The shop cannot serve this line (damaged, sold at the counter): the order goes on
+    # with the rest and the copies are no longer held.
+    is_unavailable = models.BooleanField(_("unavailable"), default=False)
+    unavailable_reason = models.CharField(_("why unavailable"), max_length=500, blank=True)
+
+    class Meta:
+        verbose_name = _("order line")
+        verbose_name_plural = _("order lines")
+        ordering = ["pk"]
+        constraints = [
+            models.CheckConstraint(condition=Q(quantity__gte=1), name="order_line_quantity_positive"),
+            models.UniqueConstraint(fields=["order", "listing"], name="order_line_one_per_listing"),
+        ]
+
+    def __str__(self):
+        return f"{self.quantity} × {self.title}"
+
+    @property
+    def amount(self):
+        return self.unit_price * self.quantity
+
+    def get_condition_display(self):
+        from catalog.models import Listing
+
+        return Listing.Condition(self.condition).label
+
+
+class OrderEvent(models.Model):
+    """The history of an order, append-only: every status change and every line the
+    shop could not serve, with who did it and when."""
+
+    class Actor(models.TextChoices):
+        CUSTOMER = "customer", _("Customer")
+        SHOP = "shop", _("Shop")
+        SYSTEM = "system", _("Drive Solidaire")
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="events", verbose_name=_("order"))
+    from_status = models.CharField(_("from"), max_length=16, choices=Order.Status.choices, blank=True)
+    to_status = models.CharField(_("to"), max_length=16, choices=Order.Status.choices)
+    line = models.ForeignKey(
+        OrderLine,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="events",
+        verbose_name=_("line"),
+        help_text=_("Set when the event is about one line (marked unavailable)."),
+    )
+    actor_kind = models.CharField(_("by"), max_length=16, choices=Actor.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("account"),
+    )
+    note = models.TextField(_("note"), blank=True)
+    created_at = models.DateTimeField(_("when"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("order event")
+        verbose_name_plural = _("order events")
+        ordering = ["created_at", "pk"]
+
+    def __str__(self):
+        return f"{self.order.reference}: {self.from_status or '∅'} → {self.to_status}"

@@ -1,0 +1,507 @@
+"""Every write about reservations: placing them, and each move of an order's life.
+
+Locking rules, so that two transactions never wait on each other in a circle:
+- placing a checkout locks the listings it reserves, in primary-key order, and nothing
+  else (the orders it creates are new rows);
+- a move of an existing order locks the order first, then its listings in primary-key
+  order.
+Locks are held for milliseconds; a wait longer than LOCK_TIMEOUT ends the transaction
+with ReservationBusy ("busy, try again") rather than queueing customers behind a hot
+title.
+"""
+
+import hashlib
+import json
+from collections import defaultdict
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import IntegrityError, OperationalError, connection, transaction
+from django.db.models import F
+from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import gettext as _
+
+from catalog.models import Listing
+from marketplace.services import email_queue_on_commit
+from orders.models import Checkout, Order, OrderEvent, OrderLine, new_reference
+from shops.models import Shop
+
+# PostgreSQL's lock_timeout: how long a reservation may wait for a listing another
+# customer is reserving right now. Each reservation holds its locks for milliseconds,
+# so reaching this means the title is mobbed or the database is in trouble.
+LOCK_TIMEOUT = "3s"
+LOCK_NOT_AVAILABLE = "55P03"
+DEADLOCK_DETECTED = "40P01"
+MAX_LINES_PER_CHECKOUT = 50
+MAX_COPIES_PER_LINE = 20
+
+
+class ReservationError(Exception):
+    """A checkout that cannot go through as asked; nothing was reserved."""
+
+
+class ReservationBusy(ReservationError):
+    def __init__(self):
+        super().__init__(_("Many people are reserving right now. Please try again in a moment."))
+
+
+class IdempotencyConflict(ReservationError):
+    def __init__(self):
+        super().__init__(_("This request key was already used for a different reservation."))
+
+
+class EmptyReservation(ReservationError):
+    def __init__(self):
+        super().__init__(_("Your reservation is empty."))
+
+
+@dataclass(frozen=True)
+class CartLine:
+    """Copies of one listing the customer asks for, and the price they were shown."""
+
+    listing_id: int
+    quantity: int
+    seen_price: Decimal | None = None
+
+
+@dataclass(frozen=True)
+class CustomerDetails:
+    name: str
+    email: str
+    phone: str  # E.164, normalized by the form or serializer
+    language: str
+    user: object = None  # the customer's account, if they have one
+
+
+@dataclass(frozen=True)
+class LineProblem:
+    """Why one line of the cart cannot be reserved as it stands."""
+
+    class Kind:
+        GONE = "gone"  # no longer offered (withdrawn, shop closed)
+        SHORT = "short"  # fewer copies left than asked
+        PRICE = "price"  # the price changed since the customer saw it
+
+    kind: str
+    listing_id: int
+    title: str
+    shop_name: str
+    asked: int
+    available: int
+    seen_price: Decimal | None = None
+    price: Decimal | None = None
+
+    @property
+    def message(self) -> str:
+        if self.kind == self.Kind.GONE:
+            return _("“%(title)s” is no longer offered by %(shop)s.") % {
+                "title": self.title,
+                "shop": self.shop_name,
+            }
+        if self.kind == self.Kind.SHORT:
+            return _("%(shop)s has %(available)s copies of “%(title)s” left (you asked for %(asked)s).") % {
+                "shop": self.shop_name,
+                "available": self.available,
+                "title": self.title,
+                "asked": self.asked,
+            }
+        return _("The price of “%(title)s” at %(shop)s changed from %(old)s € to %(new)s €.") % {
+            "title": self.title,
+            "shop": self.shop_name,
+            "old": self.seen_price,
+            "new": self.price,
+        }
+
+
+class StockChanged(ReservationError):
+    """Some lines changed since the cart was filled. Nothing was reserved: the customer
+    sees exactly which lines and confirms the rest."""
+
+    def __init__(self, problems: list[LineProblem]):
+        self.problems = problems
+        super().__init__(" ".join(problem.message for problem in problems))
+
+
+class OrderStatusError(Exception):
+    """A move the order's life does not allow (the message says why, for people)."""
+
+
+# --- Placing ---------------------------------------------------------------------------
+
+
+def checkout_place(*, key: str, lines: list[CartLine], customer: CustomerDetails) -> Checkout:
+    """Reserve the lines: one order per shop, all or nothing, once per `key`.
+
+    The same `key` with the same request returns the first checkout (a double click, a
+    refresh, a network retry); with a different request it raises IdempotencyConflict.
+    Raises StockChanged (nothing reserved) when a listing is gone, short or repriced,
+    and ReservationBusy when the listings stay locked longer than LOCK_TIMEOUT.
+    """
+    lines = _merged(lines)
+    if not lines:
+        raise EmptyReservation
+    fingerprint = _fingerprint(lines, customer)
+    try:
+        with transaction.atomic():
+            _set_lock_timeout()
+            checkout = _claim_checkout(key=key, fingerprint=fingerprint, customer=customer)
+            if checkout.orders_created:
+                return checkout.instance
+            _reserve(checkout.instance, lines, customer)
+            return checkout.instance
+    except OperationalError as error:
+        if _pgcode(error) in (LOCK_NOT_AVAILABLE, DEADLOCK_DETECTED):
+            raise ReservationBusy from error
+        raise
+
+
+@dataclass
+class _Claim:
+    instance: Checkout
+    orders_created: bool
+
+
+def _claim_checkout(*, key: str, fingerprint: str, customer: CustomerDetails) -> _Claim:
+    """Insert the checkout row, or find the one a previous request with this key made.
+
+    INSERT … ON CONFLICT DO NOTHING waits for a concurrent request with the same key to
+    commit or roll back: then either its checkout is visible here (a retry: return it),
+    or it was rolled back and this request proceeds.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """INSERT INTO orders_checkout (key, fingerprint, token, customer_id, email, language, created_at)
+               VALUES (%s, %s, %s, %s, %s, %s, now())
+               ON CONFLICT (key) DO NOTHING
+               RETURNING id""",
+            [
+                key,
+                fingerprint,
+                Checkout._meta.get_field("token").get_default(),
+                getattr(customer.user, "pk", None),
+                customer.email,
+                customer.language,
+            ],
+        )
+        row = cursor.fetchone()
+    if row is not None:
+        return _Claim(instance=Checkout.objects.get(pk=row[0]), orders_created=False)
+    existing = Checkout.objects.get(key=key)
+    if existing.fingerprint != fingerprint:
+        raise IdempotencyConflict
+    return _Claim(instance=existing, orders_created=True)
+
+
+def _reserve(checkout: Checkout, lines: list[CartLine], customer: CustomerDetails) -> None:
+    wanted = {line.listing_id: line for line in lines}
+    # One query, primary-key order: every reservation takes its locks in the same order.
+    listings = {
+        listing.pk: listing
+        for listing in Listing.objects.select_for_update(of=("self",))
+        .select_related("book", "shop")
+        .filter(pk__in=sorted(wanted))
+        .order_by("pk")
+    }
+    problems = [problem for line in lines if (problem := _problem(line, listings.get(line.listing_id)))]
+    if problems:
+        raise StockChanged(problems)
+
+    by_shop = defaultdict(list)
+    for line in lines:
+        by_shop[listings[line.listing_id].shop].append(line)
+    for shop in sorted(by_shop, key=lambda shop: shop.pk):
+        order = _create_order(checkout, shop, customer)
+        OrderLine.objects.bulk_create(
+            OrderLine(
+                order=order,
+                listing=listings[line.listing_id],
+                ean=listings[line.listing_id].book.ean,
+                title=listings[line.listing_id].book.title,
+                condition=listings[line.listing_id].condition,
+                unit_price=listings[line.listing_id].price,
+                quantity=line.quantity,
+            )
+            for line in by_shop[shop]
+        )
+        OrderEvent.objects.create(
+            order=order,
+            to_status=Order.Status.PLACED,
+            actor_kind=OrderEvent.Actor.CUSTOMER,
+            actor=customer.user,
+        )
+        _queue_shop_new_order(order)
+    for listing_id in sorted(wanted):
+        Listing.objects.filter(pk=listing_id).update(reserved=F("reserved") + wanted[listing_id].quantity)
+    _queue_customer_placed(checkout)
+
+
+def _problem(line: CartLine, listing: Listing | None) -> LineProblem | None:
+    if listing is None:
+        return LineProblem(LineProblem.Kind.GONE, line.listing_id, "?", "?", line.quantity, 0)
+    details = {
+        "listing_id": listing.pk,
+        "title": listing.book.title,
+        "shop_name": listing.shop.trade_name,
+        "asked": line.quantity,
+    }
+    if listing.status != Listing.Status.PUBLISHED or listing.shop.status != Shop.Status.APPROVED:
+        return LineProblem(LineProblem.Kind.GONE, available=0, **details)
+    if listing.available < line.quantity:
+        kind = LineProblem.Kind.SHORT if listing.available > 0 else LineProblem.Kind.GONE
+        return LineProblem(kind, available=listing.available, **details)
+    if line.seen_price is not None and line.seen_price != listing.price:
+        return LineProblem(
+            LineProblem.Kind.PRICE,
+            available=listing.available,
+            seen_price=line.seen_price,
+            price=listing.price,
+            **details,
+        )
+    return None
+
+
+def _create_order(checkout: Checkout, shop: Shop, customer: CustomerDetails) -> Order:
+    for _attempt in range(5):
+        order = Order(
+            checkout=checkout,
+            shop=shop,
+            reference=new_reference(),
+            customer=customer.user,
+            customer_name=customer.name,
+            customer_email=customer.email,
+            customer_phone=customer.phone,
+            language=customer.language,
+        )
+        try:
+            with transaction.atomic():  # a savepoint: a reference already taken is drawn again
+                order.save()
+            return order
+        except IntegrityError:
+            continue
+    raise RuntimeError("could not draw a free order reference")
+
+
+def _merged(lines: list[CartLine]) -> list[CartLine]:
+    """One line per listing (the same listing twice adds up), in listing order."""
+    merged: dict[int, CartLine] = {}
+    for line in lines:
+        if line.quantity <= 0:
+            continue
+        if line.listing_id in merged:
+            previous = merged[line.listing_id]
+            line = CartLine(line.listing_id, previous.quantity + line.quantity, previous.seen_price)
+        merged[line.listing_id] = line
+    return [merged[listing_id] for listing_id in sorted(merged)]
+
+
+def _fingerprint(lines: list[CartLine], customer: CustomerDetails) -> str:
+    asked = [[line.listing_id, line.quantity] for line in lines]
+    raw = json.dumps([asked, customer.email.lower(), str(customer.phone)], separators=(",", ":"))
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def _set_lock_timeout() -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'")
+
+
+def _pgcode(error: Exception) -> str | None:
+    return getattr(error.__cause__, "pgcode", None) or getattr(error, "pgcode", None)
+
+
+# --- The order's life ------------------------------------------------------------------
+
+
+def order_accept(*, order: Order, by) -> Order:
+    """The shop will prepare the order."""
+    return _move(order=order, to=Order.Status.ACCEPTED, actor_kind=OrderEvent.Actor.SHOP, by=by)
+
+
+def order_refuse(*, order: Order, by, reason: str) -> Order:
+    """The shop cannot serve the order: the customer is told why, the copies go back on sale."""
+    reason = reason.strip()
+    if not reason:
+        raise OrderStatusError(_("Say why the order is refused: the customer will read it."))
+    return _move(order=order, to=Order.Status.REFUSED, actor_kind=OrderEvent.Actor.SHOP, by=by, note=reason)
+
+
+def order_mark_ready(*, order: Order, by) -> Order:
+    """The books are set aside at the counter: the customer can come."""
+    return _move(order=order, to=Order.Status.READY, actor_kind=OrderEvent.Actor.SHOP, by=by)
+
+
+def order_collect(*, order: Order, by) -> Order:
+    """The customer paid and took the books: the copies leave the shop's stock."""
+    return _move(order=order, to=Order.Status.COLLECTED, actor_kind=OrderEvent.Actor.SHOP, by=by)
+
+
+def order_cancel(
+    *, order: Order, by=None, actor_kind: str = OrderEvent.Actor.CUSTOMER, note: str = ""
+) -> Order:
+    """The customer (or the chain's staff) calls the reservation off before collection."""
+    return _move(order=order, to=Order.Status.CANCELLED, actor_kind=actor_kind, by=by, note=note)
+
+
+def order_expire(*, order: Order) -> Order:
+    """Nobody came before the deadline: the copies go back on sale."""
+    return _move(order=order, to=Order.Status.EXPIRED, actor_kind=OrderEvent.Actor.SYSTEM, by=None)
+
+
+def order_line_mark_unavailable(*, line: OrderLine, by, reason: str = "") -> OrderLine:
+    """The shop cannot serve this line; the order goes on with the others. When no line
+    is left, the order is refused."""
+    with transaction.atomic():
+        order = Order.objects.select_for_update().get(pk=line.order_id)
+        line = OrderLine.objects.select_for_update().get(pk=line.pk, order=order)
+        if line.is_unavailable:
+            return line
+        if order.status not in (Order.Status.PLACED, Order.Status.ACCEPTED):
+            raise OrderStatusError(
+                _("Order %(reference)s is %(status)s: its lines can no longer change.")
+                % {"reference": order.reference, "status": order.get_status_display().lower()}
+            )
+        line.is_unavailable = True
+        line.unavailable_reason = reason.strip()
+        line.save(update_fields=["is_unavailable", "unavailable_reason"])
+        _release([line])
+        event = OrderEvent.objects.create(
+            order=order,
+            from_status=order.status,
+            to_status=order.status,
+            line=line,
+            actor_kind=OrderEvent.Actor.SHOP,
+            actor=by,
+            note=line.unavailable_reason,
+        )
+        if order.lines.filter(is_unavailable=False).exists():
+            order.save(update_fields=["updated_at"])
+            _queue_customer_email(order, event=event, template="emails/orders/customer_line_unavailable")
+        else:
+            _move(
+                order=order,
+                to=Order.Status.REFUSED,
+                actor_kind=OrderEvent.Actor.SHOP,
+                by=by,
+                note=_("None of the books can be served."),
+            )
+    return line
+
+
+def _move(*, order: Order, to: str, actor_kind: str, by, note: str = "") -> Order:
+    """Lock the order, move it to `to` (quietly if it is there already), record the
+    event, put copies back on sale or hand them over, and queue the emails."""
+    with transaction.atomic():
+        locked = Order.objects.select_for_update().select_related("shop").get(pk=order.pk)
+        if locked.status == to:
+            return locked
+        if not locked.can_move_to(to):
+            raise OrderStatusError(
+                _("Order %(reference)s is %(current)s: it cannot become “%(target)s”.")
+                % {
+                    "reference": locked.reference,
+                    "current": locked.get_status_display().lower(),
+                    "target": Order.Status(to).label.lower(),
+                }
+            )
+        previous = locked.status
+        locked.status = to
+        fields = ["status", "updated_at"]
+        if to == Order.Status.REFUSED:
+            locked.refusal_reason = note
+            fields.append("refusal_reason")
+        locked.save(update_fields=fields)
+
+        held = list(locked.lines.filter(is_unavailable=False).order_by("listing_id"))
+        if to in Order.RELEASING_STOCK:
+            _release(held)
+        elif to == Order.Status.COLLECTED:
+            _hand_over(held)
+
+        event = OrderEvent.objects.create(
+            order=locked, from_status=previous, to_status=to, actor_kind=actor_kind, actor=by, note=note
+        )
+        if to in CUSTOMER_TEMPLATES:
+            _queue_customer_email(locked, event=event, template=CUSTOMER_TEMPLATES[to])
+        if to in SHOP_TEMPLATES:
+            _queue_shop_email(locked, event=event, template=SHOP_TEMPLATES[to])
+    return locked
+
+
+CUSTOMER_TEMPLATES = {
+    Order.Status.ACCEPTED: "emails/orders/customer_accepted",
+    Order.Status.REFUSED: "emails/orders/customer_refused",
+    Order.Status.READY: "emails/orders/customer_ready",
+    Order.Status.CANCELLED: "emails/orders/customer_cancelled",
+    Order.Status.EXPIRED: "emails/orders/customer_expired",
+}
+# The shop hears about the moves it did not make itself.
+SHOP_TEMPLATES = {
+    Order.Status.CANCELLED: "emails/orders/shop_cancelled",
+    Order.Status.EXPIRED: "emails/orders/shop_expired",
+}
+
+
+def _release(lines: list[OrderLine]) -> None:
+    """Put the copies held by these lines back on sale (listings locked in key order)."""
+    for line in sorted(lines, key=lambda line: line.listing_id):
+        Listing.objects.filter(pk=line.listing_id).update(reserved=F("reserved") - line.quantity)
+
+
+def _hand_over(lines: list[OrderLine]) -> None:
+    """The copies left the shop with the customer: no longer held, no longer in stock."""
+    for line in sorted(lines, key=lambda line: line.listing_id):
+        Listing.objects.filter(pk=line.listing_id).update(
+            reserved=F("reserved") - line.quantity, quantity=F("quantity") - line.quantity
+        )
+
+
+# --- Emails ----------------------------------------------------------------------------
+
+
+def _absolute(path: str) -> str:
+    return f"{settings.SITE_URL}{path}"
+
+
+def _queue_customer_placed(checkout: Checkout) -> None:
+    orders = list(checkout.orders.select_related("shop").prefetch_related("lines").order_by("pk"))
+    with translation.override(checkout.language):
+        links = {order.pk: _absolute(order.get_absolute_url()) for order in orders}
+    email_queue_on_commit(
+        event_key=f"checkout:{checkout.pk}:customer-placed",
+        to=checkout.email,
+        template="emails/orders/customer_placed",
+        context={"checkout": checkout, "orders": [(order, links[order.pk]) for order in orders],
+                 "customer_name": orders[0].customer_name},
+        language=checkout.language,
+    )  # fmt: skip
+
+
+def _queue_customer_email(order: Order, *, event: OrderEvent, template: str) -> None:
+    with translation.override(order.language):
+        link = _absolute(order.get_absolute_url())
+    email_queue_on_commit(
+        event_key=f"order-event:{event.pk}:customer",
+        to=order.customer_email,
+        template=template,
+        context={"order": order, "event": event, "link": link, "lines": list(order.lines.all())},
+        language=order.language,
+    )
+
+
+def _queue_shop_new_order(order: Order) -> None:
+    _queue_shop_email(order, event=None, template="emails/orders/shop_new_order")
+
+
+def _queue_shop_email(order: Order, *, event: OrderEvent | None, template: str) -> None:
+    shop = order.shop
+    with translation.override(shop.language):
+        link = _absolute(reverse("admin:orders_order_change", args=[order.pk]))
+    email_queue_on_commit(
+        event_key=f"order:{order.pk}:shop-new" if event is None else f"order-event:{event.pk}:shop",
+        to=shop.email,
+        template=template,
+        context={"order": order, "event": event, "link": link, "lines": list(order.lines.all())},
+        language=shop.language,
+    )
