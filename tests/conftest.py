@@ -25,6 +25,17 @@ def require(service: str, available: bool, how_to_fix: str) -> None:
 
 
 @pytest.fixture(scope="session")
+def django_db_modify_db_settings():
+    """Each test run gets its own database (test_<name>_<pid>): several runs started side
+    by side against one PostgreSQL server (developers on a shared machine) would
+    otherwise create and drop the same one under each other's feet."""
+    from django.conf import settings
+
+    database = settings.DATABASES["default"]
+    database.setdefault("TEST", {})["NAME"] = f"test_{database['NAME']}_{os.getpid()}"
+
+
+@pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker):
     """Every test database starts with France's postcodes: La Poste's real file when
     the shared data is there, the demo's built-in towns otherwise."""
