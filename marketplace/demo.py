@@ -10,11 +10,13 @@ from decimal import Decimal
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.db.models import F
 from django.utils.text import slugify
 from stdnum import ean as stdnum_ean
 from stdnum import luhn
 
 from catalog.models import Book, ContributorRole, Listing
+from orders.models import Checkout, Order
 from shops import roles
 from shops.models import Drive, Locality, Membership, Shop, ShopStatusChange
 
@@ -191,10 +193,42 @@ def seed() -> str:
     from marketplace import datagen  # imported here: datagen builds on this module's word lists
 
     datagen.demo_data_generate()  # more shops around these drives, and stock for all of them (once)
+    _seed_orders(Shop.objects.get(siret=demo_siret(1)))
     return (
         f"{Drive.objects.count()} drives, {Shop.objects.count()} shops, {Book.objects.count()} books, "
-        f"{Listing.objects.count()} listings, {User.objects.count()} accounts"
+        f"{Listing.objects.count()} listings, {Order.objects.count()} orders, {User.objects.count()} accounts"
     )
+
+
+DEMO_CUSTOMERS = [
+    ("Maëlle Guégan", "maelle.guegan@demo.drive-solidaire.fr", "+33612345601", 1),
+    ("Erwan Le Floch", "erwan.lefloch@demo.drive-solidaire.fr", "+33612345602", 2),
+]
+
+
+def _seed_orders(shop: Shop) -> None:
+    """A couple of reservations waiting for the demo bookseller (made once, through the
+    real service: stock is held and the emails are in the demo mailbox)."""
+    from orders.services import CartLine, CustomerDetails, checkout_place
+
+    listings = list(
+        Listing.objects.filter(
+            shop=shop, status=Listing.Status.PUBLISHED, quantity__gt=F("reserved") + 1
+        ).order_by("pk")[: len(DEMO_CUSTOMERS) * 2]
+    )
+    for index, (name, email, phone, copies) in enumerate(DEMO_CUSTOMERS):
+        picked = listings[index * 2 : index * 2 + 2]
+        key = f"demo-order-{index}"
+        if not picked or Checkout.objects.filter(key=key).exists():
+            continue
+        checkout_place(
+            key=key,
+            lines=[
+                CartLine(listing_id=listing.pk, quantity=copies if i == 0 else 1)
+                for i, listing in enumerate(picked)
+            ],
+            customer=CustomerDetails(name=name, email=email, phone=phone, language="fr"),
+        )
 
 
 def _seed_stock(rng: random.Random) -> None:

@@ -8,6 +8,7 @@ from catalog.ean import normalize_book_ean
 from catalog.models import Book, Listing
 from catalog.pricing import check_listing_price
 from marketplace import datagen, demo
+from orders.models import Order
 from shops.models import Shop
 from shops.validators import validate_siret
 
@@ -17,11 +18,17 @@ pytestmark = pytest.mark.django_db
 def test_the_demo_seed_is_valid_and_running_it_again_changes_nothing(settings):
     settings.DEBUG = True
     call_command("seed_demo", stdout=io.StringIO())
-    counts = (Shop.objects.count(), Book.objects.count(), Listing.objects.count())
+    counts = (Shop.objects.count(), Book.objects.count(), Listing.objects.count(), Order.objects.count())
 
     call_command("seed_demo", stdout=io.StringIO())
 
-    assert (Shop.objects.count(), Book.objects.count(), Listing.objects.count()) == counts
+    assert (
+        Shop.objects.count(),
+        Book.objects.count(),
+        Listing.objects.count(),
+        Order.objects.count(),
+    ) == counts
+    assert counts[3] == len(demo.DEMO_CUSTOMERS)  # orders waiting for the demo bookseller
     assert counts[1] == demo.DEMO_BOOK_COUNT + datagen.SCALES["demo"].books
     for shop in Shop.objects.all():
         validate_siret(shop.siret)
