@@ -173,3 +173,13 @@ def _empty_cache():
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _default_language_after_each_test():
+    """A request to /en/… leaves English active in this thread: put French back so the
+    next test starts in the site's default language."""
+    from django.utils import translation
+
+    yield
+    translation.deactivate()
