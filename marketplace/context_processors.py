@@ -2,6 +2,7 @@ from django.conf import settings
 from django.urls import translate_url
 from django.utils import translation
 
+from orders.cart import cart_count
 from shops.drive_session import chosen_drive
 
 
@@ -12,6 +13,9 @@ def site(request):
         # visitor's choice.
         "chosen_drive": getattr(request, "page_drive", None) or chosen_drive(request),
         "language_links": _language_links(request),
+        # Read from the session, no query. Pages showing a count are never page-cached
+        # (see marketplace/page_cache.py): a visitor with a cart gets a fresh page.
+        "cart_count": cart_count(request),
     }
 
 

@@ -12,8 +12,10 @@ class ApiLanguageMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        if request.path_info.startswith("/api/"):
-            language = translation.get_language_from_request(request, check_path=False)
-            translation.activate(language)
-            request.LANGUAGE_CODE = language
-        return self.get_response(request)
+        if not request.path_info.startswith("/api/"):
+            return self.get_response(request)
+        language = translation.get_language_from_request(request, check_path=False)
+        request.LANGUAGE_CODE = language
+        # override, not activate: the thread goes back to its language after the request.
+        with translation.override(language):
+            return self.get_response(request)

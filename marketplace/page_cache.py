@@ -6,7 +6,8 @@ everyone for a little while. Stock shown can thus be up to `PAGE_TTL` seconds ol
 reserving a copy always checks the real stock.
 
 Not cached: logged-in people (booksellers checking their own listings want the
-truth now), pages with a message to show, errors.
+truth now), visitors with books in their reservation (the header shows how many),
+pages with a message to show, errors.
 """
 
 import hashlib
@@ -15,6 +16,8 @@ from functools import wraps
 from django.core.cache import cache
 from django.http import HttpResponse
 from django.utils import translation
+
+from orders.cart import cart_count
 
 PAGE_TTL = 30
 HEADER = "X-Page-Cache"
@@ -46,6 +49,7 @@ def _cacheable(request) -> bool:
         request.method == "GET"
         and not request.user.is_authenticated
         and "messages" not in request.COOKIES  # a message waits to be shown
+        and not cart_count(request)  # the header counts their books
     )
 
 

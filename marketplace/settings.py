@@ -253,6 +253,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Two models have a "status": name their enums apart in the schema.
+    "ENUM_NAME_OVERRIDES": {
+        "OrderStatusEnum": "orders.models.Order.Status",
+        "ListingStatusEnum": "catalog.models.Listing.Status",
+    },
 }
 
 # --- Security (production) ----------------------------------------------------------

@@ -2,7 +2,8 @@
 
 Locking rules, so that two transactions never wait on each other in a circle:
 - placing a checkout locks the listings it reserves, in primary-key order, and nothing
-  else (the orders it creates are new rows);
+  else (the orders it creates are new rows), at the very end: it reads them without a
+  lock, writes the orders, then locks and checks again;
 - a move of an existing order locks the order first, then its listings in primary-key
   order.
 Locks are held for milliseconds; a wait longer than LOCK_TIMEOUT ends the transaction
@@ -13,7 +14,7 @@ title.
 import hashlib
 import json
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 
 from django.conf import settings
@@ -196,17 +197,12 @@ def _claim_checkout(*, key: str, fingerprint: str, customer: CustomerDetails) ->
 
 def _reserve(checkout: Checkout, lines: list[CartLine], customer: CustomerDetails) -> None:
     wanted = {line.listing_id: line for line in lines}
-    # One query, primary-key order: every reservation takes its locks in the same order.
-    listings = {
-        listing.pk: listing
-        for listing in Listing.objects.select_for_update(of=("self",))
-        .select_related("book", "shop")
-        .filter(pk__in=sorted(wanted))
-        .order_by("pk")
-    }
-    problems = [problem for line in lines if (problem := _problem(line, listings.get(line.listing_id)))]
-    if problems:
-        raise StockChanged(problems)
+    # Read without locking, and write the orders, lines, events and emails first: the
+    # listings are locked only for the last statements and the commit, so that the
+    # customers of a popular title queue for milliseconds, not for the rendering of
+    # every email of a checkout.
+    listings = _listings(sorted(wanted))
+    _check(lines, listings)
 
     by_shop = defaultdict(list)
     for line in lines:
@@ -232,9 +228,32 @@ def _reserve(checkout: Checkout, lines: list[CartLine], customer: CustomerDetail
             actor=customer.user,
         )
         _queue_shop_new_order(order)
+    _queue_customer_placed(checkout)
+
+    # Now lock, and check again under the lock what was read and copied into the lines
+    # (still offered, at that price, enough copies); if anything changed, StockChanged
+    # rolls it all back.
+    locked = _listings(sorted(wanted), lock=True)
+    _check([replace(line, seen_price=listings[line.listing_id].price) for line in lines], locked)
     for listing_id in sorted(wanted):
         Listing.objects.filter(pk=listing_id).update(reserved=F("reserved") + wanted[listing_id].quantity)
-    _queue_customer_placed(checkout)
+
+
+def _listings(ids: list[int], *, lock: bool = False) -> dict[int, Listing]:
+    listings = Listing.objects.select_related("book", "shop").filter(pk__in=ids).order_by("pk")
+    if lock:
+        # One query, primary-key order: every reservation takes its locks in the same
+        # order. FOR NO KEY UPDATE, not FOR UPDATE: the order lines just written hold KEY
+        # SHARE locks on these rows (their foreign key), which FOR UPDATE would wait for:
+        # two checkouts of the same book would deadlock.
+        listings = listings.select_for_update(of=("self",), no_key=True)
+    return {listing.pk: listing for listing in listings}
+
+
+def _check(lines: list[CartLine], listings: dict[int, Listing]) -> None:
+    problems = [problem for line in lines if (problem := _problem(line, listings.get(line.listing_id)))]
+    if problems:
+        raise StockChanged(problems)
 
 
 def _problem(line: CartLine, listing: Listing | None) -> LineProblem | None:
@@ -379,24 +398,29 @@ def order_line_mark_unavailable(*, line: OrderLine, by, reason: str = "") -> Ord
             order.save(update_fields=["updated_at"])
             _queue_customer_email(order, event=event, template="emails/orders/customer_line_unavailable")
         else:
+            # Nothing left to serve: refused, also once accepted. The shop cannot refuse an
+            # accepted order by itself (ALLOWED_TRANSITIONS), but this one has no book left.
             _move(
                 order=order,
                 to=Order.Status.REFUSED,
                 actor_kind=OrderEvent.Actor.SHOP,
                 by=by,
                 note=_("None of the books can be served."),
+                also_from={Order.Status.ACCEPTED},
             )
     return line
 
 
-def _move(*, order: Order, to: str, actor_kind: str, by, note: str = "") -> Order:
+def _move(*, order: Order, to: str, actor_kind: str, by, note: str = "", also_from=frozenset()) -> Order:
     """Lock the order, move it to `to` (quietly if it is there already), record the
-    event, put copies back on sale or hand them over, and queue the emails."""
+    event, put copies back on sale or hand them over, and queue the emails.
+
+    `also_from`: statuses this particular move may start from beyond ALLOWED_TRANSITIONS."""
     with transaction.atomic():
         locked = Order.objects.select_for_update().select_related("shop").get(pk=order.pk)
         if locked.status == to:
             return locked
-        if not locked.can_move_to(to):
+        if not locked.can_move_to(to) and locked.status not in also_from:
             raise OrderStatusError(
                 _("Order %(reference)s is %(current)s: it cannot become “%(target)s”.")
                 % {

@@ -1,18 +1,343 @@
+"""The customer's side of reservations: the cart, checkout, and the pages of an order.
+
+Pages reached by a token (a checkout's confirmation, an order) are the customer's key
+to their order: never cached, and never announced to other sites by the Referer header.
+"""
+
+from functools import wraps
+
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.http import Http404
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import translation
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST
 
-from orders.selectors import checkout_by_token, order_by_token
+from orders.cart import (
+    Cart,
+    CartFull,
+    copies_allowed,
+    gone_message,
+    reservable_listings,
+    short_message,
+)
+from orders.forms import AddToCartForm, CartQuantityForm, CheckoutForm, CustomerLoginForm, CustomerSignupForm
+from orders.models import Order, OrderEvent
+from orders.selectors import checkout_by_token, order_by_token, orders_of_customer
+from orders.services import (
+    MAX_COPIES_PER_LINE,
+    MAX_LINES_PER_CHECKOUT,
+    EmptyReservation,
+    IdempotencyConflict,
+    OrderStatusError,
+    ReservationBusy,
+    StockChanged,
+    checkout_place,
+    order_cancel,
+)
+from shops.drive_session import chosen_drive, drive_in_url
+from shops.geo import haversine_km
+
+ORDERS_PER_PAGE = 20
 
 
-def order_detail(request, token):
-    order = order_by_token(token)
-    if order is None:
+def private_page(view):
+    """A page behind an unguessable token: never cached, and its address (the token)
+    never sent to another site as a Referer. "same-origin" rather than "no-referrer":
+    with the latter, browsers post this page's forms with `Origin: null`, which
+    Django's CSRF check rightly refuses."""
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        response = view(request, *args, **kwargs)
+        response["Referrer-Policy"] = "same-origin"
+        return response
+
+    return never_cache(wrapper)
+
+
+# --- Cart ------------------------------------------------------------------------------
+
+
+@never_cache
+def cart_add(request, listing_id):
+    """One offer of the book page ("Reserve"): how many copies, then into the cart.
+
+    The book page is cached for everyone, so it links here instead of holding a form.
+    """
+    listing = reservable_listings().filter(pk=listing_id).first()
+    if listing is None:
         raise Http404
-    return render(request, "orders/order.html", {"order": order})
+    cart = Cart(request.session)
+    in_cart = cart.quantity_of(listing.pk)
+    addable = max(0, copies_allowed(listing) - in_cart)
+    form = None
+    if addable:
+        form = AddToCartForm(
+            request.POST or None, max_quantity=addable, initial={"seen_price": listing.price}
+        )
+        if request.method == "POST" and form.is_valid():
+            try:
+                cart.add(listing, form.cleaned_data["quantity"], seen_price=form.cleaned_data["seen_price"])
+            except CartFull:
+                messages.error(
+                    request,
+                    _("Your reservation already holds %(count)s different books: confirm it first.")
+                    % {"count": MAX_LINES_PER_CHECKOUT},
+                )
+            else:
+                messages.success(
+                    request,
+                    _("“%(title)s” (%(shop)s) is in your reservation.")
+                    % {"title": listing.book.title, "shop": listing.shop.trade_name},
+                )
+            return redirect("cart")
+    drive = drive_in_url(request) or chosen_drive(request)
+    distance_km = (
+        haversine_km(drive.latitude, drive.longitude, listing.shop.latitude, listing.shop.longitude)
+        if drive is not None
+        else None
+    )
+    return render(
+        request,
+        "orders/cart_add.html",
+        {
+            "listing": listing,
+            "form": form,
+            "in_cart": in_cart,
+            "drive": drive,
+            "distance_km": distance_km,
+            "available": copies_allowed(listing),
+        },
+    )
 
 
+@never_cache
+def cart_detail(request):
+    cart = Cart(request.session)
+    contents = cart.refresh()
+    for change in contents.changes:
+        messages.warning(request, change)
+    return render(request, "orders/cart.html", {"contents": contents})
+
+
+@require_POST
+def cart_update(request, listing_id):
+    cart = Cart(request.session)
+    form = CartQuantityForm(request.POST)
+    if not form.is_valid():
+        messages.error(
+            request, _("Choose a number of copies from 0 to %(max)s.") % {"max": MAX_COPIES_PER_LINE}
+        )
+        return redirect("cart")
+    listing = reservable_listings().filter(pk=listing_id).first()
+    if listing is None:
+        return redirect("cart")  # which drops the line and says which book went away
+    wanted = form.cleaned_data["quantity"]
+    if wanted == 0:
+        return cart_remove(request, listing_id)
+    kept = cart.set_quantity(listing, wanted)
+    if kept == 0:
+        messages.warning(request, gone_message(listing.book.title, listing.shop.trade_name))
+    elif kept < wanted:
+        messages.warning(request, short_message(listing, kept))
+    return redirect("cart")
+
+
+@require_POST
+def cart_remove(request, listing_id):
+    title = Cart(request.session).remove(listing_id)
+    if title is not None:
+        messages.success(request, _("“%(title)s” is no longer in your reservation.") % {"title": title})
+    return redirect("cart")
+
+
+# --- Checkout --------------------------------------------------------------------------
+
+
+@never_cache
+def checkout(request):
+    """The customer's details, then one submission places one order per shop.
+
+    The form carries a key drawn when it is shown: the same form sent twice (a double
+    click, a refresh, a retry) reserves once and shows the same confirmation.
+    """
+    cart = Cart(request.session)
+    problems, busy, status = [], False, 200
+    if request.method == "POST":
+        form = CheckoutForm(request.POST)
+        if form.is_valid():
+            key = form.cleaned_data["token"]
+            if (token := cart.checkout_placed_with(key)) is not None:
+                return redirect("checkout_done", token)
+            try:
+                placed = checkout_place(
+                    key=key,
+                    lines=cart.lines_for_checkout(),
+                    customer=form.customer_details(user=request.user, language=translation.get_language()),
+                )
+            except StockChanged as changed:
+                problems = [cart.problem_message(problem) for problem in changed.problems]
+                cart.apply_problems(changed.problems)
+            except ReservationBusy as error:
+                busy, status = str(error), 503
+            except IdempotencyConflict:
+                messages.error(
+                    request, _("This form was already sent for another reservation. Please confirm again.")
+                )
+                form.renew_token()
+            except EmptyReservation:
+                return redirect("cart")  # emptied in another tab: the cart page says it is empty
+            else:
+                cart.placed(key=key, checkout_token=placed.token)
+                return redirect(placed)
+        elif "token" in form.errors:
+            form.renew_token()
+    else:
+        form = CheckoutForm(initial=_details_of(request.user))
+
+    contents = cart.refresh()
+    for change in contents.changes:
+        messages.warning(request, change)
+    if contents.is_empty:
+        for problem in problems:
+            messages.warning(request, problem)
+        return redirect("cart")
+    response = render(
+        request,
+        "orders/checkout.html",
+        {"form": form, "contents": contents, "problems": problems, "busy": busy},
+        status=status,
+    )
+    if busy:
+        response["Retry-After"] = "5"
+    return response
+
+
+def _details_of(user) -> dict:
+    """What the form can fill in for an account holder: their name and email, and the
+    phone of their last order."""
+    if not user.is_authenticated:
+        return {}
+    details = {"name": user.get_full_name(), "email": user.email}
+    last_phone = orders_of_customer(user).values_list("customer_phone", flat=True).first()
+    if last_phone:
+        details["phone"] = last_phone
+    return details
+
+
+@private_page
 def checkout_done(request, token):
     checkout = checkout_by_token(token)
     if checkout is None:
         raise Http404
-    return render(request, "orders/checkout_done.html", {"checkout": checkout})
+    orders = list(
+        checkout.orders.select_related("shop").prefetch_related("lines").order_by("shop__trade_name")
+    )
+    return render(request, "orders/checkout_done.html", {"checkout": checkout, "orders": orders})
+
+
+def terms(request):
+    return render(request, "orders/terms.html")
+
+
+# --- Orders ----------------------------------------------------------------------------
+
+
+@private_page
+def order_detail(request, token):
+    order = order_by_token(token)
+    if order is None:
+        raise Http404
+    return render(request, "orders/order.html", {"order": order, "history": _history(order)})
+
+
+@private_page
+def order_cancel_view(request, token):
+    """Cancel, after a confirmation page (a plain form: works without JavaScript)."""
+    order = order_by_token(token)
+    if order is None:
+        raise Http404
+    if request.method == "POST":
+        try:
+            order_cancel(order=order, by=request.user if request.user.is_authenticated else None)
+        except OrderStatusError as error:
+            messages.error(request, str(error))
+        else:
+            messages.success(
+                request,
+                _("Order %(reference)s is cancelled. The bookshop has been told.")
+                % {"reference": order.reference},
+            )
+        return redirect("order", token)
+    if not order.can_be_cancelled:
+        messages.info(
+            request,
+            _("Order %(reference)s can no longer be cancelled online: please call the bookshop.")
+            % {"reference": order.reference},
+        )
+        return redirect("order", token)
+    return render(request, "orders/order_cancel.html", {"order": order})
+
+
+def _history(order: Order) -> list[dict]:
+    """The order's events in words, from the prefetched lines and events (no query each)."""
+    titles = {line.pk: line.title for line in order.lines.all()}
+    history = []
+    for event in order.events.all():
+        if event.line_id is not None:
+            text = _("“%(title)s” cannot be served") % {"title": titles.get(event.line_id, "")}
+        elif not event.from_status:
+            text = _("Order placed")
+        else:
+            text = Order.Status(event.to_status).label
+        history.append({"event": event, "text": text, "by": OrderEvent.Actor(event.actor_kind).label})
+    return history
+
+
+@never_cache
+@login_required(login_url="customer_login")
+def my_orders(request):
+    orders = orders_of_customer(request.user).prefetch_related("lines")
+    page = Paginator(orders, ORDERS_PER_PAGE).get_page(request.GET.get("page"))
+    return render(request, "orders/my_orders.html", {"page": page})
+
+
+# --- Customer accounts -----------------------------------------------------------------
+
+
+class CustomerLoginView(auth_views.LoginView):
+    """Customers log in here (the bookseller space has its own page); the cart stays."""
+
+    template_name = "registration/login.html"
+    authentication_form = CustomerLoginForm
+
+    def get_default_redirect_url(self):
+        return reverse("my_orders")
+
+
+customer_login = never_cache(CustomerLoginView.as_view())
+customer_logout = auth_views.LogoutView.as_view(next_page="home")
+
+
+@never_cache
+def customer_signup(request):
+    next_url = request.POST.get("next") or request.GET.get("next") or ""
+    if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
+        next_url = ""
+    form = CustomerSignupForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        user = form.save(commit=False)
+        user.preferred_language = translation.get_language()
+        user.save()
+        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+        messages.success(request, _("Welcome! Your account is ready."))
+        return redirect(next_url or "my_orders")
+    return render(request, "registration/signup.html", {"form": form, "next": next_url})

@@ -25,6 +25,10 @@ GROUP_PERMISSIONS = {
         ("catalog", "change_listing"),
         ("catalog", "view_stockimport"),
         ("catalog", "add_stockimport"),
+        # Their shop's orders: "change" is what the order page's buttons need (every
+        # move goes through a service; nothing is edited as a form).
+        ("orders", "view_order"),
+        ("orders", "change_order"),
     ],
     # The chain's staff run the network: shops, drives, places and the outbox.
     CHAIN_STAFF: [
@@ -48,6 +52,8 @@ GROUP_PERMISSIONS = {
         ("catalog", "view_listing"),
         ("catalog", "change_listing"),
         ("catalog", "view_stockimport"),
+        # They watch every shop's orders; accepting or refusing one is the shop's call.
+        ("orders", "view_order"),
     ],
 }
 

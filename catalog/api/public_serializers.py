@@ -154,6 +154,10 @@ class OfferShopSerializer(serializers.Serializer):
 
 
 class OfferSerializer(serializers.Serializer):
+    listing = serializers.IntegerField(
+        source="listing.id",
+        help_text="The offer's id: what a reservation (POST /api/v1/reservations/) asks for.",
+    )
     shop = OfferShopSerializer()
     price = serializers.DecimalField(source="listing.price", max_digits=7, decimal_places=2)
     condition = serializers.ChoiceField(source="listing.condition", choices=Listing.Condition.choices)

@@ -204,8 +204,10 @@ def test_a_books_offers_come_nearest_first_with_the_shop_and_the_stock_left(api,
     assert body["book"]["authors"] == "Albert Camus"
     assert body["book"]["url"] == "http://testserver/en/books/9782070360024/"
     assert body["book"]["cover_url"] is None
+    offered = {(listing.shop_id, listing.condition): listing.pk for listing in Listing.objects.all()}
     assert body["offers"] == [
         {
+            "listing": offered[(shops["port"].pk, "new")],
             "shop": {
                 "slug": shops["port"].slug,
                 "name": "Librairie du Port",
@@ -219,6 +221,7 @@ def test_a_books_offers_come_nearest_first_with_the_shop_and_the_stock_left(api,
             "stock": "last_copy",
         },
         {
+            "listing": offered[(shops["mots"].pk, "used_good")],
             "shop": {
                 "slug": shops["mots"].slug,
                 "name": "Les Mots Voyageurs",

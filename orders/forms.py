@@ -1,0 +1,123 @@
+import re
+import uuid
+
+from django import forms
+from django.contrib.auth import get_user_model
+from django.contrib.auth.forms import AuthenticationForm, BaseUserCreationForm
+from django.utils.translation import gettext_lazy as _
+
+from orders.services import MAX_COPIES_PER_LINE, CustomerDetails
+from shops.forms import french_phone_field
+
+FORM_TOKEN_PATTERN = re.compile(r"^[0-9a-f]{32}$")
+
+
+def new_form_token() -> str:
+    """The checkout form's idempotency key, drawn when the form is shown: sending the
+    same form twice reserves once."""
+    return uuid.uuid4().hex
+
+
+class AddToCartForm(forms.Form):
+    quantity = forms.TypedChoiceField(label=_("Copies"), coerce=int)
+    # The price on the page the customer read, remembered in the cart: if it changes
+    # before they confirm, they are told.
+    seen_price = forms.DecimalField(
+        widget=forms.HiddenInput, max_digits=7, decimal_places=2, min_value=0, required=False
+    )
+
+    def __init__(self, *args, max_quantity: int, **kwargs):
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+        self.fields["quantity"].choices = [(number, number) for number in range(1, max_quantity + 1)]
+
+
+class CartQuantityForm(forms.Form):
+    quantity = forms.IntegerField(label=_("Copies"), min_value=0, max_value=MAX_COPIES_PER_LINE)
+
+
+class CheckoutForm(forms.Form):
+    token = forms.CharField(widget=forms.HiddenInput, max_length=64)
+    name = forms.CharField(
+        label=_("Your name"),
+        max_length=150,
+        help_text=_("The bookseller asks for it at the counter."),
+        widget=forms.TextInput(attrs={"autocomplete": "name"}),
+    )
+    email = forms.EmailField(
+        label=_("Email"),
+        help_text=_("We send the confirmation there, then each shop's news about your order."),
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+    )
+    phone = french_phone_field(
+        label=_("Phone"),
+        help_text=_("For the bookshop, if it needs to reach you. For example 06 12 34 56 78."),
+    )
+    accept_terms = forms.BooleanField(
+        label=_("I accept the reservation terms."),
+        error_messages={"required": _("Please accept the reservation terms to reserve.")},
+    )
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+        if not self.is_bound and not self.initial.get("token"):
+            self.initial["token"] = new_form_token()
+        self.fields["phone"].widget.attrs.update({"autocomplete": "tel"})
+
+    def clean_token(self):
+        token = self.cleaned_data["token"]
+        if not FORM_TOKEN_PATTERN.match(token):
+            raise forms.ValidationError(
+                _("This form has expired. Please check your details and send it again."), code="token"
+            )
+        return token
+
+    def renew_token(self) -> None:
+        """Show the form again under a new key (the old one cannot be used again)."""
+        self.data = self.data.copy()
+        self.data["token"] = new_form_token()
+
+    def customer_details(self, *, user, language: str) -> CustomerDetails:
+        return CustomerDetails(
+            name=self.cleaned_data["name"].strip(),
+            email=self.cleaned_data["email"],
+            phone=self.cleaned_data["phone"].as_e164,
+            language=language,
+            user=user if user.is_authenticated else None,
+        )
+
+
+class CustomerLoginForm(AuthenticationForm):
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+        self.fields["username"].widget.input_type = "email"
+        self.fields["username"].widget.attrs.update({"autocomplete": "email"})
+
+
+class CustomerSignupForm(BaseUserCreationForm):
+    """A customer account: their orders in one place, their details filled in."""
+
+    class Meta:
+        model = get_user_model()
+        fields = ("first_name", "last_name", "email")
+        widgets = {
+            "first_name": forms.TextInput(attrs={"autocomplete": "given-name"}),
+            "last_name": forms.TextInput(attrs={"autocomplete": "family-name"}),
+            "email": forms.EmailInput(attrs={"autocomplete": "email"}),
+        }
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+        for name in ("first_name", "last_name"):
+            self.fields[name].required = True
+
+    def clean_email(self):
+        email = get_user_model().objects.normalize_email(self.cleaned_data["email"])
+        if get_user_model().objects.filter(email__iexact=email).exists():
+            raise forms.ValidationError(
+                _("An account already uses this email address: log in instead."), code="email_taken"
+            )
+        return email
