@@ -14,6 +14,7 @@ from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from phonenumber_field.modelfields import PhoneNumberField
 
 # Order references are read aloud at the counter and typed by hand: no 0/O, 1/I/L, 5/S,
@@ -77,7 +78,8 @@ class Order(models.Model):
         READY = "ready", _("Ready for pickup")
         COLLECTED = "collected", _("Collected")
         REFUSED = "refused", _("Refused")
-        CANCELLED = "cancelled", _("Cancelled")
+        # A context: the stock imports' "Cancelled" is masculine in French, an order is feminine.
+        CANCELLED = "cancelled", pgettext_lazy("order status", "Cancelled")
         EXPIRED = "expired", _("Expired")
 
     # The whole life of an order. Each move is one service in orders/services.py.

@@ -4,7 +4,7 @@
 
 The dict (named FR, EN, ...) maps each msgid (a tuple for plural forms) to its
 translation. Entries already translated keep their translation unless the dict
-gives a new one; fuzzy flags are cleared on the entries it fills.
+gives a new one; fuzzy guesses by gettext are emptied and reported as missing.
 """
 
 import runpy
@@ -31,6 +31,11 @@ def main(language: str, translations_file: str) -> int:
         if message.id in translations:
             message.string = translations[message.id]
             message.flags.discard("fuzzy")
+        elif "fuzzy" in message.flags:
+            # gettext's guess from a similar string: often wrong (placeholders differ).
+            message.string = "" if isinstance(message.string, str) else ("",) * len(message.string)
+            message.flags.discard("fuzzy")
+            missing.append(message.id)
         elif not (message.string if isinstance(message.string, str) else all(message.string)):
             missing.append(message.id)
     with open(po_path, "wb") as handle:

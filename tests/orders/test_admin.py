@@ -230,7 +230,7 @@ def test_the_order_page_shows_the_customer_the_books_the_amount_and_the_history(
 
     assert response.status_code == 200
     for text in ["Annick Le Goff", "annick@example.fr", "+33 6 12 34 56 78", "L&#x27;Écume des jours",
-                 "9782253140870", "15.80 €", "Held for the customer", "Placed"]:  # fmt: skip
+                 "9782253140870", "15.80&nbsp;€", "Held for the customer", "Placed"]:  # fmt: skip
         assert text in response.text, text
     buttons = response.text
     assert ">Accept</button>" in buttons

@@ -68,7 +68,7 @@ def test_the_reserve_page_shows_the_offer_the_distance_and_a_quantity_choice(cli
     for text in (
         "Librairie Alpha",
         "12 rue du Port",
-        "7.50 €",
+        "7.50&nbsp;€",
         "New",
         "2 copies",
         "km from Drive Lorient Keryado",
@@ -155,8 +155,8 @@ def test_the_cart_groups_lines_by_shop_with_what_to_pay_in_each(client, shop_a, 
         [b1],
     ]
     assert [group.subtotal for group in groups] == [Decimal("47.50"), Decimal("12.00")]
-    assert "47.50 €" in page.text
-    assert "12.00 €" in page.text
+    assert "47.50&nbsp;€" in page.text
+    assert "12.00&nbsp;€" in page.text
     assert shop_a.address in page.text
     assert "02 97 64 00 00" in page.text  # the shop's phone
     assert page.context["cart_count"] == 4

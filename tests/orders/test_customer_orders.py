@@ -58,7 +58,7 @@ def test_the_order_page_tells_the_status_the_books_what_to_pay_where_and_what_ha
     assert "The bookshop is setting your books aside." in page.text
     assert "<del>Nana</del>" in page.text
     assert "Unavailable: Abîmé" in page.text
-    assert "40.00 €" in page.text  # the served copies only
+    assert "40.00&nbsp;€" in page.text  # the served copies only
     for text in ("Librairie Alpha", shop_a.address, "02 97 64 00 00"):
         assert text in page.text
     assert [item["text"] for item in page.context["history"]] == [

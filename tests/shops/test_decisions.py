@@ -5,6 +5,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.db import connection
+from django.utils import translation
 
 from marketplace.models import OutgoingEmail
 from shops import roles, services
@@ -140,7 +141,7 @@ def test_an_owner_who_already_has_an_account_keeps_it(staff, capture_on_commit, 
 
 
 def test_a_rejection_needs_a_reason_and_sends_it(staff, application, capture_on_commit, mailoutbox):
-    with pytest.raises(services.ShopStatusError, match="reason"):
+    with translation.override("en"), pytest.raises(services.ShopStatusError, match="reason"):
         services.shop_reject(shop=application, by=staff, reason="   ")
 
     with capture_on_commit():
@@ -157,7 +158,7 @@ def test_a_rejection_needs_a_reason_and_sends_it(staff, application, capture_on_
 def test_a_rejected_application_cannot_be_approved(staff, application):
     services.shop_reject(shop=application, by=staff, reason="Not a bookshop.")
 
-    with pytest.raises(services.ShopStatusError, match="cannot be moved to"):
+    with translation.override("en"), pytest.raises(services.ShopStatusError, match="cannot be moved to"):
         services.shop_approve(shop=application, by=staff)
 
     application.refresh_from_db()

@@ -1,5 +1,6 @@
 import pytest
 from django.core.management import CommandError, call_command
+from django.utils import translation
 
 from shops.geo import haversine_km, town_key
 from shops.laposte import read_postcode_file
@@ -68,7 +69,10 @@ def test_a_file_that_is_not_la_postes_is_refused_with_what_is_missing(tmp_path):
     wrong = tmp_path / "books.csv"
     wrong.write_text("isbn;title\n9782070368228;L'Étranger\n", encoding="utf-8")
 
-    with pytest.raises(CommandError, match="no column for postcode, insee_code, name, coordinates"):
+    with (
+        translation.override("en"),
+        pytest.raises(CommandError, match="no column for postcode, insee_code, name, coordinates"),
+    ):
         call_command("import_postcodes", wrong)
 
 
