@@ -2,8 +2,8 @@
 
     .venv/bin/python scripts/translate.py fr /path/to/translations.py
 
-The dict (named FR, EN, ...) maps each msgid (a tuple for plural forms) to its
-translation. Entries already translated keep their translation unless the dict
+The dict (named FR, EN, ...) maps each msgid (a tuple for plural forms;
+"context\x04msgid" for a message with a context) to its translation. Entries already translated keep their translation unless the dict
 gives a new one; fuzzy guesses by gettext are emptied and reported as missing.
 """
 
@@ -28,8 +28,10 @@ def main(language: str, translations_file: str) -> int:
     for message in catalog:
         if not message.id:
             continue
-        if message.id in translations:
-            message.string = translations[message.id]
+        # A message with a context (pgettext) is keyed "context\x04msgid", as gettext does.
+        key = f"{message.context}\x04{message.id}" if message.context else message.id
+        if key in translations:
+            message.string = translations[key]
             message.flags.discard("fuzzy")
         elif "fuzzy" in message.flags:
             # gettext's guess from a similar string: often wrong (placeholders differ).
