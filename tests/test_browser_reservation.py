@@ -140,6 +140,8 @@ def test_a_guest_on_a_phone_reserves_two_books_in_two_bookshops(live_server, pag
 
 def test_each_bookseller_gets_the_order_by_email_and_accepts_it_in_the_admin(live_server, page, localities):
     scene = reservation_scene()
+    # The booksellers read their emails in English: the link then opens the English admin.
+    Shop.objects.filter(pk__in=[scene.port.pk, scene.mots.pk]).update(language="en")
     references = reserve_two_books_as_guest(page, live_server.url)
     page.context.clear_cookies()  # the customer leaves; each bookseller takes over
 
@@ -149,7 +151,7 @@ def test_each_bookseller_gets_the_order_by_email_and_accepts_it_in_the_admin(liv
         email = OutgoingEmail.objects.get(event_key=f"order:{order.pk}:shop-new")
         assert email.to == shop.email
         assert order.reference in email.subject
-        link = re.search(r"https?://\S+/admin/orders/order/\d+/change/", email.body_text).group(0)
+        link = re.search(r"https?://\S+/en/admin/orders/order/\d+/change/", email.body_text).group(0)
 
         bookseller_logs_in(page, live_server.url, email=owner_email)
         page.goto(live_server.url + urlsplit(link).path)
