@@ -17,6 +17,7 @@ with hyphens, a word with a typo; each near a random drive that has shops around
 """
 
 import argparse
+import bisect
 import os
 import random
 import statistics
@@ -95,22 +96,26 @@ def queries(rng: random.Random, count: int) -> list[str]:
 
 
 def books_with_offers_near(rng: random.Random, drives: list[Drive], count: int) -> list[tuple[str, str]]:
-    pairs = []
+    """(drive, EAN) pairs: near a random drive, a random shop's first listing in stock at or
+    after a random id (else its first one). The shop's listings are read once, in id
+    order: asking PostgreSQL for "the first after that id" walks the whole table for a
+    shop whose listings all come before it (minutes for the 400 pairs)."""
+    pairs, offers_of_shop = [], {}
     for _ in range(count * 3):
         drive = rng.choice(drives)
         shops = shops_near(latitude=drive.latitude, longitude=drive.longitude, radius_km=30)
         shop = rng.choice(shops)
-        listing = (
-            Listing.objects.filter(shop_id=shop.id, status="published", quantity__gt=0)
-            .order_by("id")
-            .filter(id__gte=rng.randrange(1, 5_000_000))
-            .select_related("book")
-            .first()
-        ) or Listing.objects.filter(shop_id=shop.id, status="published", quantity__gt=0).select_related(
-            "book"
-        ).first()
-        if listing:
-            pairs.append((drive.slug, listing.book.ean))
+        if shop.id not in offers_of_shop:
+            offers_of_shop[shop.id] = list(
+                Listing.objects.filter(shop_id=shop.id, status="published", quantity__gt=0)
+                .order_by("id")
+                .values_list("id", "book__ean")
+            )
+        offers = offers_of_shop[shop.id]
+        start = rng.randrange(1, 5_000_000)
+        if offers:
+            index = bisect.bisect_left(offers, (start, ""))
+            pairs.append((drive.slug, offers[index if index < len(offers) else 0][1]))
         if len(pairs) == count:
             break
     return pairs

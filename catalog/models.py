@@ -144,6 +144,12 @@ class Book(models.Model):
     # Title, subtitle, contributors and publisher, unaccented and stemmed in French
     # (catalog/search_index.py). NULL until indexed: imports leave that to a task.
     search_vector = SearchVectorField(null=True, editable=False)
+    # The shops with a published listing of the book, kept up to date by triggers on the
+    # listings (catalog/search_index.py). Indexed with the words, it lets the search find
+    # "books with these words listed near here" in the index alone, instead of visiting
+    # every offer of every shop around. Whether a copy can be reserved (stock, shop open,
+    # distance) is still decided by the listings. db_default: imports insert with COPY.
+    shop_ids = ArrayField(models.IntegerField(), default=list, db_default=[], editable=False)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
@@ -152,7 +158,9 @@ class Book(models.Model):
         verbose_name_plural = _("books")
         ordering = ["title"]
         indexes = [
-            GinIndex(fields=["search_vector"], name="book_search_vector"),
+            # One index for both: PostgreSQL intersects the books holding the words with
+            # the books listed by the shops around in the index itself.
+            GinIndex(fields=["search_vector", "shop_ids"], name="book_words_and_shops"),
             # Books waiting for the search index (few at any time).
             models.Index(fields=["id"], condition=Q(search_vector__isnull=True), name="book_not_indexed"),
         ]
@@ -164,6 +172,20 @@ class Book(models.Model):
 
     def __str__(self):
         return f"{self.title or _('Untitled')} ({self.isbn})"
+
+    # Written by catalog/search_index.py and the listing triggers only: saving a book
+    # loaded a while ago must not put back the words or the shops it had then (nor
+    # "not indexed yet").
+    DERIVED_FIELDS = ("search_vector", "shop_ids")
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding and kwargs.get("update_fields") is None:
+            kwargs["update_fields"] = [
+                field.name
+                for field in self._meta.concrete_fields
+                if not field.primary_key and field.name not in self.DERIVED_FIELDS
+            ]
+        super().save(*args, **kwargs)
 
     @property
     def isbn(self) -> str:
@@ -386,3 +408,20 @@ class SearchTerm(models.Model):
 
     def __str__(self):
         return self.term
+
+
+class BookShopsPending(models.Model):
+    """Books whose shops (Book.shop_ids) may be out of date for one shop: queued by the
+    listing triggers for the big statements of stock imports, synced right after they
+    commit (catalog/search_index.py). Up to 10,000 books a row, without foreign keys:
+    queuing 100,000 of them costs a few rows."""
+
+    shop_id = models.BigIntegerField()
+    book_ids = ArrayField(models.BigIntegerField())
+
+    class Meta:
+        verbose_name = _("books' shops to sync")
+        verbose_name_plural = _("books' shops to sync")
+
+    def __str__(self):
+        return f"{len(self.book_ids)} books @ {self.shop_id}"

@@ -139,7 +139,11 @@ def listings_publish(*, listings) -> BulkResult:
     left alone."""
     result = BulkResult()
     with transaction.atomic():
-        for listing in listings.select_for_update(of=("self",)).select_related("book", "shop").order_by("pk"):
+        # In book order: publishing a listing locks its book (Book.shop_ids, see
+        # catalog/search_index.py), and two shops publishing the same books at once
+        # must take those locks in the same order, or they could deadlock.
+        locked = listings.select_for_update(of=("self",)).select_related("book", "shop")
+        for listing in locked.order_by("book_id", "pk"):
             if listing.status not in (Listing.Status.DRAFT, Listing.Status.HIDDEN) or (
                 listing.shop.status != Shop.Status.APPROVED
             ):

@@ -42,7 +42,12 @@ from catalog.imports.pgcopy import copy_rows
 from catalog.models import Book, ContributorRole, Listing, Subject
 from catalog.moderation import SUSPICIOUS_QUANTITY
 from catalog.pricing import new_book_price_range
-from catalog.search_index import search_index_refresh, search_vocabulary_refresh
+from catalog.search_index import (
+    search_index_refresh,
+    search_shops_deferred,
+    search_shops_rebuild,
+    search_vocabulary_refresh,
+)
 from marketplace import demo
 from shops.geo import haversine_km
 from shops.models import Drive, Locality, Shop
@@ -150,7 +155,14 @@ def generate(*, scale: Scale, seed: int, report: StepReport | None = None) -> di
         run("shops", lambda: _create_shops(cursor, _rng(seed, "shops"), scale.shops, now, state))
         run("shops' drives", lambda: _join_drives(cursor, _rng(seed, "shops' drives"), state))
         run("books", lambda: _create_books(cursor, _rng(seed, "books"), scale.books, now, state))
-        run("listings", lambda: _create_listings(cursor, _rng(seed, "listings"), scale.listings, now, state))
+        # Each COPY chunk would have the listing triggers update its books (most of the
+        # million several times over): the books' shops are computed once, at the end.
+        with search_shops_deferred():
+            run(
+                "listings",
+                lambda: _create_listings(cursor, _rng(seed, "listings"), scale.listings, now, state),
+            )
+            run("books' shops", search_shops_rebuild)
     run("search index", search_index_refresh)
     run("search vocabulary", search_vocabulary_refresh)
     run("analyze", _analyze)
@@ -180,9 +192,12 @@ def generated_data_delete(*, report: StepReport | None = None) -> dict[str, int]
         # index starts with the book (stock imports are faster without): without this
         # one, each of a million checks would read the whole listing table.
         steps.run("index listings by book", lambda: _execute(cursor, INDEX_LISTINGS_BY_BOOK))
-        steps.run("listings", _delete_generated_listings)
-        steps.run("shops", lambda: generated_shops().delete()[1].get(Shop._meta.label, 0))
-        steps.run("books", _delete_generated_books)
+        # The listing triggers would take the deleted shops out of books about to be deleted.
+        with search_shops_deferred():
+            steps.run("listings", _delete_generated_listings)
+            steps.run("shops", lambda: generated_shops().delete()[1].get(Shop._meta.label, 0))
+            steps.run("books", _delete_generated_books)
+            steps.run("books' shops", search_shops_rebuild)
         steps.run("drives", lambda: generated_drives().delete()[1].get(Drive._meta.label, 0))
         _execute(cursor, "DROP INDEX generated_data_delete_listing_book")
     steps.run("search vocabulary", search_vocabulary_refresh)

@@ -29,6 +29,7 @@ from catalog.imports.plan import (
 )
 from catalog.imports.records import StockRow
 from catalog.models import Listing
+from catalog.search_index import search_shops_pending
 from shops.models import Shop
 
 # One encoder for all rows: json.dumps with options builds a new one at each call.
@@ -61,7 +62,8 @@ def stock_import_apply(
             Listing.objects.filter(pk__in=[pk for pk, _title in plan.zeroed]).update(
                 quantity=F("reserved"), updated_at=now
             )
-        if filled or any(line.book is None for line in creates):
+        # search_shops_pending(): a big import has its books' shops synced after commit.
+        if filled or any(line.book is None for line in creates) or search_shops_pending():
             _index_new_books_on_commit()
     return plan
 
@@ -72,8 +74,9 @@ def _index_new_books_on_commit() -> None:
     def enqueue():
         refresh_search_index.delay()
 
-    # New (or newly filled) books are searchable a moment after the import commits;
-    # indexing 100,000 of them inside it would double its time (see search_index).
+    # New (or newly filled) books are searchable a moment after the import commits, and
+    # the books it listed are found near the shop: indexing 100,000 books inside it would
+    # double its time (see catalog/search_index.py).
     transaction.on_commit(enqueue, robust=True)
 
 
@@ -108,11 +111,19 @@ def _create_listings(
                      _array(flags)))  # fmt: skip
     copy_rows(cursor, "import_new", staged, rows, not_null=TEXT_FIELDS)
     columns = ("ean", *FILLABLE_FIELDS)
+    # A new book comes with the shop among its shops (Book.shop_ids) if this shop
+    # publishes it: the listing trigger then finds nothing to change, instead of
+    # rewriting each book it just inserted.
     cursor.execute(
-        f"""INSERT INTO catalog_book ({", ".join(columns)}, cover, cover_thumbnail, source, created_at, updated_at)
-            SELECT {", ".join(columns)}, '', '', %s, %s, %s FROM import_new WHERE new_book ORDER BY ean
+        f"""INSERT INTO catalog_book ({", ".join(columns)}, shop_ids, cover, cover_thumbnail, source, created_at,
+                                      updated_at)
+            SELECT {", ".join(columns)},
+                   CASE WHEN bool_or(status = 'published') OVER (PARTITION BY ean) THEN ARRAY[%s]::integer[]
+                        ELSE '{{}}'::integer[] END,
+                   '', '', %s, %s, %s
+              FROM import_new WHERE new_book ORDER BY ean
             ON CONFLICT (ean) DO NOTHING""",
-        [source, now, now],
+        [shop.pk, source, now, now],
     )
     cursor.execute(
         f"""INSERT INTO catalog_listing (shop_id, book_id, {", ".join(STAGED_LISTING_FIELDS)}, created_at, updated_at)

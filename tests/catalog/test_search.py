@@ -209,3 +209,70 @@ def test_a_new_book_is_searchable_once_indexed(near):
     assert titles(search("neuf")) == []  # imports leave indexing to a task
     search_index_refresh()
     assert titles(search("neuf")) == ["Tout neuf"]
+
+
+# --- Words and filters together: the books are found from the index first ----------------
+
+
+def test_words_with_filters_condition_price_shop_and_subject(catalogue, near):
+    other = shop_at(8)
+    Subject.objects.create(code="3435", label="Littérature")
+    Subject.objects.create(code="3436", label="Romans", parent_id="3435")
+    catalogue["peste"].clil_code = "3436"
+    catalogue["peste"].save()
+    ListingFactory(shop=other, book=catalogue["peste_noire"], condition="used_good", price=Decimal("2.50"))
+
+    assert titles(search("peste", condition="used")) == [
+        "La peste noire en Bretagne et ailleurs : la peste au Moyen Âge"
+    ]
+    assert titles(search("peste", price_max=Decimal("8.00"))) == [
+        "La peste noire en Bretagne et ailleurs : la peste au Moyen Âge"
+    ]
+    assert titles(search("peste", price_min=Decimal("8.00"), price_max=Decimal("10.00"))) == ["La Peste"]
+    assert titles(search("peste", shop_id=other.pk)) == [
+        "La peste noire en Bretagne et ailleurs : la peste au Moyen Âge"
+    ]
+    assert titles(search("peste", subject="3435")) == ["La Peste"]
+    assert titles(search("9782070360420", shop_id=other.pk)) == []  # an ISBN, listed elsewhere only
+
+
+def test_words_give_each_result_its_offers_near_the_drive_only(catalogue, near):
+    ListingFactory(shop=shop_at(45), book=catalogue["peste"], price=Decimal("1.00"))  # outside the radius
+    ListingFactory(shop=shop_at(12), book=catalogue["peste"], condition="used_good", price=Decimal("3.00"))
+
+    [result] = search("camus").results
+
+    assert (result.min_price, result.max_price, result.shop_count) == (Decimal("3.00"), Decimal("8.30"), 2)
+    assert result.nearest_km == pytest.approx(5, abs=0.01)
+
+
+def test_words_sort_by_relevance_nearest_or_price(catalogue, near):
+    cheap = BookFactory(title="La peste des moins chers", list_price=Decimal("3.00"))
+    ListingFactory(shop=shop_at(20), book=cheap, price=Decimal("3.00"))
+    search_index_refresh()
+
+    assert titles(search("la peste"))[0] == "La Peste"  # the exact title first
+    assert titles(search("peste", sort="price"))[0] == "La peste des moins chers"
+    assert titles(search("peste", sort="nearest"))[-1] == "La peste des moins chers"
+
+
+def test_an_exact_title_comes_first_whatever_its_accents_and_ligatures(near):
+    ListingFactory(shop=near, book=BookFactory(title="Le cœur des hommes : vie et œuvre"))
+    ListingFactory(shop=near, book=BookFactory(title="Cœur"))
+    search_index_refresh()
+
+    assert titles(search("coeur"))[0] == "Cœur"
+    assert titles(search("le coeur des hommes : vie et oeuvre"))[0] == "Le cœur des hommes : vie et œuvre"
+    assert titles(search("LE CŒUR DES HOMMES : VIE ET ŒUVRE"))[0] == "Le cœur des hommes : vie et œuvre"
+
+
+def test_words_come_by_page_with_the_total(catalogue):
+    first = search("peste", per_page=2, page=1)
+    second = search("peste", per_page=2, page=2)
+    beyond = search("peste", per_page=2, page=9)
+
+    assert (first.total, first.pages, len(first.results), len(second.results)) == (3, 2, 2, 1)
+    assert (beyond.results, beyond.total) == ([], 3)
+    assert sorted(titles(first) + titles(second)) == sorted(
+        book.title for key, book in catalogue.items() if key.startswith("peste") or key == "cholera"
+    )
