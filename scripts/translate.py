@@ -3,8 +3,9 @@
     .venv/bin/python scripts/translate.py fr /path/to/translations.py
 
 The dict (named FR, EN, ...) maps each msgid (a tuple for plural forms;
-"context\x04msgid" for a message with a context) to its translation. Entries already translated keep their translation unless the dict
-gives a new one; fuzzy guesses by gettext are emptied and reported as missing.
+"context\x04msgid" for a message with a context) to its translation. Entries already
+translated keep their translation unless the dict gives a new one; fuzzy guesses by
+gettext are emptied and reported as missing.
 """
 
 import runpy

@@ -124,7 +124,12 @@ def customer_details(**overrides):
     """A guest customer, as the checkout form or the API hands them to the service."""
     from orders.services import CustomerDetails
 
-    values = {"name": "Annick Le Goff", "email": "annick@example.fr", "phone": "+33612345678", "language": "fr"}
+    values = {
+        "name": "Annick Le Goff",
+        "email": "annick@example.fr",
+        "phone": "+33612345678",
+        "language": "fr",
+    }
     return CustomerDetails(**(values | overrides))
 
 
