@@ -48,6 +48,7 @@ end
 def server_environment() -> dict:
     return {
         **os.environ,
+        "DJANGO_SETTINGS_MODULE": "marketplace.settings",
         "DJANGO_DEBUG": "false",
         "DJANGO_SECRET_KEY": os.environ.get("DJANGO_SECRET_KEY", "benchmark-only-" + "x" * 40),
         "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
