@@ -19,7 +19,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import IntegrityError, OperationalError, connection, transaction
-from django.db.models import F
+from django.db.models import F, prefetch_related_objects
 from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
@@ -171,12 +171,14 @@ def _claim_checkout(*, key: str, fingerprint: str, customer: CustomerDetails) ->
     commit or roll back: then either its checkout is visible here (a retry: return it),
     or it was rolled back and this request proceeds.
     """
+    # The new row comes back whole (RETURNING), ready to use: no second read.
+    columns = [field.column for field in Checkout._meta.concrete_fields]
     with connection.cursor() as cursor:
         cursor.execute(
-            """INSERT INTO orders_checkout (key, fingerprint, token, customer_id, email, language, created_at)
+            f"""INSERT INTO orders_checkout (key, fingerprint, token, customer_id, email, language, created_at)
                VALUES (%s, %s, %s, %s, %s, %s, now())
                ON CONFLICT (key) DO NOTHING
-               RETURNING id""",
+               RETURNING {", ".join(columns)}""",
             [
                 key,
                 fingerprint,
@@ -188,7 +190,10 @@ def _claim_checkout(*, key: str, fingerprint: str, customer: CustomerDetails) ->
         )
         row = cursor.fetchone()
     if row is not None:
-        return _Claim(instance=Checkout.objects.get(pk=row[0]), orders_created=False)
+        checkout = Checkout.from_db(
+            connection.alias, [field.attname for field in Checkout._meta.concrete_fields], row
+        )
+        return _Claim(instance=checkout, orders_created=False)
     existing = Checkout.objects.get(key=key)
     if existing.fingerprint != fingerprint:
         raise IdempotencyConflict
@@ -509,7 +514,7 @@ def _queue_customer_email(order: Order, *, event: OrderEvent, template: str) -> 
         event_key=f"order-event:{event.pk}:customer",
         to=order.customer_email,
         template=template,
-        context={"order": order, "event": event, "link": link, "lines": list(order.lines.all())},
+        context=_order_context(order, event=event, link=link),
         language=order.language,
     )
 
@@ -526,6 +531,13 @@ def _queue_shop_email(order: Order, *, event: OrderEvent | None, template: str) 
         event_key=f"order:{order.pk}:shop-new" if event is None else f"order-event:{event.pk}:shop",
         to=shop.email,
         template=template,
-        context={"order": order, "event": event, "link": link, "lines": list(order.lines.all())},
+        context=_order_context(order, event=event, link=link),
         language=shop.language,
     )
+
+
+def _order_context(order: Order, **extra) -> dict:
+    """What an order's emails show. The lines are read once: the subject, text and HTML
+    templates list them and add them up (`order.total`) from the same prefetched rows."""
+    prefetch_related_objects([order], "lines")
+    return {"order": order, "lines": list(order.lines.all()), **extra}
