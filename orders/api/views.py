@@ -8,7 +8,13 @@ allow answers 409 with the service's message.
 
 from django.db.models import Prefetch, prefetch_related_objects
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+)
 from rest_framework import status
 from rest_framework.exceptions import NotFound
 from rest_framework.generics import GenericAPIView
@@ -396,34 +402,31 @@ def _move_schema(summary: str, description: str):
     )
 
 
+@extend_schema_view(
+    post=_move_schema("Accept an order", "The shop will prepare a placed order; the customer is told.")
+)
 class ShopOrderAccept(ShopOrderMove):
     move = staticmethod(services.order_accept)
 
-    @_move_schema("Accept an order", "The shop will prepare a placed order; the customer is told.")
-    def post(self, request, reference):
-        return super().post(request, reference)
 
-
-class ShopOrderReady(ShopOrderMove):
-    move = staticmethod(services.order_mark_ready)
-
-    @_move_schema(
+@extend_schema_view(
+    post=_move_schema(
         "Mark an order ready",
         "The books of an accepted order wait at the counter; the customer is told to come.",
     )
-    def post(self, request, reference):
-        return super().post(request, reference)
+)
+class ShopOrderReady(ShopOrderMove):
+    move = staticmethod(services.order_mark_ready)
 
 
-class ShopOrderCollect(ShopOrderMove):
-    move = staticmethod(services.order_collect)
-
-    @_move_schema(
+@extend_schema_view(
+    post=_move_schema(
         "Mark an order collected",
         "The customer paid and took the books of a ready order: the copies leave the shop's stock.",
     )
-    def post(self, request, reference):
-        return super().post(request, reference)
+)
+class ShopOrderCollect(ShopOrderMove):
+    move = staticmethod(services.order_collect)
 
 
 class ShopOrderRefuse(ShopOrderView):
