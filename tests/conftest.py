@@ -190,3 +190,15 @@ def _fast_password_hashing(settings):
     """Accounts are created in most tests; production's deliberately slow hasher would
     cost seconds per test. What is tested is who may do what, not hashing."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def api(client):
+    """GET a public API address, in English unless the test asks otherwise (the throttle's
+    counters live in the cache, which `_empty_cache` clears around every test)."""
+
+    def get(url, params=None, **headers):
+        headers.setdefault("HTTP_ACCEPT_LANGUAGE", "en")
+        return client.get(url, params or {}, **headers)
+
+    return get

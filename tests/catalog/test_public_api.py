@@ -3,7 +3,6 @@
 from decimal import Decimal
 
 import pytest
-from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
@@ -22,23 +21,6 @@ CAMUS = [{"name": "Albert Camus", "role": "author"}]
 
 def availability(ean: str) -> str:
     return f"/api/v1/books/{ean}/availability/"
-
-
-@pytest.fixture(autouse=True)
-def _fresh_throttle():
-    """The throttle counts requests in the cache, which outlives a test."""
-    cache.clear()
-    yield
-    cache.clear()
-
-
-@pytest.fixture
-def api(client):
-    def get(url, params=None, **headers):
-        headers.setdefault("HTTP_ACCEPT_LANGUAGE", "en")
-        return client.get(url, params or {}, **headers)
-
-    return get
 
 
 @pytest.fixture

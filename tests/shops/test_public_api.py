@@ -1,7 +1,6 @@
 """The public read API about drives and bookshops: anonymous, paginated, throttled."""
 
 import pytest
-from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
@@ -13,23 +12,6 @@ from tests.factories import DriveFactory, ShopFactory
 pytestmark = pytest.mark.django_db
 
 LORIENT = (47.7507, -3.3789)
-
-
-@pytest.fixture(autouse=True)
-def _fresh_throttle():
-    """The throttle counts requests in the cache, which outlives a test."""
-    cache.clear()
-    yield
-    cache.clear()
-
-
-@pytest.fixture
-def api(client):
-    def get(url, params=None, **headers):
-        headers.setdefault("HTTP_ACCEPT_LANGUAGE", "en")
-        return client.get(url, params or {}, **headers)
-
-    return get
 
 
 @pytest.fixture
