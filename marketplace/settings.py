@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",  # Swagger UI's files, served by us: no CDN
     "phonenumber_field",
+    "django_celery_beat",
     "marketplace",
     "shops",
     "catalog",
@@ -224,7 +225,14 @@ CELERY_BEAT_SCHEDULE = {
     # Books that missed their indexing task (broker down at commit): normally none.
     "refresh-search-index": {"task": "catalog.tasks.refresh_search_index", "schedule": 300.0},
     "refresh-search-vocabulary": {"task": "catalog.tasks.refresh_search_vocabulary", "schedule": 3600.0},
+    # Ready orders: remind the customer two days before the deadline, expire them after.
+    # Both jobs are idempotent and safe to run twice at once (pickup/services.py).
+    "remind-uncollected-orders": {"task": "pickup.tasks.remind_uncollected_orders", "schedule": 300.0},
+    "expire-uncollected-orders": {"task": "pickup.tasks.expire_uncollected_orders", "schedule": 300.0},
 }
+# django-celery-beat keeps the schedule in the database (editable in the admin); the
+# entries above are written there when beat starts.
+CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 
 # Sessions (the chosen drive, later the cart) read from the cache first: most page
 # views then cost no session query. https://docs.djangoproject.com/en/5.2/topics/http/sessions/

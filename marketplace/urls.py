@@ -28,6 +28,8 @@ urlpatterns += i18n_patterns(
     path("", include(shop_pages)),
     path("", include("catalog.urls")),
     path("", include("orders.urls")),
+    path("", include("pickup.urls")),
+    path("", include("pickup.action_link_urls")),
     path(
         "admin/password_reset/",
         auth_views.PasswordResetView.as_view(form_class=OutboxPasswordResetForm),

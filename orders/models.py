@@ -120,6 +120,12 @@ class Order(models.Model):
     language = models.CharField(_("language"), max_length=8, choices=settings.LANGUAGES)
 
     refusal_reason = models.TextField(_("reason for refusal"), blank=True)
+
+    # Collection: set when the order becomes ready (pickup/services.py).
+    pickup_code = models.CharField(_("pickup code"), max_length=12, blank=True, editable=False)
+    ready_at = models.DateTimeField(_("ready since"), null=True, blank=True, editable=False)
+    collect_by = models.DateTimeField(_("to collect by"), null=True, blank=True, editable=False)
+    reminder_sent_at = models.DateTimeField(_("reminder sent"), null=True, blank=True, editable=False)
     placed_at = models.DateTimeField(_("placed"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
@@ -130,6 +136,16 @@ class Order(models.Model):
         indexes = [
             # The bookseller's list: their shop's orders, open ones first, newest first.
             models.Index(fields=["shop", "status", "-placed_at"], name="order_by_shop_status"),
+            # The expiry and reminder jobs: ready orders by deadline.
+            models.Index(fields=["collect_by"], name="order_ready_by_deadline", condition=Q(status="ready")),
+        ]
+        constraints = [
+            # A code is only ever looked up within its shop.
+            models.UniqueConstraint(
+                fields=["shop", "pickup_code"],
+                name="order_pickup_code_unique_in_shop",
+                condition=~Q(pickup_code=""),
+            ),
         ]
 
     def __str__(self):

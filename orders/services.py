@@ -21,12 +21,14 @@ from django.conf import settings
 from django.db import IntegrityError, OperationalError, connection, transaction
 from django.db.models import F, prefetch_related_objects
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from catalog.models import Listing
 from marketplace.services import email_queue_on_commit
 from orders.models import Checkout, Order, OrderEvent, OrderLine, new_reference
+from pickup.codes import new_pickup_code
+from shops.hours import Schedule
 from shops.models import Shop
 
 # PostgreSQL's lock_timeout: how long a reservation may wait for a listing another
@@ -422,7 +424,7 @@ def _move(*, order: Order, to: str, actor_kind: str, by, note: str = "", also_fr
 
     `also_from`: statuses this particular move may start from beyond ALLOWED_TRANSITIONS."""
     with transaction.atomic():
-        locked = Order.objects.select_for_update().select_related("shop").get(pk=order.pk)
+        locked = Order.objects.select_for_update(of=("self",)).select_related("shop").get(pk=order.pk)
         if locked.status == to:
             return locked
         if not locked.can_move_to(to) and locked.status not in also_from:
@@ -440,6 +442,9 @@ def _move(*, order: Order, to: str, actor_kind: str, by, note: str = "", also_fr
         if to == Order.Status.REFUSED:
             locked.refusal_reason = note
             fields.append("refusal_reason")
+        if to == Order.Status.READY:
+            _set_aside(locked)
+            fields += ["pickup_code", "ready_at", "collect_by"]
         locked.save(update_fields=fields)
 
         held = list(locked.lines.filter(is_unavailable=False).order_by("listing_id"))
@@ -456,6 +461,25 @@ def _move(*, order: Order, to: str, actor_kind: str, by, note: str = "", also_fr
         if to in SHOP_TEMPLATES:
             _queue_shop_email(locked, event=event, template=SHOP_TEMPLATES[to])
     return locked
+
+
+def _set_aside(order: Order) -> None:
+    """The books wait at the counter: a pickup code, and a deadline from the shop's
+    holding period and opening hours (closing time of the last day)."""
+    order.ready_at = timezone.now()
+    order.collect_by = Schedule.for_shop(order.shop).collection_deadline(
+        order.ready_at, order.shop.holding_days
+    )
+    order.pickup_code = _free_pickup_code(order.shop_id)
+
+
+def _free_pickup_code(shop_id: int) -> str:
+    # 25⁸ codes: a draw already used in this shop is astronomically rare; the unique
+    # constraint (shop, pickup_code) is the guarantee, this loop the courtesy.
+    while True:
+        code = new_pickup_code()
+        if not Order.objects.filter(shop_id=shop_id, pickup_code=code).exists():
+            return code
 
 
 CUSTOMER_TEMPLATES = {

@@ -1,9 +1,11 @@
 import uuid
+from datetime import date
 from pathlib import PurePath
 
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.db.models import F, Q
 from django.urls import reverse
 from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
@@ -151,6 +153,36 @@ class Shop(Place):
     members = models.ManyToManyField(
         settings.AUTH_USER_MODEL, through="Membership", related_name="shops", verbose_name=_("members")
     )
+    # Collection (the "collect" of click and collect): see shops/hours.py.
+    preparation_hours = models.PositiveSmallIntegerField(
+        _("preparation time (opening hours)"),
+        default=2,
+        validators=[MaxValueValidator(120)],
+        help_text=_(
+            "How many opening hours you need to set a reservation aside. Customers see "
+            "“ready by …” computed from it and your opening hours."
+        ),
+    )
+    holding_days = models.PositiveSmallIntegerField(
+        _("holding period (days)"),
+        default=7,
+        validators=[MinValueValidator(1), MaxValueValidator(30)],
+        help_text=_(
+            "How long a ready order waits at the counter. The customer is reminded two days "
+            "before; after that the order expires and the books go back on sale."
+        ),
+    )
+    # Holiday mode: the shop is away. Its listings leave the search, new reservations are
+    # refused; orders already placed stay (the shop handles them when it is back).
+    holiday_starts_on = models.DateField(_("away from"), null=True, blank=True)
+    holiday_ends_on = models.DateField(
+        _("away until (included)"),
+        null=True,
+        blank=True,
+        help_text=_("During these days your books are hidden and nobody can reserve them."),
+    )
+    holiday_message = models.CharField(_("message to customers while away"), max_length=300, blank=True)
+
     created_at = models.DateTimeField(_("applied on"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
@@ -163,9 +195,20 @@ class Shop(Place):
             ("review_shop", _("Can approve, reject, suspend and reinstate shops")),
         ]
         indexes = [models.Index(fields=["status"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(holiday_starts_on__isnull=True, holiday_ends_on__isnull=True)
+                | Q(holiday_starts_on__lte=F("holiday_ends_on")),
+                name="shop_holiday_is_a_period",
+                violation_error_message=_("The holiday must end on or after the day it starts."),
+            ),
+        ]
 
     def __str__(self):
         return f"{self.trade_name} ({self.town})"
+
+    def is_on_holiday(self, day: date) -> bool:
+        return bool(self.holiday_starts_on and self.holiday_starts_on <= day <= self.holiday_ends_on)
 
     def save(self, *args, **kwargs):
         if not self.slug:
@@ -177,6 +220,72 @@ class Shop(Place):
 
     def can_move_to(self, status) -> bool:
         return status in self.ALLOWED_TRANSITIONS[self.status]
+
+
+class Weekday(models.IntegerChoices):
+    # datetime.date.weekday() numbering.
+    MONDAY = 0, _("Monday")
+    TUESDAY = 1, _("Tuesday")
+    WEDNESDAY = 2, _("Wednesday")
+    THURSDAY = 3, _("Thursday")
+    FRIDAY = 4, _("Friday")
+    SATURDAY = 5, _("Saturday")
+    SUNDAY = 6, _("Sunday")
+
+
+class OpeningPeriod(models.Model):
+    """One range of a shop's weekly opening hours; a day has several around a lunch break.
+
+    Times are wall-clock times in Europe/Paris. A range ends the day it starts: bookshops
+    do not open across midnight (`closes` 00:00 is not allowed; 23:59 is the latest).
+    """
+
+    shop = models.ForeignKey(
+        Shop, on_delete=models.CASCADE, related_name="opening_periods", verbose_name=_("shop")
+    )
+    weekday = models.PositiveSmallIntegerField(_("day"), choices=Weekday.choices)
+    opens = models.TimeField(_("opens at"))
+    closes = models.TimeField(_("closes at"))
+
+    class Meta:
+        verbose_name = _("opening hours")
+        verbose_name_plural = _("opening hours")
+        ordering = ["weekday", "opens"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(closes__gt=F("opens")),
+                name="opening_period_closes_after_opening",
+                violation_error_message=_("A shop closes after it opens (ranges cannot cross midnight)."),
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_weekday_display()} {self.opens:%H:%M}–{self.closes:%H:%M}"
+
+
+class Closure(models.Model):
+    """Days a shop is exceptionally closed (public holiday, stocktaking): reservations are
+    still taken, but nothing is ready and no deadline falls on these days."""
+
+    shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="closures", verbose_name=_("shop"))
+    starts_on = models.DateField(_("closed from"))
+    ends_on = models.DateField(_("closed until (included)"))
+    reason = models.CharField(_("reason"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("exceptional closure")
+        verbose_name_plural = _("exceptional closures")
+        ordering = ["starts_on"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_on__gte=F("starts_on")),
+                name="closure_is_a_period",
+                violation_error_message=_("A closure must end on or after the day it starts."),
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.starts_on}–{self.ends_on}"
 
 
 def unique_slug(model, text: str, max_length: int = 150) -> str:

@@ -1,0 +1,3 @@
+"""The counter: shop staff type or scan a pickup code and hand the order over."""
+
+urlpatterns = []
