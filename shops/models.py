@@ -207,9 +207,6 @@ class Shop(Place):
     def __str__(self):
         return f"{self.trade_name} ({self.town})"
 
-    def is_on_holiday(self, day: date) -> bool:
-        return bool(self.holiday_starts_on and self.holiday_starts_on <= day <= self.holiday_ends_on)
-
     def save(self, *args, **kwargs):
         if not self.slug:
             self.slug = unique_slug(Shop, f"{self.trade_name} {self.town}")
@@ -220,6 +217,9 @@ class Shop(Place):
 
     def can_move_to(self, status) -> bool:
         return status in self.ALLOWED_TRANSITIONS[self.status]
+
+    def is_on_holiday(self, day: date) -> bool:
+        return bool(self.holiday_starts_on and self.holiday_starts_on <= day <= self.holiday_ends_on)
 
 
 class Weekday(models.IntegerChoices):
