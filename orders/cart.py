@@ -19,7 +19,7 @@ from django.utils.translation import ngettext
 from catalog.models import Listing
 from orders.services import MAX_COPIES_PER_LINE, MAX_LINES_PER_CHECKOUT, CartLine, LineProblem
 from shops.models import Shop
-from shops.selectors import open_shops
+from shops.selectors import open_shops, reservable_shops
 
 SESSION_KEY = "cart"
 # The last checkout placed from this session, so that a form sent twice (double click,
@@ -31,12 +31,20 @@ class CartFull(Exception):
     """The cart already holds as many different books as one checkout can place."""
 
 
-def reservable_listings() -> QuerySet[Listing]:
-    """Listings a customer can put in a reservation: published, in an open shop
-    (whether a copy is left is `Listing.available`)."""
+def offered_listings() -> QuerySet[Listing]:
+    """Published listings of approved shops, including shops away on holiday (their
+    Reserve page says when they are back)."""
     return Listing.objects.filter(status=Listing.Status.PUBLISHED, shop__in=open_shops()).select_related(
         "book", "shop"
     )
+
+
+def reservable_listings() -> QuerySet[Listing]:
+    """Listings a customer can put in a reservation: published, in an approved shop that
+    is not away on holiday (whether a copy is left is `Listing.available`)."""
+    return Listing.objects.filter(
+        status=Listing.Status.PUBLISHED, shop__in=reservable_shops()
+    ).select_related("book", "shop")
 
 
 def copies_allowed(listing: Listing) -> int:
@@ -230,7 +238,7 @@ class Cart:
             key = str(problem.listing_id)
             if key not in lines:
                 continue
-            if problem.kind == LineProblem.Kind.GONE:
+            if problem.kind in (LineProblem.Kind.GONE, LineProblem.Kind.AWAY):
                 del lines[key]
             elif problem.kind == LineProblem.Kind.SHORT:
                 lines[key]["quantity"] = min(problem.available, MAX_COPIES_PER_LINE)

@@ -15,6 +15,7 @@ import hashlib
 import json
 from collections import defaultdict
 from dataclasses import dataclass, replace
+from datetime import date
 from decimal import Decimal
 
 from django.conf import settings
@@ -22,6 +23,7 @@ from django.db import IntegrityError, OperationalError, connection, transaction
 from django.db.models import F, prefetch_related_objects
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from catalog.models import Listing
@@ -84,6 +86,7 @@ class LineProblem:
 
     class Kind:
         GONE = "gone"  # no longer offered (withdrawn, shop closed)
+        AWAY = "away"  # the shop is on holiday: back after `away_until`
         SHORT = "short"  # fewer copies left than asked
         PRICE = "price"  # the price changed since the customer saw it
 
@@ -95,9 +98,18 @@ class LineProblem:
     available: int
     seen_price: Decimal | None = None
     price: Decimal | None = None
+    away_until: date | None = None
 
     @property
     def message(self) -> str:
+        if self.kind == self.Kind.AWAY:
+            return _(
+                "%(shop)s is away until %(date)s and takes no reservations until then (“%(title)s”)."
+            ) % {
+                "shop": self.shop_name,
+                "date": date_format(self.away_until, "DATE_FORMAT"),
+                "title": self.title,
+            }
         if self.kind == self.Kind.GONE:
             return _("“%(title)s” is no longer offered by %(shop)s.") % {
                 "title": self.title,
@@ -274,6 +286,11 @@ def _problem(line: CartLine, listing: Listing | None) -> LineProblem | None:
     }
     if listing.status != Listing.Status.PUBLISHED or listing.shop.status != Shop.Status.APPROVED:
         return LineProblem(LineProblem.Kind.GONE, available=0, **details)
+    if listing.shop.is_on_holiday(timezone.localdate()):
+        # Holiday mode: the shop's open orders stay, but it takes no new ones.
+        return LineProblem(
+            LineProblem.Kind.AWAY, available=0, away_until=listing.shop.holiday_ends_on, **details
+        )
     if listing.available < line.quantity:
         kind = LineProblem.Kind.SHORT if listing.available > 0 else LineProblem.Kind.GONE
         return LineProblem(kind, available=listing.available, **details)

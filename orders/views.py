@@ -14,7 +14,7 @@ from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -25,6 +25,7 @@ from orders.cart import (
     CartFull,
     copies_allowed,
     gone_message,
+    offered_listings,
     reservable_listings,
     short_message,
 )
@@ -72,12 +73,14 @@ def cart_add(request, listing_id):
 
     The book page is cached for everyone, so it links here instead of holding a form.
     """
-    listing = reservable_listings().filter(pk=listing_id).first()
+    listing = offered_listings().filter(pk=listing_id).first()
     if listing is None:
         raise Http404
+    # Holiday mode: the offer stays reachable (links, bookmarks) but cannot be reserved.
+    away = listing.shop.is_on_holiday(timezone.localdate())
     cart = Cart(request.session)
     in_cart = cart.quantity_of(listing.pk)
-    addable = max(0, copies_allowed(listing) - in_cart)
+    addable = 0 if away else max(0, copies_allowed(listing) - in_cart)
     form = None
     if addable:
         form = AddToCartForm(
@@ -115,6 +118,7 @@ def cart_add(request, listing_id):
             "drive": drive,
             "distance_km": distance_km,
             "available": copies_allowed(listing),
+            "away": away,
         },
     )
 

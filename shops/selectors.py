@@ -3,8 +3,10 @@
 import hmac
 import math
 from dataclasses import dataclass
+from datetime import date
 
 from django.db.models import Prefetch, QuerySet
+from django.utils import timezone
 
 from shops import api_keys
 from shops.geo import distance_km_expression, town_key
@@ -79,14 +81,21 @@ class NearbyShop:
     distance_km: float
 
 
-# Shops customers can reserve from: approved (suspended, pending and rejected ones
-# never show). Holiday closures will narrow this further.
+# Shops the public sees: approved (suspended, pending and rejected ones never show).
+# Their pages and drive listings stay up while they are away on holiday.
 def open_shops() -> QuerySet[Shop]:
     return Shop.objects.filter(status=Shop.Status.APPROVED)
 
 
+def reservable_shops(*, day: date | None = None) -> QuerySet[Shop]:
+    """Approved shops not away on holiday on `day` (today in Paris by default): the only
+    ones whose books appear in search and on book pages, and that take reservations."""
+    day = day or timezone.localdate()
+    return open_shops().exclude(holiday_starts_on__lte=day, holiday_ends_on__gte=day)
+
+
 def shops_near(*, latitude: float, longitude: float, radius_km: float) -> list[NearbyShop]:
-    """Open shops within `radius_km` of a point, nearest first.
+    """Reservable shops (approved, not on holiday) within `radius_km` of a point, nearest first.
 
     A bounding box (an index-friendly range on latitude and longitude) keeps the exact
     distance computation to the few shops that can be inside the circle.
@@ -94,7 +103,7 @@ def shops_near(*, latitude: float, longitude: float, radius_km: float) -> list[N
     lat_margin = radius_km / 111.0
     lon_margin = radius_km / (111.0 * max(math.cos(math.radians(latitude)), 0.01))
     rows = (
-        open_shops()
+        reservable_shops()
         .filter(
             latitude__range=(latitude - lat_margin, latitude + lat_margin),
             longitude__range=(longitude - lon_margin, longitude + lon_margin),

@@ -287,8 +287,16 @@ class ShopOrderSerializer(OrderBaseSerializer):
 class LineProblemSerializer(serializers.Serializer):
     listing = serializers.IntegerField(source="listing_id")
     kind = serializers.ChoiceField(
-        choices=[LineProblem.Kind.GONE, LineProblem.Kind.SHORT, LineProblem.Kind.PRICE],
-        help_text="gone: no longer offered; short: fewer copies left than asked; price: the price changed.",
+        choices=[
+            LineProblem.Kind.GONE,
+            LineProblem.Kind.AWAY,
+            LineProblem.Kind.SHORT,
+            LineProblem.Kind.PRICE,
+        ],
+        help_text=(
+            "gone: no longer offered; away: the shop is on holiday until `away_until`; "
+            "short: fewer copies left than asked; price: the price changed."
+        ),
     )
     title = serializers.CharField()
     shop = serializers.CharField(source="shop_name")
@@ -296,6 +304,10 @@ class LineProblemSerializer(serializers.Serializer):
     available = serializers.IntegerField(help_text="Copies that can be reserved now.")
     seen_price = serializers.DecimalField(allow_null=True, help_text="The price the request gave.", **PRICE)
     price = serializers.DecimalField(allow_null=True, help_text="The price now (for `price`).", **PRICE)
+    away_until = serializers.DateField(
+        allow_null=True,
+        help_text="Last day of the shop's holiday (for `away`): reservations resume the day after.",
+    )
     message = serializers.CharField(help_text="The problem in words, for the customer.")
 
 
