@@ -4,7 +4,7 @@ from pathlib import PurePath
 
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
-from django.db import models
+from django.db import models, transaction
 from django.db.models import F, Q
 from django.urls import reverse
 from django.utils.text import slugify
@@ -211,6 +211,14 @@ class Shop(Place):
         if not self.slug:
             self.slug = unique_slug(Shop, f"{self.trade_name} {self.town}")
         super().save(*args, **kwargs)
+        # Searches cache which shops are near each drive (shops/selectors.py): any
+        # change of a shop (status, place, name, holiday) must be seen at once. Forgotten
+        # now for this transaction, and again after commit, in case another request
+        # cached the old state in between.
+        from shops.selectors import shops_changed
+
+        shops_changed()
+        transaction.on_commit(shops_changed)
 
     def get_absolute_url(self):
         return reverse("shop", args=[self.slug])

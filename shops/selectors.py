@@ -5,12 +5,18 @@ import math
 from dataclasses import dataclass
 from datetime import date
 
+from django.core.cache import cache
 from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
 
 from shops import api_keys
 from shops.geo import distance_km_expression, town_key
 from shops.models import Drive, Locality, Shop, ShopApiToken
+
+# shops_near's cache: entries live at most this long (seconds), and all of them are
+# dropped at once when the version changes.
+SHOPS_NEAR_TIMEOUT = 600
+SHOPS_VERSION_KEY = "shops-near-version"
 
 
 def user_sees_all_shops(user) -> bool:
@@ -97,13 +103,28 @@ def reservable_shops(*, day: date | None = None) -> QuerySet[Shop]:
 def shops_near(*, latitude: float, longitude: float, radius_km: float) -> list[NearbyShop]:
     """Reservable shops (approved, not on holiday) within `radius_km` of a point, nearest first.
 
-    A bounding box (an index-friendly range on latitude and longitude) keeps the exact
-    distance computation to the few shops that can be inside the circle.
+    Every search and book page asks this for its drive: the answer is cached (a few
+    thousand drive × radius pairs) until any shop changes (`shops_changed`) or the day
+    does (holidays are counted in days).
     """
+    day = timezone.localdate()
+    key = (
+        f"shops-near:{cache.get_or_set(SHOPS_VERSION_KEY, 1, None)}:{day}:{latitude}:{longitude}:{radius_km}"
+    )
+    nearby = cache.get(key)
+    if nearby is None:
+        nearby = _shops_near(latitude=latitude, longitude=longitude, radius_km=radius_km, day=day)
+        cache.set(key, nearby, SHOPS_NEAR_TIMEOUT)
+    return nearby
+
+
+def _shops_near(*, latitude: float, longitude: float, radius_km: float, day: date) -> list[NearbyShop]:
+    # A bounding box (an index-friendly range on latitude and longitude) keeps the exact
+    # distance computation to the few shops that can be inside the circle.
     lat_margin = radius_km / 111.0
     lon_margin = radius_km / (111.0 * max(math.cos(math.radians(latitude)), 0.01))
     rows = (
-        reservable_shops()
+        reservable_shops(day=day)
         .filter(
             latitude__range=(latitude - lat_margin, latitude + lat_margin),
             longitude__range=(longitude - lon_margin, longitude + lon_margin),
@@ -114,6 +135,15 @@ def shops_near(*, latitude: float, longitude: float, radius_km: float) -> list[N
         .values_list("pk", "trade_name", "slug", "town", "distance_km")
     )
     return [NearbyShop(*row) for row in rows]
+
+
+def shops_changed() -> None:
+    """Forget every cached `shops_near` answer (a shop was approved, suspended, moved,
+    renamed, went on holiday…). Called by Shop.save once the change is committed."""
+    try:
+        cache.incr(SHOPS_VERSION_KEY)
+    except ValueError:  # not set yet (or evicted): nothing cached under a version to forget
+        cache.set(SHOPS_VERSION_KEY, 2, None)
 
 
 def drives_by_region() -> dict[str, list[Drive]]:

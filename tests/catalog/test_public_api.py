@@ -357,7 +357,8 @@ def test_search_and_availability_cost_the_same_queries_for_few_or_many_results(a
         (SEARCH, {"drive": "lorient", "page_size": 50}),  # drive, shops around, results
         # subject check, shops around, words, known words, subjects under, results
         (SEARCH, {**AROUND, "q": "camus", "page_size": 50, "subject": "3435", "condition": "new"}),
-        (availability(book.ean), {"drive": "lorient"}),  # drive, book, shops around, offers
+        # drive, book, offers (the shops around Lorient are cached by the first call)
+        (availability(book.ean), {"drive": "lorient"}),
     ]
     Subject.objects.create(code="3435", label="Littérature générale")
     few = [queries_for(api, url, params) for url, params in calls]
@@ -372,7 +373,7 @@ def test_search_and_availability_cost_the_same_queries_for_few_or_many_results(a
     many = [queries_for(api, url, params) for url, params in calls]
 
     assert many == few
-    assert few == [3, 6, 4]
+    assert few == [3, 6, 3]
 
 
 def test_a_browser_gets_the_browsable_pages_of_search_and_availability(api, drive, books):

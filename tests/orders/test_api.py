@@ -264,7 +264,7 @@ def test_a_short_line_reserves_nothing_and_lists_the_problem(place, shop_a, shop
     assert body["code"] == "stock_changed"
     assert body["problems"] == [
         {"listing": short.pk, "kind": "short", "title": "Le Dernier Exemplaire", "shop": "Librairie Alpha",
-         "asked": 3, "available": 2, "seen_price": None, "price": None, "message": body["detail"]}
+         "asked": 3, "available": 2, "seen_price": None, "price": None, "away_until": None, "message": body["detail"]}
     ]  # fmt: skip
     assert "Le Dernier Exemplaire" in body["detail"]
     assert reserved(plenty) == 0
