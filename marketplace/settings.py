@@ -226,7 +226,7 @@ CELERY_BEAT_SCHEDULE = {
     "refresh-search-index": {"task": "catalog.tasks.refresh_search_index", "schedule": 300.0},
     "refresh-search-vocabulary": {"task": "catalog.tasks.refresh_search_vocabulary", "schedule": 3600.0},
     # Ready orders: remind the customer two days before the deadline, expire them after.
-    # Both jobs are idempotent and safe to run twice at once (pickup/services.py).
+    # Both jobs are idempotent and safe to run twice at once (pickup/holding.py).
     "remind-uncollected-orders": {"task": "pickup.tasks.remind_uncollected_orders", "schedule": 300.0},
     "expire-uncollected-orders": {"task": "pickup.tasks.expire_uncollected_orders", "schedule": 300.0},
 }

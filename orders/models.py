@@ -121,7 +121,7 @@ class Order(models.Model):
 
     refusal_reason = models.TextField(_("reason for refusal"), blank=True)
 
-    # Collection: set when the order becomes ready (pickup/services.py).
+    # Collection: set when the order becomes ready (orders/services.py, _set_aside).
     pickup_code = models.CharField(_("pickup code"), max_length=12, blank=True, editable=False)
     ready_at = models.DateTimeField(_("ready since"), null=True, blank=True, editable=False)
     collect_by = models.DateTimeField(_("to collect by"), null=True, blank=True, editable=False)

@@ -26,8 +26,12 @@ def orders_of_customer(user) -> QuerySet[Order]:
 
 def order_by_token(token: str) -> Order | None:
     """The order behind the link in the customer's emails (the token is the key)."""
+    # The shop's hours and closures: the page says when the books will be ready.
     return (
-        Order.objects.select_related("shop").prefetch_related("lines", "events").filter(token=token).first()
+        Order.objects.select_related("shop")
+        .prefetch_related("lines", "events", "shop__opening_periods", "shop__closures")
+        .filter(token=token)
+        .first()
     )
 
 

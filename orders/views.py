@@ -43,6 +43,7 @@ from orders.services import (
     checkout_place,
     order_cancel,
 )
+from pickup.selectors import order_ready_by
 from shops.drive_session import chosen_drive, drive_in_url
 from shops.geo import haversine_km
 
@@ -260,7 +261,11 @@ def order_detail(request, token):
     order = order_by_token(token)
     if order is None:
         raise Http404
-    return render(request, "orders/order.html", {"order": order, "history": _history(order)})
+    return render(
+        request,
+        "orders/order.html",
+        {"order": order, "history": _history(order), "ready_by": order_ready_by(order)},
+    )
 
 
 @private_page

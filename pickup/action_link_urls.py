@@ -1,3 +1,11 @@
 """Signed links in the shops' emails: act on an order without logging in."""
 
-urlpatterns = []
+from django.urls import path
+
+from pickup.action_links import action_link_view
+
+urlpatterns = [
+    path(
+        "shop-links/orders/<int:order_id>/<slug:action>/<str:signed>/", action_link_view, name="action_link"
+    ),
+]
