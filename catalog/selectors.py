@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from django.db.models import F, QuerySet
 
 from catalog.models import Book, Listing
+from shops.models import Shop
 from shops.selectors import NearbyShop, shops_for_user
 
 
@@ -34,13 +35,30 @@ class Offer:
     def is_last_copy(self) -> bool:
         return self.listing.available == 1
 
+    @property
+    def shop_with_hours(self) -> Shop:
+        """The shop with what the opening hours tags read (hours, closures, holiday,
+        preparation time) loaded, from `offers_near(with_opening_hours=True)`; its other
+        fields are not."""
+        return self.listing.shop
 
-def offers_near(*, book: Book, shops: list[NearbyShop]) -> list[Offer]:
+
+# What `offers_near` loads of each shop for "open now" and "ready by" (shops.hours).
+OFFER_SHOP_FIELDS = ["shop__preparation_hours", "shop__holiday_starts_on", "shop__holiday_ends_on"]
+
+
+def offers_near(*, book: Book, shops: list[NearbyShop], with_opening_hours: bool = False) -> list[Offer]:
     """The book's offers (published, in stock) in these shops, nearest shop first, then
-    cheapest."""
+    cheapest. `with_opening_hours` also loads what "open now" and "ready by" read of their
+    shops (`Offer.shop_with_hours`): two more queries, whatever the number of offers."""
     by_id = {shop.id: shop for shop in shops}
     listings = Listing.objects.filter(
         book=book, shop_id__in=list(by_id), status=Listing.Status.PUBLISHED, quantity__gt=F("reserved")
-    ).only("id", "shop_id", "condition", "price", "quantity", "reserved")
+    )
+    fields = ["id", "shop_id", "condition", "price", "quantity", "reserved"]
+    if with_opening_hours:
+        listings = listings.select_related("shop").prefetch_related("shop__opening_periods", "shop__closures")
+        fields += OFFER_SHOP_FIELDS
+    listings = listings.only(*fields)
     offers = [Offer(listing=listing, shop=by_id[listing.shop_id]) for listing in listings]
     return sorted(offers, key=lambda offer: (offer.shop.distance_km, offer.listing.price))

@@ -40,7 +40,7 @@ def book_detail(request, ean):
     if drive is not None:
         request.page_drive = drive
         shops = shops_near(latitude=drive.latitude, longitude=drive.longitude, radius_km=_radius(request))
-        offers = offers_near(book=book, shops=shops)
+        offers = offers_near(book=book, shops=shops, with_opening_hours=True)
     return render(request, "catalog/book.html", {"book": book, "offers": offers, "drive": drive})
 
 

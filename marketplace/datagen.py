@@ -50,7 +50,7 @@ from catalog.search_index import (
 )
 from marketplace import demo
 from shops.geo import haversine_km
-from shops.models import Drive, Locality, Shop
+from shops.models import Drive, Locality, OpeningPeriod, Shop, Weekday
 from shops.regions import Region, region_for_postcode
 
 # --- Scales and reserved ranges ----------------------------------------------------------
@@ -152,8 +152,14 @@ def generate(*, scale: Scale, seed: int, report: StepReport | None = None) -> di
         run("drives", lambda: _create_drives(cursor, _rng(seed, "drives"), scale.drives, now))
         if scale.shops and not Drive.objects.filter(is_active=True).exists():
             raise GenerationError("no drive to put shops near: generate some with --drives")
-        run("shops", lambda: _create_shops(cursor, _rng(seed, "shops"), scale.shops, now, state))
+        run(
+            "shops",
+            lambda: _create_shops(
+                cursor, _rng(seed, "shops"), scale.shops, now, state, collection_rng=_rng(seed, "collection")
+            ),
+        )
         run("shops' drives", lambda: _join_drives(cursor, _rng(seed, "shops' drives"), state))
+        run("opening hours", lambda: _create_opening_hours(cursor, _rng(seed, "opening hours"), state))
         run("books", lambda: _create_books(cursor, _rng(seed, "books"), scale.books, now, state))
         # Each COPY chunk would have the listing triggers update its books (most of the
         # million several times over): the books' shops are computed once, at the end.
@@ -309,7 +315,7 @@ class _GenerationState:
 
 
 def _analyze() -> int:
-    tables = [model._meta.db_table for model in (Book, Listing, Shop, Drive)]
+    tables = [model._meta.db_table for model in (Book, Listing, Shop, Drive, OpeningPeriod)]
     tables.append(Shop.drives.through._meta.db_table)
     command = "ANALYZE" if connection.in_atomic_block else "VACUUM (ANALYZE)"
     with connection.cursor() as cursor:
@@ -861,7 +867,9 @@ def _active_drives() -> list[_DrivePoint]:
 SHOP_COLUMNS = ("trade_name", "slug", "legal_name", "siret", "kind", "status", "address", "postcode", "town",
                 "latitude", "longitude", "phone", "email", "website", "description", "logo",
                 "contact_first_name", "contact_last_name", "contact_email", "contact_phone", "language",
-                "created_at", "updated_at")  # fmt: skip
+                "preparation_hours", "holding_days", "holiday_message", "created_at", "updated_at")  # fmt: skip
+PREPARATION_HOURS = _pool([(1, 3), (2, 10), (3, 3), (4, 2), (24, 1)])
+HOLDING_DAYS = _pool([(5, 2), (7, 10), (10, 2), (14, 1)])
 SHOP_STATUSES = _pool(
     [
         (Shop.Status.APPROVED, 94),
@@ -906,7 +914,15 @@ SHOP_SERVICES = ["Commandes livrées en 48 heures.", "Rencontres d'auteurs chaqu
                  "Coin café et salon de lecture.", "Dédicaces et expositions toute l'année."]  # fmt: skip
 
 
-def _create_shops(cursor, rng: random.Random, count: int, now: str, state: _GenerationState) -> int:
+def _create_shops(
+    cursor,
+    rng: random.Random,
+    count: int,
+    now: str,
+    state: _GenerationState,
+    *,
+    collection_rng: random.Random,
+) -> int:
     state.drives = _active_drives()
     state.shops = []
     if not count:
@@ -922,15 +938,32 @@ def _create_shops(cursor, rng: random.Random, count: int, now: str, state: _Gene
             drive.latitude, drive.longitude, rng, SHOP_MAX_DISTANCE_KM * rng.random()
         )
         state.shops.append(_ShopSite(number, rng.choice(SHOP_STATUSES), latitude, longitude, drive.id))
-    rows = (_shop_row(rng, site, drives_by_id[site.drive_id], taken_slugs, now) for site in state.shops)
-    copy_rows(cursor, Shop._meta.db_table, SHOP_COLUMNS, rows, not_null=("website", "logo", "contact_phone"))
+    # Collection settings from a stream of their own: the rest of a seed's shops does not
+    # depend on them.
+    rows = (
+        (
+            *_shop_row(rng, site, drives_by_id[site.drive_id], taken_slugs),
+            *_collection(collection_rng),
+            now,
+            now,
+        )
+        for site in state.shops
+    )
+    copy_rows(
+        cursor,
+        Shop._meta.db_table,
+        SHOP_COLUMNS,
+        rows,
+        not_null=("website", "logo", "contact_phone", "holiday_message"),
+    )
     ids = dict(generated_shops().values_list("siret", "id"))
     for site in state.shops:
         site.id = ids[generated_siret(site.number)]
     return count
 
 
-def _shop_row(rng: random.Random, site: _ShopSite, drive: _DrivePoint, taken_slugs: set, now: str) -> tuple:
+def _shop_row(rng: random.Random, site: _ShopSite, drive: _DrivePoint, taken_slugs: set) -> tuple:
+    """The shop's columns up to its language (SHOP_COLUMNS)."""
     trade_name = _shop_name(rng, drive.town)
     slug = _unique_slug(f"{trade_name} {drive.town}", taken_slugs)
     domain = f"{slug[:60].strip('-')}.example"  # a label of a domain name has 63 characters at most
@@ -962,9 +995,12 @@ def _shop_row(rng: random.Random, site: _ShopSite, drive: _DrivePoint, taken_slu
         f"{slugify(first_name)}.{slugify(last_name)}@{domain}",
         _mobile(rng) if rng.random() < 0.7 else "",
         "fr",
-        now,
-        now,
     )
+
+
+def _collection(rng: random.Random) -> tuple:
+    """Preparation hours, holding days, holiday message: most shops keep the defaults."""
+    return rng.choice(PREPARATION_HOURS), rng.choice(HOLDING_DAYS), ""
 
 
 def _landline(rng: random.Random, postcode: str) -> str:
@@ -1021,6 +1057,53 @@ def _join_drives(cursor, rng: random.Random, state: _GenerationState) -> int:
         others = [drive.id for drive in nearest if drive.id != site.drive_id][: wanted - 1]
         rows.extend((site.id, drive_id) for drive_id in [site.drive_id, *others])
     copy_rows(cursor, Shop.drives.through._meta.db_table, ("shop_id", "drive_id"), rows)
+    return len(rows)
+
+
+# --- Opening hours -------------------------------------------------------------------------
+
+# How independent bookshops open in France: Tuesday to Saturday around a lunch break;
+# some also on Monday afternoon, town-centre ones without a break, a few on Sunday morning.
+WEEK_KINDS = _pool([("classic", 40), ("monday afternoon", 20), ("no lunch break", 20),
+                    ("sunday morning", 10), ("six days", 10)])  # fmt: skip
+OPENS = ["09:00", "09:30", "09:30", "10:00"]
+CLOSES = ["18:30", "19:00", "19:00", "19:30"]
+LUNCH_BREAKS = [
+    ("12:00", "14:00"),
+    ("12:30", "14:00"),
+    ("12:30", "14:30"),
+    ("12:00", "13:30"),
+]
+TUESDAY_TO_SATURDAY = range(Weekday.TUESDAY, Weekday.SATURDAY + 1)
+OPENING_COLUMNS = ("shop_id", "weekday", "opens", "closes")
+
+
+def weekly_hours(rng: random.Random) -> list[tuple[int, str, str]]:
+    """A bookshop's week as (weekday, opens, closes) ranges, times as "09:30"."""
+    kind = rng.choice(WEEK_KINDS)
+    opens, closes = rng.choice(OPENS), rng.choice(CLOSES)
+    lunch_starts, lunch_ends = rng.choice(LUNCH_BREAKS)
+    # Saturday evenings are often shorter.
+    saturday_closes = "18:00" if rng.random() < 0.3 else closes
+    if kind in ("no lunch break", "six days"):
+        days = range(Weekday.MONDAY, Weekday.SATURDAY + 1) if kind == "six days" else TUESDAY_TO_SATURDAY
+        return [(day, opens, saturday_closes if day == Weekday.SATURDAY else closes) for day in days]
+    week = []
+    if kind == "monday afternoon":
+        week.append((Weekday.MONDAY, lunch_ends, closes))
+    for day in TUESDAY_TO_SATURDAY:
+        week.append((day, opens, lunch_starts))
+        week.append((day, lunch_ends, saturday_closes if day == Weekday.SATURDAY else closes))
+    if kind == "sunday morning":
+        week.append((Weekday.SUNDAY, "10:00", rng.choice(["12:30", "13:00"])))
+    return week
+
+
+def _create_opening_hours(cursor, rng: random.Random, state: _GenerationState) -> int:
+    rows = [
+        (site.id, int(day), opens, closes) for site in state.shops for day, opens, closes in weekly_hours(rng)
+    ]
+    copy_rows(cursor, OpeningPeriod._meta.db_table, OPENING_COLUMNS, rows)
     return len(rows)
 
 

@@ -3,19 +3,30 @@ from dataclasses import dataclass
 
 from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied
+from django.contrib.admin.utils import flatten_fieldsets
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
 from django.http import Http404
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
 
 from shops import services
 from shops.forms import ReasonForm
-from shops.models import Drive, Locality, Membership, Shop, ShopApiToken, ShopStatusChange
+from shops.models import (
+    Closure,
+    Drive,
+    Locality,
+    Membership,
+    OpeningPeriod,
+    Shop,
+    ShopApiToken,
+    ShopStatusChange,
+    Weekday,
+)
 from shops.selectors import api_tokens_for_user, shops_for_user
 
 
@@ -75,8 +86,168 @@ class ShopStatusChangeInline(admin.TabularInline):
         return False
 
 
+# --- Opening hours, closures, holiday ---------------------------------------------------
+
+
+class WallClockField(forms.TimeField):
+    """A time of day as people type it: 9:30, 09:30, 9h30 or 9h."""
+
+    input_formats = ["%H:%M", "%H:%M:%S", "%Hh%M", "%HH%M", "%Hh", "%HH"]
+    widget = forms.TimeInput(format="%H:%M", attrs={"size": 6, "placeholder": "09:30"})
+
+
+WALL_CLOCK = {models.TimeField: {"form_class": WallClockField, "widget": WallClockField.widget}}
+
+
+def _hours(opens, closes) -> str:
+    return f"{opens:%H:%M}–{closes:%H:%M}"
+
+
+def _clashing(ranges: list[tuple]) -> list[tuple[tuple, tuple]]:
+    """Pairs of a day's (opens, closes) ranges that overlap or touch."""
+    ranges = sorted(ranges)
+    return [
+        (first, second)
+        for index, first in enumerate(ranges)
+        for second in ranges[index + 1 :]
+        if second[0] <= first[1]  # sorted: `second` starts no earlier than `first`
+    ]
+
+
+class OpeningPeriodFormSet(forms.BaseInlineFormSet):
+    def clean(self):
+        """Refuse two ranges of the same day that overlap or touch: "9:00–14:00 and
+        14:00–19:00" would show the shop closing at 14:00 (it is one range)."""
+        super().clean()
+        by_day: dict[int, list[tuple]] = {}
+        for form in self.forms:
+            data = getattr(form, "cleaned_data", None) or {}
+            if not data.get("DELETE") and all(
+                data.get(name) is not None for name in ("weekday", "opens", "closes")
+            ):
+                by_day.setdefault(data["weekday"], []).append((data["opens"], data["closes"]))
+        message = gettext(
+            "%(day)s: %(first)s and %(second)s overlap. A day’s ranges must not overlap or touch: for a "
+            "lunch break, end the morning before the afternoon starts; without a break, give one range."
+        )
+        problems = [
+            ValidationError(
+                message % {"day": Weekday(day).label, "first": _hours(*first), "second": _hours(*second)},
+                code="overlap",
+            )
+            for day in sorted(by_day)
+            for first, second in _clashing(by_day[day])
+        ]
+        if problems:
+            raise ValidationError(problems)
+
+
+class ShopPartInline(admin.TabularInline):
+    """Rows that are part of a shop's page (its hours, its closures): whoever may change the
+    shop may change them, without a permission of their own. Which shops a person reaches
+    at all is ShopAdmin.get_queryset's decision (shops_for_user)."""
+
+    extra = 1
+    formfield_overrides = WALL_CLOCK
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.has_perm("shops.view_shop") or request.user.has_perm("shops.change_shop")
+
+    def has_add_permission(self, request, obj=None):
+        return request.user.has_perm("shops.change_shop")
+
+    def has_change_permission(self, request, obj=None):
+        return request.user.has_perm("shops.change_shop")
+
+    def has_delete_permission(self, request, obj=None):
+        return request.user.has_perm("shops.change_shop")
+
+
+class OpeningPeriodForm(forms.ModelForm):
+    class Meta:
+        model = OpeningPeriod
+        fields = ["weekday", "opens", "closes"]
+        help_texts = {
+            "weekday": _("For a lunch break, give the day twice: morning and afternoon."),
+            "opens": _("For example 9:30 or 9h30."),
+            "closes": _("23:59 at the latest: a range cannot go past midnight."),
+        }
+
+
+class OpeningPeriodInline(ShopPartInline):
+    model = OpeningPeriod
+    form = OpeningPeriodForm
+    formset = OpeningPeriodFormSet
+    verbose_name = _("time range")
+    verbose_name_plural = _("Opening hours (days without a range are shown as closed)")
+
+
+class ClosureForm(forms.ModelForm):
+    class Meta:
+        model = Closure
+        fields = ["starts_on", "ends_on", "reason"]
+        help_texts = {
+            "starts_on": _("First day the shop is closed."),
+            "ends_on": _("Last day the shop is closed. Leave empty for a single day."),
+            "reason": _("Shown to customers, e.g. “Stocktaking” or “Public holiday”."),
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["ends_on"].required = False
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("starts_on") and not cleaned.get("ends_on") and "ends_on" not in self.errors:
+            cleaned["ends_on"] = cleaned["starts_on"]
+        return cleaned
+
+
+class ClosureInline(ShopPartInline):
+    model = Closure
+    form = ClosureForm
+    verbose_name = _("exceptional closure")
+    verbose_name_plural = _("Exceptional closures (public holidays, stocktaking…)")
+
+
+class ShopAdminForm(forms.ModelForm):
+    # The admin gives the fields to show (the fieldsets, less what is read-only to the person).
+    class Meta:
+        model = Shop
+        fields = ["holiday_starts_on", "holiday_ends_on", "holiday_message"]
+        help_texts = {
+            "holiday_starts_on": _("First day you are away. Leave both dates empty when you are not."),
+            "holiday_message": _(
+                "Shown on your page while you are away, e.g. “Back on 25 August, happy holidays!”"
+            ),
+        }
+
+    def clean(self):
+        cleaned = super().clean()
+        starts_on, ends_on = cleaned.get("holiday_starts_on"), cleaned.get("holiday_ends_on")
+        # A holiday with one date would be no period at all (and the database's check lets a
+        # missing date through, since a comparison with NULL is not false).
+        if starts_on and not ends_on and "holiday_ends_on" not in self.errors:
+            self.add_error("holiday_ends_on", _("Give the last day you are away too."))
+        if ends_on and not starts_on and "holiday_starts_on" not in self.errors:
+            self.add_error("holiday_starts_on", _("Give the first day you are away too."))
+        return cleaned
+
+
 # What a bookseller may change about their own shop; the rest is checked by the chain.
-BOOKSELLER_EDITABLE_FIELDS = ["trade_name", "phone", "email", "website", "description", "logo"]
+BOOKSELLER_EDITABLE_FIELDS = [
+    "trade_name",
+    "phone",
+    "email",
+    "website",
+    "description",
+    "logo",
+    "preparation_hours",
+    "holding_days",
+    "holiday_starts_on",
+    "holiday_ends_on",
+    "holiday_message",
+]
 
 
 @admin.register(Shop)
@@ -85,7 +256,8 @@ class ShopAdmin(admin.ModelAdmin):
     list_filter = ["status", "kind", "drives"]
     search_fields = ["trade_name", "legal_name", "siret", "town", "postcode", "contact_email"]
     date_hierarchy = "created_at"
-    inlines = [MembershipInline, ShopStatusChangeInline]
+    form = ShopAdminForm
+    inlines = [OpeningPeriodInline, ClosureInline, MembershipInline, ShopStatusChangeInline]
     filter_horizontal = ["drives"]
     actions = ["approve_selected"]
     change_form_template = "admin/shops/shop/change_form.html"
@@ -108,6 +280,22 @@ class ShopAdmin(admin.ModelAdmin):
             },
         ),
         (_("Dates"), {"fields": ["created_at", "updated_at"]}),
+        (
+            _("Collection"),
+            {
+                "fields": [
+                    "preparation_hours",
+                    "holding_days",
+                    ("holiday_starts_on", "holiday_ends_on"),
+                    "holiday_message",
+                ],
+                "description": _(
+                    "When reservations are ready and how long they wait for their customer. Your "
+                    "weekly opening hours and exceptional closures are just below: "
+                    "customers see them, and the “ready by” time counts only the hours you are open."
+                ),
+            },
+        ),
     ]
 
     def get_queryset(self, request):
@@ -118,7 +306,7 @@ class ShopAdmin(admin.ModelAdmin):
         always = ["status", "created_at", "updated_at"]
         if can_review_shops(request):
             return always
-        all_fields = [field for _name, options in self.fieldsets for field in options["fields"]]
+        all_fields = flatten_fieldsets(self.fieldsets)
         return always + [field for field in all_fields if field not in BOOKSELLER_EDITABLE_FIELDS + always]
 
     def get_inlines(self, request, obj):

@@ -118,10 +118,36 @@ class Schedule:
 
 
 def _instant(day: date, wall_clock: time) -> datetime:
-    """The UTC instant of a Paris wall-clock time. A time that does not exist (the hour
-    skipped in March) is read with the offset before the change, i.e. one hour later;
-    a time that happens twice (October) is its first occurrence."""
-    return datetime.combine(day, wall_clock, tzinfo=PARIS).astimezone(UTC)
+    """The UTC instant of a Paris wall-clock time. A time that happens twice (October) is
+    its first occurrence. A time that does not exist (the hour skipped in March) is the
+    instant the clocks jump over it, the first one whose wall clock shows that time or
+    later: a range 01:30–02:30 ends when the clocks go from 01:59:59 to 03:00, a range
+    02:30–04:00 starts then, and a range inside the skipped hour is empty.
+
+    (Python's own reading, with the offset before the change, would put 02:30 at 03:30
+    CEST: the first range would stay open until 03:30 on the wall, the second would open
+    at 03:30, and the third would be moved an hour later instead of vanishing.)
+    """
+    local = datetime.combine(day, wall_clock, tzinfo=PARIS)
+    instant = local.astimezone(UTC)
+    if instant.astimezone(PARIS).replace(tzinfo=None) == local.replace(tzinfo=None):
+        return instant
+    # Read with the offset after the change (fold=1), the time is an instant before the
+    # jump; with the offset before it (fold=0), one after. Zones change offsets on whole
+    # seconds: halve the interval down to the second of the jump.
+    before, after = int(local.replace(fold=1).timestamp()), int(instant.timestamp())
+    offset_before = _offset_at(before)
+    while after - before > 1:
+        middle = (before + after) // 2
+        if _offset_at(middle) == offset_before:
+            before = middle
+        else:
+            after = middle
+    return datetime.fromtimestamp(after, UTC)
+
+
+def _offset_at(timestamp: int) -> timedelta:
+    return datetime.fromtimestamp(timestamp, PARIS).utcoffset()
 
 
 def _local_day(moment: datetime) -> date:

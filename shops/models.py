@@ -197,10 +197,17 @@ class Shop(Place):
         indexes = [models.Index(fields=["status"])]
         constraints = [
             models.CheckConstraint(
+                # Both dates or none (a comparison with NULL would let a lone date pass).
                 condition=Q(holiday_starts_on__isnull=True, holiday_ends_on__isnull=True)
-                | Q(holiday_starts_on__lte=F("holiday_ends_on")),
+                | Q(
+                    holiday_starts_on__isnull=False,
+                    holiday_ends_on__isnull=False,
+                    holiday_starts_on__lte=F("holiday_ends_on"),
+                ),
                 name="shop_holiday_is_a_period",
-                violation_error_message=_("The holiday must end on or after the day it starts."),
+                violation_error_message=_(
+                    "A holiday has a first and a last day, the last one on or after the first."
+                ),
             ),
         ]
 

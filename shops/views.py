@@ -1,4 +1,5 @@
 from django.contrib import messages
+from django.db.models import prefetch_related_objects
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -88,10 +89,13 @@ def drive_choose(request, slug):
 
 
 def shop_detail(request, slug):
-    """A bookshop's public page: who they are, where, and what they have in stock."""
+    """A bookshop's public page: who they are, where, when they are open, and what they
+    have in stock."""
     shop = shop_by_slug(slug)
     if shop is None:
         raise Http404
+    # What the opening hours block reads: two queries, however many ranges and closures.
+    prefetch_related_objects([shop], "opening_periods", "closures")
     here = NearbyShop(shop.pk, shop.trade_name, shop.slug, shop.town, 0.0)
     form = ShopCatalogueForm(request.GET or None)
     wanted = form.cleaned_data if form.is_valid() else {}

@@ -83,6 +83,10 @@ def test_a_bookseller_edits_their_shop_but_never_its_status_or_identity(client, 
             "memberships-INITIAL_FORMS": "0",
             "status_changes-TOTAL_FORMS": "0",
             "status_changes-INITIAL_FORMS": "0",
+            "opening_periods-TOTAL_FORMS": "0",
+            "opening_periods-INITIAL_FORMS": "0",
+            "closures-TOTAL_FORMS": "0",
+            "closures-INITIAL_FORMS": "0",
         },
     )
 

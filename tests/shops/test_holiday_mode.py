@@ -199,3 +199,12 @@ def test_a_holiday_must_end_after_it_starts(shop):
     shop.holiday_starts_on, shop.holiday_ends_on = date(2027, 8, 10), date(2027, 8, 1)
     with pytest.raises(ValidationError):
         shop.full_clean()
+
+
+def test_the_database_refuses_a_holiday_with_one_date_only(shop):
+    from django.db import IntegrityError, transaction
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Shop.objects.filter(pk=shop.pk).update(holiday_starts_on=date(2027, 8, 1))
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Shop.objects.filter(pk=shop.pk).update(holiday_ends_on=date(2027, 8, 1))

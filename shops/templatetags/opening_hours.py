@@ -1,0 +1,140 @@
+"""Opening hours on public pages: the week's hours, the closures to come, the holiday
+notice, "Open now — closes at 19:00" and "Ready tomorrow by 11:30".
+
+The tags take a shop whose `opening_periods` and `closures` are prefetched (one query
+each for a whole page of shops, see `offers_near` and `shop_detail`) and read the clock
+(`django.utils.timezone.now`) when they render, unless given `at=`. The presenters below
+do the reading; the templates (shops/_opening_*.html) do the wording, so that every
+sentence is translated whole and dates are written by Django's `date` filter in the
+active language, in Paris time.
+"""
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from django import template
+from django.utils import timezone
+
+from shops.hours import PARIS, Schedule
+from shops.models import Weekday
+
+register = template.Library()
+
+TODAY, TOMORROW, THIS_WEEK, LATER = "today", "tomorrow", "week", "later"
+
+
+@dataclass(frozen=True)
+class Moment:
+    """An instant as a page says it: `day` is "today", "tomorrow", "week" (a weekday
+    within six days: "Tuesday") or "later" (a date: "Tuesday 3 March")."""
+
+    at: datetime
+    day: str
+
+
+def moment(at: datetime, *, now: datetime) -> Moment:
+    days = (at.astimezone(PARIS).date() - now.astimezone(PARIS).date()).days
+    day = {0: TODAY, 1: TOMORROW}.get(days, THIS_WEEK if days < 7 else LATER)
+    return Moment(at=at.astimezone(PARIS), day=day)
+
+
+@dataclass(frozen=True)
+class OpeningStatus:
+    has_hours: bool
+    is_open: bool
+    closes_at: datetime | None  # when open: the end of the current range
+    next_opening: Moment | None  # when closed
+    away_until: date | None  # the last day of the holiday the shop is on
+
+
+def opening_status_for(shop, *, now: datetime) -> OpeningStatus:
+    schedule = Schedule.for_shop(shop)
+    is_open = schedule.is_open(now)
+    next_opening = None if is_open else schedule.next_opening(now)
+    today = now.astimezone(PARIS).date()
+    # Both dates, or no holiday: the database's check lets a lone date through (NULL).
+    away = shop.holiday_starts_on and shop.holiday_ends_on and shop.is_on_holiday(today)
+    return OpeningStatus(
+        has_hours=schedule.has_hours,
+        is_open=is_open,
+        closes_at=schedule.closes_at(now),
+        next_opening=moment(next_opening, now=now) if next_opening else None,
+        away_until=shop.holiday_ends_on if away else None,
+    )
+
+
+def ready_by_for(shop, *, now: datetime) -> Moment | None:
+    """When a reservation placed `now` would be ready; None for a shop without hours."""
+    ready = Schedule.for_shop(shop).ready_by(now, timedelta(hours=shop.preparation_hours))
+    return moment(ready, now=now) if ready else None
+
+
+@dataclass(frozen=True)
+class DayHours:
+    name: str
+    ranges: tuple[tuple[time, time], ...]  # empty: closed that day
+    is_today: bool
+
+
+def week_of(schedule: Schedule, *, today: date) -> list[DayHours]:
+    """The weekly hours, Monday to Sunday; empty for a shop that gave none."""
+    if not schedule.has_hours:
+        return []
+    return [
+        DayHours(day.label, schedule.weekly.get(day.value, ()), is_today=day.value == today.weekday())
+        for day in Weekday
+    ]
+
+
+@dataclass(frozen=True)
+class ClosedPeriod:
+    starts_on: date
+    ends_on: date
+    reason: str
+    is_holiday: bool
+
+    @property
+    def is_one_day(self) -> bool:
+        return self.starts_on == self.ends_on
+
+
+def closures_ahead(shop, *, today: date) -> list[ClosedPeriod]:
+    """Exceptional closures not over yet, and the holiday if it has not started (a holiday
+    under way has its own notice), in date order."""
+    periods = [
+        ClosedPeriod(closure.starts_on, closure.ends_on, closure.reason, is_holiday=False)
+        for closure in shop.closures.all()
+        if closure.ends_on >= today
+    ]
+    if shop.holiday_starts_on and shop.holiday_ends_on and shop.holiday_starts_on > today:
+        periods.append(ClosedPeriod(shop.holiday_starts_on, shop.holiday_ends_on, "", is_holiday=True))
+    return sorted(periods, key=lambda period: (period.starts_on, period.ends_on))
+
+
+def _now(at: datetime | None) -> datetime:
+    return at if at is not None else timezone.now()
+
+
+@register.inclusion_tag("shops/_opening_hours.html")
+def opening_hours(shop, at: datetime | None = None):
+    """The shop page's block: open or closed now, the holiday notice, the week, closures."""
+    now = _now(at)
+    today = now.astimezone(PARIS).date()
+    return {
+        "shop": shop,
+        "status": opening_status_for(shop, now=now),
+        "week": week_of(Schedule.for_shop(shop), today=today),
+        "closures": closures_ahead(shop, today=today),
+    }
+
+
+@register.inclusion_tag("shops/_opening_status.html")
+def opening_status(shop, at: datetime | None = None):
+    """One line: "Open now — closes at 19:00", "Closed — opens Tuesday at 9:00"."""
+    return {"status": opening_status_for(shop, now=_now(at))}
+
+
+@register.inclusion_tag("shops/_ready_by.html")
+def ready_by(shop, at: datetime | None = None):
+    """One line: "Ready tomorrow by 11:30" (nothing for a shop without hours)."""
+    return {"ready": ready_by_for(shop, now=_now(at))}
