@@ -18,7 +18,7 @@ from stdnum import luhn
 from catalog.models import Book, ContributorRole, Listing
 from orders.models import Checkout, Order
 from shops import roles
-from shops.models import Drive, Locality, Membership, Shop, ShopStatusChange
+from shops.models import Drive, Locality, Membership, OpeningPeriod, Shop, ShopStatusChange
 
 BOOKSELLER_EMAIL = "libraire@demo.drive-solidaire.fr"
 BOOKSELLER_PASSWORD = "libraire-demo"
@@ -169,6 +169,7 @@ def seed() -> str:
         )
         if created:
             shop.drives.set([drives[name] for name in drive_names])
+            _seed_opening_hours(shop, random.Random(number))
             ShopStatusChange.objects.create(shop=shop, to_status=Shop.Status.PENDING)
             if status == Shop.Status.APPROVED:
                 ShopStatusChange.objects.create(
@@ -200,16 +201,29 @@ def seed() -> str:
     )
 
 
+def _seed_opening_hours(shop: Shop, rng: random.Random) -> None:
+    from marketplace.datagen import weekly_hours
+
+    OpeningPeriod.objects.bulk_create(
+        OpeningPeriod(shop=shop, weekday=day, opens=opens, closes=closes)
+        for day, opens, closes in weekly_hours(rng)
+    )
+
+
+# The demo bookseller finds the first two reservations to accept, the third ready at the
+# counter (its pickup code is on the customer's order page and in the demo mailbox).
 DEMO_CUSTOMERS = [
     ("Maëlle Guégan", "maelle.guegan@demo.drive-solidaire.fr", "+33612345601", 1),
     ("Erwan Le Floch", "erwan.lefloch@demo.drive-solidaire.fr", "+33612345602", 2),
+    ("Soizic Le Bihan", "soizic.lebihan@demo.drive-solidaire.fr", "+33612345603", 1),
 ]
+READY_DEMO_CUSTOMER = 2
 
 
 def _seed_orders(shop: Shop) -> None:
     """A couple of reservations waiting for the demo bookseller (made once, through the
     real service: stock is held and the emails are in the demo mailbox)."""
-    from orders.services import CartLine, CustomerDetails, checkout_place
+    from orders.services import CartLine, CustomerDetails, checkout_place, order_accept, order_mark_ready
 
     listings = list(
         Listing.objects.filter(
@@ -221,7 +235,7 @@ def _seed_orders(shop: Shop) -> None:
         key = f"demo-order-{index}"
         if not picked or Checkout.objects.filter(key=key).exists():
             continue
-        checkout_place(
+        checkout = checkout_place(
             key=key,
             lines=[
                 CartLine(listing_id=listing.pk, quantity=copies if i == 0 else 1)
@@ -229,6 +243,9 @@ def _seed_orders(shop: Shop) -> None:
             ],
             customer=CustomerDetails(name=name, email=email, phone=phone, language="fr"),
         )
+        if index == READY_DEMO_CUSTOMER:
+            for order in checkout.orders.all():
+                order_mark_ready(order=order_accept(order=order, by=None), by=None)
 
 
 def _seed_stock(rng: random.Random) -> None:

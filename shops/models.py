@@ -205,9 +205,7 @@ class Shop(Place):
                     holiday_starts_on__lte=F("holiday_ends_on"),
                 ),
                 name="shop_holiday_is_a_period",
-                violation_error_message=_(
-                    "A holiday has a first and a last day, the last one on or after the first."
-                ),
+                violation_error_message=_("The holiday must end on or after the day it starts."),
             ),
         ]
 

@@ -28,7 +28,7 @@ class Migration(migrations.Migration):
                     _connector="OR",
                 ),
                 name="shop_holiday_is_a_period",
-                violation_error_message="A holiday has a first and a last day, the last one on or after the first.",
+                violation_error_message="The holiday must end on or after the day it starts.",
             ),
         ),
     ]

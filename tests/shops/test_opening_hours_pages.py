@@ -365,16 +365,6 @@ def test_the_shop_page_writes_dates_in_the_visitors_language(client, bookshop):
     assert "Saturday" not in text
 
 
-def test_a_holiday_with_a_single_date_is_no_holiday_on_the_page(client, bookshop):
-    # The database's check lets a lone date through (a comparison with NULL is not false).
-    Shop.objects.filter(pk=bookshop.pk).update(holiday_starts_on=date(2026, 11, 30))
-
-    text = shop_page(client, bookshop, TUESDAY_MORNING)
-
-    assert "Open now</strong> — closes at 12:30" in text
-    assert "Away" not in text
-
-
 def test_a_shop_without_hours_says_so_and_claims_neither_open_nor_closed(client):
     shop = ShopFactory()
 
