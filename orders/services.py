@@ -549,10 +549,21 @@ def _queue_customer_placed(checkout: Checkout) -> None:
 
 
 def _queue_customer_email(order: Order, *, event: OrderEvent, template: str) -> None:
+    order_email_customer_on_commit(
+        order=order, template=template, event_key=f"order-event:{event.pk}:customer", event=event
+    )
+
+
+def order_email_customer_on_commit(
+    *, order: Order, template: str, event_key: str, event: OrderEvent | None = None
+) -> None:
+    """Queue an email about `order` to its customer, in their language, with the link to
+    the order page and its lines (`_order_context`); sent once per `event_key`, after
+    the current transaction commits."""
     with translation.override(order.language):
         link = _absolute(order.get_absolute_url())
     email_queue_on_commit(
-        event_key=f"order-event:{event.pk}:customer",
+        event_key=event_key,
         to=order.customer_email,
         template=template,
         context=_order_context(order, event=event, link=link),

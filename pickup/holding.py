@@ -14,16 +14,13 @@ never acts on an order twice.
 import logging
 from datetime import timedelta
 
-from django.conf import settings
 from django.db import transaction
 from django.db.models import F
 from django.db.models.query import QuerySet
-from django.utils import timezone, translation
+from django.utils import timezone
 
-from marketplace.services import email_queue_on_commit
 from orders.models import Order
-from orders.services import OrderStatusError, order_expire
-from pickup.codes import format_pickup_code
+from orders.services import OrderStatusError, order_email_customer_on_commit, order_expire
 
 logger = logging.getLogger(__name__)
 
@@ -90,19 +87,8 @@ def orders_remind_before_deadline(*, now=None) -> int:
 
 
 def _queue_reminder(order: Order) -> None:
-    with translation.override(order.language):
-        link = f"{settings.SITE_URL}{order.get_absolute_url()}"
-    email_queue_on_commit(
-        event_key=f"order:{order.pk}:reminder",
-        to=order.customer_email,
-        template="emails/orders/customer_reminder",
-        context={
-            "order": order,
-            "lines": list(order.lines.all()),
-            "link": link,
-            "pickup_code": format_pickup_code(order.pickup_code),
-        },
-        language=order.language,
+    order_email_customer_on_commit(
+        order=order, template="emails/orders/customer_reminder", event_key=f"order:{order.pk}:reminder"
     )
 
 
