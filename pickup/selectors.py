@@ -1,8 +1,8 @@
 """Reads about collection: whose counter, which order behind a code, when it will be ready."""
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from django.db.models import QuerySet, prefetch_related_objects
+from django.db.models import QuerySet
 
 from orders.models import Order
 from shops.hours import Schedule
@@ -51,12 +51,8 @@ def ready_order_by_token(token: str) -> Order | None:
 def order_ready_by(order: Order) -> datetime | None:
     """When the shop should have a placed or accepted order ready, from its preparation
     time and opening hours (Europe/Paris). None once it is ready or closed, or when the
-    shop has no opening hours to count on."""
+    shop has no opening hours to count on. Reads the shop's prefetched hours and closures
+    (`order_by_token`)."""
     if order.status not in (Order.Status.PLACED, Order.Status.ACCEPTED):
         return None
-    shop = order.shop
-    prefetch_related_objects([shop], "opening_periods")
-    if not shop.opening_periods.all():
-        return None  # no hours declared: no need to read its closures either
-    preparation = timedelta(hours=shop.preparation_hours)
-    return Schedule.for_shop(shop).ready_by(order.placed_at, preparation)
+    return Schedule.for_shop(order.shop).ready_by(order.placed_at, order.shop.preparation_time)

@@ -14,6 +14,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from orders.models import Order
+from orders.views import private_page
 from pickup.forms import HandOverForm, PickupCodeForm
 from pickup.qr import pickup_qr_png as qr_png
 from pickup.selectors import counter_shops_for_user, ready_order_by_token
@@ -23,7 +24,7 @@ COUNTER_SHOP_SESSION_KEY = "counter_shop"
 QR_MAX_AGE = 3600  # seconds; the image never changes while the order waits
 
 
-@never_cache
+@private_page  # the code is in the address: never cached, never sent to another site
 @login_required
 def counter(request):
     shops = _counter_shops(request.user)
@@ -49,8 +50,6 @@ def counter(request):
     )
     if locked_out:
         response["Retry-After"] = str(answer.retry_in_minutes * 60)
-    # The code is in the address: never sent to another site.
-    response["Referrer-Policy"] = "same-origin"
     return response
 
 

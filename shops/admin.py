@@ -225,8 +225,8 @@ class ShopAdminForm(forms.ModelForm):
     def clean(self):
         cleaned = super().clean()
         starts_on, ends_on = cleaned.get("holiday_starts_on"), cleaned.get("holiday_ends_on")
-        # A holiday with one date would be no period at all (and the database's check lets a
-        # missing date through, since a comparison with NULL is not false).
+        # A holiday with one date is no period at all (the database refuses it too): say
+        # which date is missing, next to its field.
         if starts_on and not ends_on and "holiday_ends_on" not in self.errors:
             self.add_error("holiday_ends_on", _("Give the last day you are away too."))
         if ends_on and not starts_on and "holiday_starts_on" not in self.errors:

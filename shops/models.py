@@ -1,5 +1,5 @@
 import uuid
-from datetime import date
+from datetime import date, timedelta
 from pathlib import PurePath
 
 from django.conf import settings
@@ -230,6 +230,11 @@ class Shop(Place):
 
     def can_move_to(self, status) -> bool:
         return status in self.ALLOWED_TRANSITIONS[self.status]
+
+    @property
+    def preparation_time(self) -> timedelta:
+        """Opening time the shop needs to set a reservation aside (shops/hours.py)."""
+        return timedelta(hours=self.preparation_hours)
 
     def is_on_holiday(self, day: date) -> bool:
         return bool(self.holiday_starts_on and self.holiday_starts_on <= day <= self.holiday_ends_on)

@@ -10,7 +10,7 @@ active language, in Paris time.
 """
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time
 
 from django import template
 from django.utils import timezone
@@ -47,13 +47,19 @@ class OpeningStatus:
     away_until: date | None  # the last day of the holiday the shop is on
 
 
+def schedule_of(shop) -> Schedule:
+    """The shop's schedule, built once per shop instance: a book page asks it twice per
+    offer ("open now" and "ready by"), the shop page three times."""
+    if "_schedule" not in shop.__dict__:
+        shop.__dict__["_schedule"] = Schedule.for_shop(shop)
+    return shop.__dict__["_schedule"]
+
+
 def opening_status_for(shop, *, now: datetime) -> OpeningStatus:
-    schedule = Schedule.for_shop(shop)
+    schedule = schedule_of(shop)
     is_open = schedule.is_open(now)
     next_opening = None if is_open else schedule.next_opening(now)
-    today = now.astimezone(PARIS).date()
-    # Both dates, or no holiday: the database's check lets a lone date through (NULL).
-    away = shop.holiday_starts_on and shop.holiday_ends_on and shop.is_on_holiday(today)
+    away = shop.is_on_holiday(now.astimezone(PARIS).date())
     return OpeningStatus(
         has_hours=schedule.has_hours,
         is_open=is_open,
@@ -65,7 +71,7 @@ def opening_status_for(shop, *, now: datetime) -> OpeningStatus:
 
 def ready_by_for(shop, *, now: datetime) -> Moment | None:
     """When a reservation placed `now` would be ready; None for a shop without hours."""
-    ready = Schedule.for_shop(shop).ready_by(now, timedelta(hours=shop.preparation_hours))
+    ready = schedule_of(shop).ready_by(now, shop.preparation_time)
     return moment(ready, now=now) if ready else None
 
 
@@ -106,7 +112,7 @@ def closures_ahead(shop, *, today: date) -> list[ClosedPeriod]:
         for closure in shop.closures.all()
         if closure.ends_on >= today
     ]
-    if shop.holiday_starts_on and shop.holiday_ends_on and shop.holiday_starts_on > today:
+    if shop.holiday_starts_on and shop.holiday_starts_on > today:  # both dates or none (DB check)
         periods.append(ClosedPeriod(shop.holiday_starts_on, shop.holiday_ends_on, "", is_holiday=True))
     return sorted(periods, key=lambda period: (period.starts_on, period.ends_on))
 
@@ -123,7 +129,7 @@ def opening_hours(shop, at: datetime | None = None):
     return {
         "shop": shop,
         "status": opening_status_for(shop, now=now),
-        "week": week_of(Schedule.for_shop(shop), today=today),
+        "week": week_of(schedule_of(shop), today=today),
         "closures": closures_ahead(shop, today=today),
     }
 
