@@ -2,6 +2,7 @@ import uuid
 from decimal import Decimal
 from pathlib import PurePath
 
+from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchVectorField
@@ -10,10 +11,12 @@ from django.core.files.storage import storages
 from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import F, Q
+from django.db.models.functions import Now
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from catalog.ean import format_isbn
+from marketplace.audit import audit_triggers, stamp_status_changed_at
 from marketplace.images import ImageUploadValidator
 
 
@@ -253,6 +256,9 @@ class Listing(models.Model):
         default=list,
         blank=True,
     )
+    # Kept by a trigger, also through the imports' bulk statements: how long a listing
+    # has waited in the moderation queue.
+    status_changed_at = models.DateTimeField(_("status since"), db_default=Now(), editable=False)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
@@ -260,6 +266,13 @@ class Listing(models.Model):
         verbose_name = _("listing")
         verbose_name_plural = _("listings")
         ordering = ["-updated_at"]
+        permissions = [("moderate_listing", _("Can publish or reject listings held for moderation"))]
+        triggers = [
+            stamp_status_changed_at(),
+            # Created by the hundred thousand by imports: their creation is not audited,
+            # every change of their status is.
+            *audit_triggers(kind="listing", fields=("status",), shop_column="shop_id", on_insert=False),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["shop", "book", "condition"], name="listing_one_per_book_condition"
@@ -284,6 +297,10 @@ class Listing(models.Model):
                 include=["price", "condition", "quantity", "reserved"],
                 condition=Q(status="published", quantity__gt=F("reserved")),
                 name="listing_available_by_book",
+            ),
+            # The moderation queue, oldest first: a few rows among millions.
+            models.Index(
+                fields=["status_changed_at"], condition=Q(status="pending"), name="listing_pending_moderation"
             ),
         ]
 
@@ -313,6 +330,106 @@ class Listing(models.Model):
                 % {"count": self.reserved},
                 code="below_reserved",
             )
+
+
+class ListingToModerate(Listing):
+    """Listings as the moderation queue sees them: held by a rule or reported."""
+
+    class Meta:
+        proxy = True
+        verbose_name = _("listing to moderate")
+        verbose_name_plural = _("listings to moderate")
+
+
+class ListingStatusChange(models.Model):
+    """The moderation history of a listing, as the shop reads it: who decided what, and why."""
+
+    listing = models.ForeignKey(
+        Listing, on_delete=models.CASCADE, related_name="status_changes", verbose_name=_("listing")
+    )
+    from_status = models.CharField(_("from"), max_length=16, choices=Listing.Status.choices)
+    to_status = models.CharField(_("to"), max_length=16, choices=Listing.Status.choices)
+    reason = models.TextField(_("reason"), blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("by"),
+    )
+    created_at = models.DateTimeField(_("when"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("listing decision")
+        verbose_name_plural = _("listing decisions")
+        ordering = ["created_at", "pk"]
+
+    def __str__(self):
+        return f"{self.listing_id}: {self.from_status} → {self.to_status}"
+
+
+class ListingReport(models.Model):
+    """Someone (a customer, anyone) tells the chain a listing is wrong. Reports put the
+    listing in the moderation queue until a moderator settles them."""
+
+    class Reason(models.TextChoices):
+        WRONG_ITEM = "wrong_item", _("Not the book described (wrong edition, wrong item)")
+        WRONG_PRICE = "wrong_price", _("Price looks wrong")
+        INAPPROPRIATE = "inappropriate", _("Inappropriate or illegal content")
+        OTHER = "other", _("Something else")
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("To look at")
+        UPHELD = "upheld", _("Upheld: listing rejected")
+        DISMISSED = "dismissed", _("Dismissed: listing kept")
+
+    listing = models.ForeignKey(
+        Listing, on_delete=models.CASCADE, related_name="reports", verbose_name=_("listing")
+    )
+    reason = models.CharField(_("reason"), max_length=20, choices=Reason.choices)
+    message = models.TextField(_("details"), max_length=1000, blank=True)
+    reporter = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("reported by"),
+    )
+    reporter_email = models.EmailField(_("reporter's email"), blank=True)
+    # A keyed hash of the reporter's address (never the address itself): one report per
+    # person and listing, and a limit per person and hour.
+    reporter_fingerprint = models.CharField(max_length=64, editable=False)
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.OPEN)
+    created_at = models.DateTimeField(_("reported"), auto_now_add=True)
+    resolved_at = models.DateTimeField(_("settled"), null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("settled by"),
+    )
+
+    class Meta:
+        verbose_name = _("listing report")
+        verbose_name_plural = _("listing reports")
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["listing"], condition=Q(status="open"), name="listing_report_open"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["listing", "reporter_fingerprint"],
+                condition=Q(status="open"),
+                name="listing_report_once_per_person",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_reason_display()} — {self.listing_id}"
 
 
 def import_upload_to(stock_import, filename):

@@ -1,11 +1,19 @@
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
+from django.core.exceptions import FieldDoesNotExist
+from django.db.models import Case, OuterRef, Subquery, When
+from django.urls import NoReverseMatch, reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
 
-from marketplace.models import OutgoingEmail, User
+from catalog.models import Listing
+from marketplace.models import AuditEntry, ModerationReason, OutgoingEmail, User
 from marketplace.services import emails_send_again
+from orders.models import Order
+from shops.models import Shop
+from shops.selectors import drives_for_user, shops_for_user, user_sees_all_shops
 
 admin.site.site_header = _("Drive Solidaire — back office")
 admin.site.site_title = _("Drive Solidaire")
@@ -77,3 +85,157 @@ class OutgoingEmailAdmin(admin.ModelAdmin):
             % {"count": count},
             messages.SUCCESS,
         )
+
+
+# --- Audit trail ------------------------------------------------------------------------
+
+# The model and its admin page behind each kind of entry, and its statuses' labels.
+AUDITED = {
+    AuditEntry.Kind.SHOP: (Shop, "admin:shops_shop_change"),
+    AuditEntry.Kind.LISTING: (Listing, "admin:catalog_listing_change"),
+    AuditEntry.Kind.ORDER: (Order, "admin:orders_order_change"),
+}
+
+
+class AuditDriveFilter(admin.SimpleListFilter):
+    title = _("drive")
+    parameter_name = "drive"
+
+    def lookups(self, request, model_admin):
+        return [(drive.pk, drive.name) for drive in drives_for_user(request.user).order_by("name")]
+
+    def queryset(self, request, queryset):
+        if not self.value():
+            return queryset
+        drive_shops = Shop.drives.through.objects.filter(drive_id=self.value()).values("shop_id")
+        return queryset.filter(shop_id__in=drive_shops)
+
+
+class ActorFilter(admin.SimpleListFilter):
+    title = _("by")
+    parameter_name = "by"
+
+    def lookups(self, request, model_admin):
+        return [("person", _("A person")), ("system", _("The system (jobs, scripts)"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "person":
+            return queryset.filter(actor__isnull=False)
+        if self.value() == "system":
+            return queryset.filter(actor__isnull=True)
+        return queryset
+
+
+@admin.register(AuditEntry)
+class AuditEntryAdmin(admin.ModelAdmin):
+    """Every status change of shops, listings and orders, written by database triggers
+    (marketplace/audit.py). Read-only here, and the table itself refuses updates and
+    deletes. Drive staff see the entries of their drives' shops."""
+
+    list_display = [
+        "happened_at",
+        "kind",
+        "object_link",
+        "shop_name",
+        "field_label",
+        "change",
+        "actor",
+        "where",
+    ]
+    list_filter = ["kind", "field", ActorFilter, AuditDriveFilter]
+    search_fields = ["=object_id", "actor__email", "context__url"]
+    search_help_text = _("An object's number, a person's email, or a page address.")
+    date_hierarchy = "happened_at"
+    list_select_related = ["actor"]
+    list_per_page = 100
+    # Counting millions of rows for the paginator is slow and useless here.
+    show_full_result_count = False
+
+    def get_queryset(self, request):
+        entries = super().get_queryset(request)
+        if not user_sees_all_shops(request.user):
+            entries = entries.filter(shop_id__in=shops_for_user(request.user).values("pk"))
+        # Names of the shop and of the object, in the list's own query (no query per row).
+        shop_name = Shop.objects.filter(pk=OuterRef("shop_id")).values("trade_name")
+        return entries.annotate(
+            shop_name=Subquery(shop_name),
+            object_name=Case(
+                When(kind=AuditEntry.Kind.SHOP, then=Subquery(shop_name)),
+                When(
+                    kind=AuditEntry.Kind.LISTING,
+                    then=Subquery(Listing.objects.filter(pk=OuterRef("object_id")).values("book__title")),
+                ),
+                When(
+                    kind=AuditEntry.Kind.ORDER,
+                    then=Subquery(Order.objects.filter(pk=OuterRef("object_id")).values("reference")),
+                ),
+            ),
+        )
+
+    def get_list_filter(self, request):
+        if drives_for_user(request.user).exists():
+            return self.list_filter
+        return [f for f in self.list_filter if f is not AuditDriveFilter]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description=_("object"))
+    def object_link(self, entry):
+        _model, url_name = AUDITED[entry.kind]
+        label = entry.object_name or f"#{entry.object_id}"
+        try:
+            return format_html('<a href="{}">{}</a>', reverse(url_name, args=[entry.object_id]), label)
+        except NoReverseMatch:
+            return label
+
+    @admin.display(description=_("shop"), ordering="shop_id")
+    def shop_name(self, entry):
+        return entry.shop_name or "—"
+
+    @admin.display(description=_("field"), ordering="field")
+    def field_label(self, entry):
+        model, _url_name = AUDITED[entry.kind]
+        try:
+            return model._meta.get_field(entry.field).verbose_name
+        except FieldDoesNotExist:  # a field renamed since: its column name says enough
+            return entry.field
+
+    @admin.display(description=_("before → after"))
+    def change(self, entry):
+        return format_html(
+            "{} → <strong>{}</strong>",
+            self._value(entry, entry.before) or gettext("(created)"),
+            self._value(entry, entry.after),
+        )
+
+    @admin.display(description=_("where"))
+    def where(self, entry):
+        context = entry.context or {}
+        return context.get("url") or context.get("job") or "—"
+
+    def _value(self, entry, value):
+        model, _url_name = AUDITED[entry.kind]
+        if entry.field == "status" and value:
+            return dict(model.Status.choices).get(value, value)
+        return value
+
+
+# --- Ready-made reasons for moderation decisions ----------------------------------------
+
+
+@admin.register(ModerationReason)
+class ModerationReasonAdmin(admin.ModelAdmin):
+    """Texts moderators pick when they turn down an application or a listing: head office
+    writes them, every moderator uses them."""
+
+    list_display = ["label", "applies_to", "is_active", "position"]
+    list_editable = ["is_active", "position"]
+    list_filter = ["applies_to", "is_active"]
+    search_fields = ["label", "text"]

@@ -1,6 +1,8 @@
+import pgtrigger
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
+from django.db.models.functions import Now
 from django.utils.translation import gettext_lazy as _
 
 
@@ -106,3 +108,75 @@ class OutgoingEmail(models.Model):
 
     def __str__(self):
         return f"{self.subject} → {self.to}"
+
+
+class AuditEntry(models.Model):
+    """One change of a shop's, a listing's or an order's status (or another audited field),
+    written by database triggers (marketplace/audit.py): nothing in Python writes here, and
+    the table refuses updates and deletes, so the trail is append-only even for the admin
+    or a script."""
+
+    class Kind(models.TextChoices):
+        SHOP = "shop", _("Shop")
+        LISTING = "listing", _("Listing")
+        ORDER = "order", _("Order")
+
+    happened_at = models.DateTimeField(_("when"), db_default=Now())
+    kind = models.CharField(_("what"), max_length=16, choices=Kind.choices)
+    object_id = models.BigIntegerField(_("object"))
+    # The shop the object belongs to: drive staff see the entries of their drives' shops.
+    shop_id = models.BigIntegerField(_("shop"), null=True, blank=True)
+    field = models.CharField(_("field"), max_length=40)
+    before = models.CharField(_("before"), max_length=200, blank=True)
+    after = models.CharField(_("after"), max_length=200, blank=True)
+    # No database constraint: an entry outlives the account (and must not block deleting it).
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("by"),
+    )
+    # What pghistory attached to the transaction: the page ("url") or the job ("job").
+    context = models.JSONField(_("context"), default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("audit entry")
+        verbose_name_plural = _("audit trail")
+        ordering = ["-happened_at", "-pk"]
+        indexes = [
+            models.Index(fields=["kind", "object_id"], name="audit_by_object"),
+            models.Index(fields=["shop_id", "-happened_at"], name="audit_by_shop"),
+            models.Index(fields=["-happened_at"], name="audit_by_time"),
+        ]
+        triggers = [
+            pgtrigger.Protect(name="audit_append_only", operation=pgtrigger.Update | pgtrigger.Delete),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} {self.object_id}: {self.field} {self.before or '∅'} → {self.after}"
+
+
+class ModerationReason(models.Model):
+    """A ready-made reason moderators pick when they turn down an application or a listing;
+    its text is what the shop reads (the moderator may add to it)."""
+
+    class AppliesTo(models.TextChoices):
+        SHOP = "shop", _("Shop applications")
+        LISTING = "listing", _("Listings")
+
+    applies_to = models.CharField(_("for"), max_length=16, choices=AppliesTo.choices)
+    label = models.CharField(_("name"), max_length=80, help_text=_("What moderators see in the list."))
+    text = models.TextField(_("text sent to the shop"), max_length=2000)
+    is_active = models.BooleanField(_("offered"), default=True)
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
+
+    class Meta:
+        verbose_name = _("moderation reason")
+        verbose_name_plural = _("moderation reasons")
+        ordering = ["applies_to", "position", "label"]
+
+    def __str__(self):
+        return self.label

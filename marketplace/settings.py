@@ -49,6 +49,8 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",  # Swagger UI's files, served by us: no CDN
     "phonenumber_field",
     "django_celery_beat",
+    "pgtrigger",
+    "pghistory",
     "marketplace",
     "shops",
     "catalog",
@@ -65,6 +67,9 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Who and which page, attached to the SQL of every write: the audit trail's triggers
+    # read it (marketplace/audit.py). After authentication, which sets the user.
+    "pghistory.middleware.HistoryMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -240,6 +245,11 @@ SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 
 # --- Cache --------------------------------------------------------------------------
 CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
+
+# --- Audit trail ------------------------------------------------------------------
+# https://django-pghistory.readthedocs.io/en/latest/settings/
+# Reads change nothing: only requests that can write carry the who/where context.
+PGHISTORY_MIDDLEWARE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
 
 # --- API ----------------------------------------------------------------------------
 REST_FRAMEWORK = {

@@ -17,6 +17,8 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from phonenumber_field.modelfields import PhoneNumberField
 
+from marketplace.audit import audit_triggers
+
 # Order references are read aloud at the counter and typed by hand: no 0/O, 1/I/L, 5/S,
 # 2/Z, 8/B. 23 symbols, 6 characters: 148 million references, plenty for a readable
 # code; the unguessable part is the token in the order's link, not the reference.
@@ -147,6 +149,7 @@ class Order(models.Model):
                 condition=~Q(pickup_code=""),
             ),
         ]
+        triggers = audit_triggers(kind="order", fields=("status",), shop_column="shop_id", on_insert=True)
 
     def __str__(self):
         return self.reference

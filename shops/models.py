@@ -6,11 +6,13 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models, transaction
 from django.db.models import F, Q
+from django.db.models.functions import Now
 from django.urls import reverse
 from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 from phonenumber_field.modelfields import PhoneNumberField
 
+from marketplace.audit import audit_triggers, stamp_status_changed_at
 from marketplace.images import ImageUploadValidator
 from shops.regions import Region, region_for_postcode
 from shops.validators import validate_siret
@@ -109,7 +111,8 @@ class Shop(Place):
         Status.PENDING: {Status.APPROVED, Status.REJECTED},
         Status.APPROVED: {Status.SUSPENDED},
         Status.SUSPENDED: {Status.APPROVED},
-        Status.REJECTED: set(),
+        # The applicant corrects the application and sends it again.
+        Status.REJECTED: {Status.PENDING},
     }
 
     trade_name = models.CharField(_("shop name"), max_length=120, help_text=_("The name customers know."))
@@ -126,6 +129,8 @@ class Shop(Place):
     )
     kind = models.CharField(_("kind of shop"), max_length=20, choices=Kind.choices, default=Kind.BOOKSHOP)
     status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.PENDING)
+    # Kept by a trigger (marketplace/audit.py): how long an application has waited.
+    status_changed_at = models.DateTimeField(_("status since"), db_default=Now(), editable=False)
 
     drives = models.ManyToManyField(Drive, related_name="shops", verbose_name=_("drives"), blank=True)
 
@@ -183,6 +188,24 @@ class Shop(Place):
     )
     holiday_message = models.CharField(_("message to customers while away"), max_length=300, blank=True)
 
+    # Listing is free; a shop's free period may end and a paid plan start (no payment
+    # integration: the chain invoices outside the marketplace).
+    free_until = models.DateField(
+        _("free listing until (included)"),
+        null=True,
+        blank=True,
+        help_text=_("Empty: free with no end date."),
+    )
+    plan = models.ForeignKey(
+        "ListingPlan",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="shops",
+        verbose_name=_("paid plan"),
+    )
+    plan_starts_on = models.DateField(_("paid plan from"), null=True, blank=True)
+
     created_at = models.DateTimeField(_("applied on"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
@@ -206,6 +229,27 @@ class Shop(Place):
                 ),
                 name="shop_holiday_is_a_period",
                 violation_error_message=_("The holiday must end on or after the day it starts."),
+            ),
+            models.CheckConstraint(
+                condition=Q(plan__isnull=True, plan_starts_on__isnull=True)
+                | Q(plan__isnull=False, plan_starts_on__isnull=False),
+                name="shop_plan_has_a_start",
+                violation_error_message=_(
+                    "A paid plan needs the day it starts, and a start day needs a plan."
+                ),
+            ),
+            models.CheckConstraint(
+                condition=Q(free_until__isnull=True)
+                | Q(plan_starts_on__isnull=True)
+                | Q(plan_starts_on__gt=F("free_until")),
+                name="shop_plan_after_free_period",
+                violation_error_message=_("The paid plan starts after the free period ends."),
+            ),
+        ]
+        triggers = [
+            stamp_status_changed_at(),
+            *audit_triggers(
+                kind="shop", fields=("status", "plan_id", "free_until"), shop_column="id", on_insert=True
             ),
         ]
 
@@ -238,6 +282,40 @@ class Shop(Place):
 
     def is_on_holiday(self, day: date) -> bool:
         return bool(self.holiday_starts_on and self.holiday_starts_on <= day <= self.holiday_ends_on)
+
+    def plan_on(self, day: date):
+        """The paid plan in force on `day`, or None while listing is free."""
+        if self.plan_id and self.plan_starts_on <= day:
+            return self.plan
+        return None
+
+
+class ShopApplication(Shop):
+    """Shops as the moderation queue sees them: applications waiting for a decision."""
+
+    class Meta:
+        proxy = True
+        verbose_name = _("shop application")
+        verbose_name_plural = _("shop applications")
+
+
+class ListingPlan(models.Model):
+    """What a shop pays to list its stock once its free period is over."""
+
+    name = models.CharField(_("name"), max_length=80, unique=True)
+    monthly_fee = models.DecimalField(
+        _("monthly fee (excl. VAT)"), max_digits=7, decimal_places=2, validators=[MinValueValidator(0)]
+    )
+    description = models.TextField(_("what it includes"), blank=True)
+    is_active = models.BooleanField(_("offered to new shops"), default=True)
+
+    class Meta:
+        verbose_name = _("listing plan")
+        verbose_name_plural = _("listing plans")
+        ordering = ["monthly_fee", "name"]
+
+    def __str__(self):
+        return self.name
 
 
 class Weekday(models.IntegerChoices):
@@ -339,6 +417,30 @@ class Membership(models.Model):
 
     def __str__(self):
         return f"{self.user} — {self.shop.trade_name} ({self.get_role_display()})"
+
+
+class DriveAssignment(models.Model):
+    """A member of the chain's staff working for one drive: they review the shops attached
+    to it and those shops' listings (shops.selectors.shops_for_user)."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="drive_assignments",
+        verbose_name=_("staff member"),
+    )
+    drive = models.ForeignKey(
+        Drive, on_delete=models.CASCADE, related_name="staff_assignments", verbose_name=_("drive")
+    )
+    created_at = models.DateTimeField(_("since"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("drive staff member")
+        verbose_name_plural = _("drive staff")
+        constraints = [models.UniqueConstraint(fields=["user", "drive"], name="drive_assignment_unique")]
+
+    def __str__(self):
+        return f"{self.user} — {self.drive}"
 
 
 class ShopStatusChange(models.Model):

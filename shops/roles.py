@@ -9,7 +9,35 @@ from django.contrib.auth.models import Group, Permission
 from django.db.models import Q
 
 BOOKSELLERS = "Booksellers"
+# Head office: the whole network (shops.view_all_shops).
 CHAIN_STAFF = "Chain staff"
+# Staff of one or more drives (shops.DriveAssignment): the shops attached to their drives
+# and those shops' listings.
+DRIVE_STAFF = "Drive staff"
+
+# What every moderator does, in their drives (drive staff) or everywhere (head office).
+_MODERATION = [
+    ("shops", "review_shop"),
+    ("shops", "view_shop"),
+    ("shops", "view_shopapplication"),
+    ("shops", "change_shopapplication"),
+    ("shops", "view_membership"),
+    ("shops", "view_shopstatuschange"),
+    ("shops", "view_drive"),
+    ("shops", "view_listingplan"),
+    ("catalog", "view_book"),
+    ("catalog", "view_listing"),
+    ("catalog", "moderate_listing"),
+    ("catalog", "view_listingtomoderate"),
+    ("catalog", "change_listingtomoderate"),
+    ("catalog", "view_listingstatuschange"),
+    ("catalog", "view_listingreport"),
+    ("catalog", "change_listingreport"),
+    ("marketplace", "view_moderationreason"),
+    ("marketplace", "view_auditentry"),
+    # They watch their shops' orders; accepting or refusing one is the shop's call.
+    ("orders", "view_order"),
+]
 
 GROUP_PERMISSIONS = {
     # A bookseller edits their own shop's public details and sees its team.
@@ -20,7 +48,9 @@ GROUP_PERMISSIONS = {
         ("shops", "view_shopstatuschange"),
         ("shops", "view_shopapitoken"),
         ("shops", "add_shopapitoken"),
+        ("shops", "view_listingplan"),
         ("catalog", "view_listing"),
+        ("catalog", "view_listingstatuschange"),
         ("catalog", "add_listing"),
         ("catalog", "change_listing"),
         ("catalog", "view_stockimport"),
@@ -30,31 +60,33 @@ GROUP_PERMISSIONS = {
         ("orders", "view_order"),
         ("orders", "change_order"),
     ],
-    # The chain's staff run the network: shops, drives, places and the outbox.
+    # Head office runs the network: every shop, the drives and their staff, plans, reasons.
     CHAIN_STAFF: [
+        *_MODERATION,
         ("shops", "view_all_shops"),
-        ("shops", "review_shop"),
-        ("shops", "view_shop"),
         ("shops", "change_shop"),
-        ("shops", "view_membership"),
         ("shops", "add_membership"),
         ("shops", "change_membership"),
         ("shops", "delete_membership"),
-        ("shops", "view_shopstatuschange"),
-        ("shops", "view_drive"),
         ("shops", "add_drive"),
         ("shops", "change_drive"),
+        ("shops", "view_driveassignment"),
+        ("shops", "add_driveassignment"),
+        ("shops", "change_driveassignment"),
+        ("shops", "delete_driveassignment"),
+        ("shops", "add_listingplan"),
+        ("shops", "change_listingplan"),
         ("shops", "view_locality"),
         ("shops", "change_locality"),
         ("marketplace", "view_outgoingemail"),
-        ("catalog", "view_book"),
+        ("marketplace", "add_moderationreason"),
+        ("marketplace", "change_moderationreason"),
+        ("marketplace", "delete_moderationreason"),
         ("catalog", "change_book"),
-        ("catalog", "view_listing"),
         ("catalog", "change_listing"),
         ("catalog", "view_stockimport"),
-        # They watch every shop's orders; accepting or refusing one is the shop's call.
-        ("orders", "view_order"),
     ],
+    DRIVE_STAFF: _MODERATION,
 }
 
 

@@ -6,12 +6,12 @@ from dataclasses import dataclass
 from datetime import date
 
 from django.core.cache import cache
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from shops import api_keys
 from shops.geo import distance_km_expression, town_key
-from shops.models import Drive, Locality, Shop, ShopApiToken
+from shops.models import Drive, Locality, Membership, Shop, ShopApiToken
 
 # shops_near's cache: entries live at most this long (seconds), and all of them are
 # dropped at once when the version changes.
@@ -25,13 +25,34 @@ def user_sees_all_shops(user) -> bool:
 
 
 def shops_for_user(user) -> QuerySet[Shop]:
-    """The shops `user` may see and manage. The one place that decides it: the admin,
-    the API and every page about a shop's data go through here."""
+    """The shops `user` may see: their own (members), those attached to their drives
+    (drive staff), all of them (head office). The one place that decides it: the admin,
+    the API and every page about a shop's data go through here; what the person may *do*
+    with them is their permissions' business."""
     if not user.is_authenticated or not user.is_active:
         return Shop.objects.none()
     if user_sees_all_shops(user):
         return Shop.objects.all()
-    return Shop.objects.filter(memberships__user=user)
+    # Subqueries rather than joins: no duplicate rows, whatever the number of drives.
+    return Shop.objects.filter(
+        Q(pk__in=Membership.objects.filter(user=user).values("shop_id"))
+        | Q(pk__in=Shop.drives.through.objects.filter(drive__staff_assignments__user=user).values("shop_id"))
+    )
+
+
+def drives_for_user(user) -> QuerySet[Drive]:
+    """The drives whose network figures and queues `user` may look at: all of them for
+    head office, their own for drive staff, none for anyone else."""
+    if not user.is_authenticated or not user.is_active:
+        return Drive.objects.none()
+    if user_sees_all_shops(user):
+        return Drive.objects.all()
+    return Drive.objects.filter(staff_assignments__user=user)
+
+
+def user_is_moderator(user) -> bool:
+    """Head office or drive staff: people who look at several shops, not a shop's own."""
+    return user.is_active and (user_sees_all_shops(user) or user.drive_assignments.exists())
 
 
 def localities_for_postcode(postcode: str) -> list[Locality]:

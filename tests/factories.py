@@ -6,7 +6,7 @@ from stdnum import luhn
 
 from catalog.models import Book, Listing
 from shops import roles
-from shops.models import Drive, Membership, Shop
+from shops.models import Drive, DriveAssignment, Membership, Shop
 
 
 def valid_siret(number: int) -> str:
@@ -33,6 +33,18 @@ class ChainStaffFactory(UserFactory):
     @factory.post_generation
     def in_group(user, create, extracted, **kwargs):
         user.groups.add(roles.group(roles.CHAIN_STAFF))
+
+
+class DriveStaffFactory(UserFactory):
+    """A member of one drive's staff: `DriveStaffFactory(drives=[drive])`."""
+
+    is_staff = True
+
+    @factory.post_generation
+    def drives(user, create, extracted, **kwargs):
+        user.groups.add(roles.group(roles.DRIVE_STAFF))
+        for drive in extracted or []:
+            DriveAssignment.objects.create(user=user, drive=drive)
 
 
 class BooksellerFactory(UserFactory):
