@@ -30,9 +30,14 @@ def test_the_french_catalogue_is_complete():
 
 def test_every_string_in_the_code_is_in_the_french_catalogue(tmp_path, settings, monkeypatch):
     require("GNU gettext", shutil.which("xgettext") is not None, "install Debian's gettext package")
+    # makemessages writes into the `locale` folder next to the sources it reads: run it in
+    # a copy of the tree whose sources are links to ours, or it rewrites our catalogue.
     shutil.copytree(REPO_DIR / "locale", tmp_path / "locale")
+    for entry in REPO_DIR.iterdir():
+        if entry.name != "locale" and not entry.name.startswith("."):
+            (tmp_path / entry.name).symlink_to(entry)
     settings.LOCALE_PATHS = [tmp_path / "locale"]
-    monkeypatch.chdir(REPO_DIR)
+    monkeypatch.chdir(tmp_path)
 
     call_command(
         "makemessages",
@@ -40,6 +45,7 @@ def test_every_string_in_the_code_is_in_the_french_catalogue(tmp_path, settings,
         ignore_patterns=SOURCE_IGNORES,
         no_location=True,
         no_wrap=True,
+        symlinks=True,
         verbosity=0,
     )
 
