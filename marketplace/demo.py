@@ -16,18 +16,49 @@ from stdnum import ean as stdnum_ean
 from stdnum import luhn
 
 from catalog.models import Book, ContributorRole, Listing
+from marketplace.models import ModerationReason
 from orders.models import Checkout, Order
 from shops import roles
-from shops.models import Drive, Locality, Membership, OpeningPeriod, Shop, ShopStatusChange
+from shops.models import (
+    Drive,
+    DriveAssignment,
+    ListingPlan,
+    Locality,
+    Membership,
+    OpeningPeriod,
+    Shop,
+    ShopStatusChange,
+)
 
 BOOKSELLER_EMAIL = "libraire@demo.drive-solidaire.fr"
 BOOKSELLER_PASSWORD = "libraire-demo"
 STAFF_EMAIL = "equipe@demo.drive-solidaire.fr"
 STAFF_PASSWORD = "equipe-demo"
+DRIVE_STAFF_EMAIL = "moderation.lorient@demo.drive-solidaire.fr"
+DRIVE_STAFF_PASSWORD = "lorient-demo"
+DRIVE_STAFF_DRIVES = ["Drive Lorient Keryado", "Drive Lanester"]
 LOGINS = [
     ("bookseller", BOOKSELLER_EMAIL, BOOKSELLER_PASSWORD),
-    ("chain staff", STAFF_EMAIL, STAFF_PASSWORD),
+    ("chain staff (head office)", STAFF_EMAIL, STAFF_PASSWORD),
+    ("drive staff (Lorient, Lanester)", DRIVE_STAFF_EMAIL, DRIVE_STAFF_PASSWORD),
 ]
+
+# Ready-made reasons the chain's moderators pick from (editable in the admin).
+MODERATION_REASONS = [
+    (ModerationReason.AppliesTo.SHOP, "SIRET", "Le numéro SIRET ne correspond pas à la raison sociale indiquée. "
+     "Merci de vérifier l'extrait Kbis et de corriger votre candidature."),
+    (ModerationReason.AppliesTo.SHOP, "Hors périmètre", "Drive Solidaire accueille les commerces indépendants de la "
+     "ville du drive : votre adresse est trop éloignée des drives choisis."),
+    (ModerationReason.AppliesTo.SHOP, "Coordonnées incomplètes", "Il manque un numéro de téléphone ou une adresse "
+     "joignable : complétez-les pour que nous puissions vous recontacter."),
+    (ModerationReason.AppliesTo.LISTING, "Prix (loi Lang)", "Le prix d'un livre neuf ne peut pas s'écarter du prix "
+     "fixé par l'éditeur de plus de 5 % (loi du 10 août 1981). Corrigez le prix puis renvoyez l'annonce."),
+    (ModerationReason.AppliesTo.LISTING, "Mauvaise édition", "L'annonce ne correspond pas au livre de cet ISBN "
+     "(édition, format ou titre). Vérifiez l'ISBN du livre en rayon."),
+    (ModerationReason.AppliesTo.LISTING, "Quantité", "La quantité indiquée semble erronée : vérifiez votre stock."),
+    (ModerationReason.AppliesTo.LISTING, "Contenu inapproprié", "Ce livre ne peut pas être proposé sur le site de "
+     "l'enseigne (contenu réservé ou illégal)."),
+]  # fmt: skip
 
 # (drive name, street address, postcode, La Poste commune, town, offset from the town centre in degrees)
 DRIVES = [
@@ -195,10 +226,56 @@ def seed() -> str:
 
     datagen.demo_data_generate()  # more shops around these drives, and stock for all of them (once)
     _seed_orders(Shop.objects.get(siret=demo_siret(1)))
+    _seed_back_office(drives)
     return (
         f"{Drive.objects.count()} drives, {Shop.objects.count()} shops, {Book.objects.count()} books, "
         f"{Listing.objects.count()} listings, {Order.objects.count()} orders, {User.objects.count()} accounts"
     )
+
+
+def _seed_back_office(drives: dict[str, Drive]) -> None:
+    """A moderator of the Lorient drives, the ready-made reasons, a plan, and something in
+    the listings queue (two listings held by the quantity rule)."""
+    from catalog.services import listing_update_stock
+
+    User = get_user_model()
+    moderator, _ = User.objects.get_or_create(
+        email=DRIVE_STAFF_EMAIL, defaults={"first_name": "Nolwenn", "last_name": "Morvan", "is_staff": True}
+    )
+    moderator.set_password(DRIVE_STAFF_PASSWORD)
+    moderator.save()
+    moderator.groups.add(roles.group(roles.DRIVE_STAFF))
+    for name in DRIVE_STAFF_DRIVES:
+        DriveAssignment.objects.get_or_create(user=moderator, drive=drives[name])
+
+    for position, (applies_to, label, text) in enumerate(MODERATION_REASONS):
+        ModerationReason.objects.get_or_create(
+            applies_to=applies_to, label=label, defaults={"text": text, "position": position}
+        )
+
+    plan, _ = ListingPlan.objects.get_or_create(
+        name="Essentiel",
+        defaults={
+            "monthly_fee": Decimal("19.00"),
+            "description": "Catalogue illimité, import par fichier et API.",
+        },
+    )
+    first_shop = Shop.objects.get(siret=demo_siret(1))
+    if first_shop.free_until is None:
+        year = first_shop.created_at.year + 1
+        first_shop.free_until = first_shop.created_at.date().replace(year=year, month=12, day=31)
+        first_shop.plan, first_shop.plan_starts_on = (
+            plan,
+            first_shop.free_until.replace(year=year + 1, month=1, day=1),
+        )
+        first_shop.save(update_fields=["free_until", "plan", "plan_starts_on"])
+
+    neighbour = Shop.objects.get(siret=demo_siret(2))  # Lanester: in the moderator's drives
+    if not neighbour.listings.filter(status=Listing.Status.PENDING).exists():
+        for listing in neighbour.listings.filter(status=Listing.Status.PUBLISHED, reserved=0).order_by("pk")[
+            :2
+        ]:
+            listing_update_stock(listing=listing, quantity=800)  # held: "unusually large quantity"
 
 
 def _seed_opening_hours(shop: Shop, rng: random.Random) -> None:
