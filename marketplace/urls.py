@@ -6,7 +6,7 @@ from django.urls import include, path, re_path
 from django.views.static import serve
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from marketplace import views
+from marketplace import dashboard_views, views
 from marketplace.forms import ChoosePasswordForm, OutboxPasswordResetForm
 from shops.urls import public_urlpatterns as shop_pages
 
@@ -49,6 +49,24 @@ urlpatterns += i18n_patterns(
         "accounts/set-password/done/",
         auth_views.PasswordResetCompleteView.as_view(),
         name="password_reset_complete",
+    ),
+    # The dashboard lives in the back office (its login, its look), before the admin's
+    # own addresses catch everything under admin/.
+    path("admin/dashboard/", admin.site.admin_view(dashboard_views.dashboard_home), name="dashboard"),
+    path(
+        "admin/dashboard/network/",
+        admin.site.admin_view(dashboard_views.network_dashboard),
+        name="dashboard_network",
+    ),
+    path(
+        "admin/dashboard/drive/<slug:slug>/",
+        admin.site.admin_view(dashboard_views.drive_dashboard),
+        name="dashboard_drive",
+    ),
+    path(
+        "admin/dashboard/shop/<int:pk>/",
+        admin.site.admin_view(dashboard_views.shop_dashboard),
+        name="dashboard_shop",
     ),
     path("admin/", admin.site.urls),
     prefix_default_language=False,

@@ -255,6 +255,8 @@ class OrderEvent(models.Model):
         verbose_name = _("order event")
         verbose_name_plural = _("order events")
         ordering = ["created_at", "pk"]
+        # The dashboard's weekly figures: orders collected or expired in a period.
+        indexes = [models.Index(fields=["to_status", "created_at"], name="order_event_by_status_time")]
 
     def __str__(self):
         return f"{self.order.reference}: {self.from_status or '∅'} → {self.to_status}"
