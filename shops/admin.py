@@ -1,33 +1,43 @@
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import date, timedelta
 
 from django import forms
 from django.contrib import admin, messages
-from django.contrib.admin.utils import flatten_fieldsets
+from django.contrib.admin import helpers
+from django.contrib.admin.utils import flatten_fieldsets, unquote
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
+from django.db.models import Exists, OuterRef
 from django.http import Http404
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils.html import format_html
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.html import format_html, format_html_join
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
+from django.utils.timesince import timesince
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from shops import services
-from shops.forms import ReasonForm
+from shops.forms import ShopDecisionForm, SuspensionForm
 from shops.models import (
     Closure,
     Drive,
+    DriveAssignment,
+    ListingPlan,
     Locality,
     Membership,
     OpeningPeriod,
     Shop,
     ShopApiToken,
+    ShopApplication,
     ShopStatusChange,
     Weekday,
 )
-from shops.selectors import api_tokens_for_user, shops_for_user
+from shops.selectors import api_tokens_for_user, drives_for_user, shops_for_user, user_sees_all_shops
 
 
 def can_review_shops(request) -> bool:
@@ -45,6 +55,7 @@ class Decision:
     reason_required: bool
     reason_argument: str
     done_message: str
+    form_class: type[ShopDecisionForm] = field(default=ShopDecisionForm)
 
 
 DECISIONS = {
@@ -55,11 +66,75 @@ DECISIONS = {
         Decision("reject", _("Reject"), services.shop_reject, Shop.Status.PENDING, True, "reason",
                  _("“%(shop)s” is rejected; the applicant has been told why.")),
         Decision("suspend", _("Suspend"), services.shop_suspend, Shop.Status.APPROVED, True, "reason",
-                 _("“%(shop)s” is suspended; the shop has been told why.")),
+                 _("“%(shop)s” is suspended; the shop has been told why."), SuspensionForm),
         Decision("reinstate", _("Reinstate"), services.shop_reinstate, Shop.Status.SUSPENDED, False, "note",
                  _("“%(shop)s” is back on the marketplace.")),
     ]
 }  # fmt: skip
+
+
+def plan_summary(shop: Shop, today: date) -> str:
+    """How the shop pays for listing, in a few words: "Free", "Free until 31/03/2027",
+    "Essentiel from 01/04/2027"."""
+    if shop.plan_id:
+        return gettext("%(plan)s from %(date)s") % {
+            "plan": shop.plan.name,
+            "date": date_format(shop.plan_starts_on, "SHORT_DATE_FORMAT"),
+        }
+    if shop.free_until is None:
+        return gettext("Free")
+    if shop.free_until < today:
+        return gettext("Free period ended on %(date)s, no plan yet") % {
+            "date": date_format(shop.free_until, "SHORT_DATE_FORMAT")
+        }
+    return gettext("Free until %(date)s") % {"date": date_format(shop.free_until, "SHORT_DATE_FORMAT")}
+
+
+class DriveFilter(admin.RelatedFieldListFilter):
+    """Filter by drive, offering only the drives the person may look at."""
+
+    def field_choices(self, field, request, model_admin):
+        return [(drive.pk, str(drive)) for drive in drives_for_user(request.user)]
+
+
+def _selected_count(request, queryset) -> int:
+    """How many rows the person ticked (all of the list's rows with "select all")."""
+    if request.POST.get("select_across") == "1":
+        return queryset.count()
+    return len(set(request.POST.getlist(helpers.ACTION_CHECKBOX_NAME)))
+
+
+def _report_skipped(modeladmin, request, skipped: int) -> None:
+    if skipped:
+        modeladmin.message_user(
+            request,
+            ngettext(
+                "%(count)d selected shop was not awaiting review and was left as it was.",
+                "%(count)d selected shops were not awaiting review and were left as they were.",
+                skipped,
+            )
+            % {"count": skipped},
+            messages.WARNING,
+        )
+
+
+def approve_shops(modeladmin, request, queryset) -> None:
+    """Approve the selected shops that are pending, one by one (each its own transaction
+    and email); the others are counted and left alone."""
+    approved = 0
+    for shop in queryset.filter(status=Shop.Status.PENDING).order_by("pk"):
+        try:
+            services.shop_approve(shop=shop, by=request.user)
+        except services.ShopStatusError:  # decided by someone else in the meantime
+            continue
+        approved += 1
+    if approved:
+        modeladmin.message_user(
+            request,
+            ngettext("%(count)d shop approved.", "%(count)d shops approved.", approved) % {"count": approved},
+            messages.SUCCESS,
+        )
+    _report_skipped(modeladmin, request, _selected_count(request, queryset) - approved)
 
 
 class MembershipInline(admin.TabularInline):
@@ -253,7 +328,8 @@ BOOKSELLER_EDITABLE_FIELDS = [
 @admin.register(Shop)
 class ShopAdmin(admin.ModelAdmin):
     list_display = ["trade_name", "town", "postcode", "status_label", "created_at"]
-    list_filter = ["status", "kind", "drives"]
+    list_filter = ["status", "kind", ("drives", DriveFilter)]
+    list_select_related = ["plan"]
     search_fields = ["trade_name", "legal_name", "siret", "town", "postcode", "contact_email"]
     date_hierarchy = "created_at"
     form = ShopAdminForm
@@ -281,6 +357,16 @@ class ShopAdmin(admin.ModelAdmin):
         ),
         (_("Dates"), {"fields": ["created_at", "updated_at"]}),
         (
+            _("Listing plan"),
+            {
+                "fields": ["plan_in_force", "free_until", ("plan", "plan_starts_on")],
+                "description": _(
+                    "Listing is free. Head office may end the free period and start a paid plan "
+                    "the day after; there is no payment on the marketplace: the chain invoices the plan."
+                ),
+            },
+        ),
+        (
             _("Collection"),
             {
                 "fields": [
@@ -301,9 +387,30 @@ class ShopAdmin(admin.ModelAdmin):
     def get_queryset(self, request):
         return shops_for_user(request.user)
 
+    # A shop the person may not see does not exist for them: 404, as for the decision
+    # pages (the admin's default is a redirect to its home page, saying it was deleted).
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        self._visible_or_404(request, object_id)
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def history_view(self, request, object_id, extra_context=None):
+        self._visible_or_404(request, object_id)
+        return super().history_view(request, object_id, extra_context)
+
+    def delete_view(self, request, object_id, extra_context=None):
+        self._visible_or_404(request, object_id)
+        return super().delete_view(request, object_id, extra_context)
+
+    def _visible_or_404(self, request, object_id) -> None:
+        if (
+            self.has_view_or_change_permission(request)
+            and self.get_object(request, unquote(object_id)) is None
+        ):
+            raise Http404
+
     def get_readonly_fields(self, request, obj=None):
         # Status changes go through the decision buttons, so that each one is recorded.
-        always = ["status", "created_at", "updated_at"]
+        always = ["status", "created_at", "updated_at", "plan_in_force"]
         if can_review_shops(request):
             return always
         all_fields = flatten_fieldsets(self.fieldsets)
@@ -311,6 +418,11 @@ class ShopAdmin(admin.ModelAdmin):
 
     def get_inlines(self, request, obj):
         return self.inlines if obj is not None else []
+
+    def get_list_display(self, request):
+        if can_review_shops(request):
+            return [*self.list_display, "plan_label"]
+        return self.list_display
 
     def get_actions(self, request):
         actions = super().get_actions(request)
@@ -327,30 +439,17 @@ class ShopAdmin(admin.ModelAdmin):
             '<span class="shop-status shop-status--{}">{}</span>', shop.status, shop.get_status_display()
         )
 
+    @admin.display(description=_("listing plan"))
+    def plan_label(self, shop):
+        return plan_summary(shop, timezone.localdate())
+
+    @admin.display(description=_("now"))
+    def plan_in_force(self, shop):
+        return plan_summary(shop, timezone.localdate()) if shop and shop.pk else "—"
+
     @admin.action(description=_("Approve the selected applications"))
     def approve_selected(self, request, queryset):
-        pending = list(queryset.filter(status=Shop.Status.PENDING))
-        for shop in pending:
-            services.shop_approve(shop=shop, by=request.user)
-        approved, skipped = len(pending), queryset.count() - len(pending)
-        if approved:
-            self.message_user(
-                request,
-                ngettext("%(count)d shop approved.", "%(count)d shops approved.", approved)
-                % {"count": approved},
-                messages.SUCCESS,
-            )
-        if skipped:
-            self.message_user(
-                request,
-                ngettext(
-                    "%(count)d selected shop was not awaiting review and was left as it was.",
-                    "%(count)d selected shops were not awaiting review and were left as they were.",
-                    skipped,
-                )
-                % {"count": skipped},
-                messages.WARNING,
-            )
+        approve_shops(self, request, queryset)
 
     # --- Decision pages ---------------------------------------------------------------
 
@@ -365,6 +464,8 @@ class ShopAdmin(admin.ModelAdmin):
         ]
 
     def decision_view(self, request, object_id, decision):
+        """One decision on one shop, with its reason. Which shops a reviewer reaches is
+        get_queryset's decision (shops_for_user): another drive's shop is not found."""
         if not can_review_shops(request):
             raise PermissionDenied
         shop = self.get_object(request, object_id)
@@ -372,19 +473,34 @@ class ShopAdmin(admin.ModelAdmin):
             raise Http404
         decision = DECISIONS[decision]
         change_url = reverse("admin:shops_shop_change", args=[shop.pk])
-        form = ReasonForm(request.POST or None, reason_required=decision.reason_required)
+        # Back where the reviewer came from (the applications queue, with its filters).
+        next_url = request.POST.get("next") or request.GET.get("next") or ""
+        if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
+            next_url = ""
+        form = decision.form_class(request.POST or None, shop=shop, reason_required=decision.reason_required)
         if request.method == "POST" and form.is_valid():
+            arguments = {
+                decision.reason_argument: form.cleaned_data["reason_text"],
+                **form.service_arguments(),
+            }
             try:
-                decision.service(
-                    shop=shop, by=request.user, **{decision.reason_argument: form.cleaned_data["reason"]}
-                )
+                decision.service(shop=shop, by=request.user, **arguments)
             except services.ShopStatusError as error:
                 self.message_user(request, str(error), messages.ERROR)
             else:
                 self.message_user(
-                    request, decision.done_message % {"shop": shop.trade_name}, messages.SUCCESS
+                    request,
+                    " ".join(
+                        str(part)
+                        for part in (
+                            decision.done_message % {"shop": shop.trade_name},
+                            form.outcome_message(),
+                        )
+                        if part
+                    ),
+                    messages.SUCCESS,
                 )
-            return redirect(change_url)
+            return redirect(next_url or change_url)
         context = {
             **self.admin_site.each_context(request),
             "title": f"{decision.label} — {shop.trade_name}",
@@ -393,6 +509,8 @@ class ShopAdmin(admin.ModelAdmin):
             "decision": decision,
             "form": form,
             "change_url": change_url,
+            "cancel_url": next_url or change_url,
+            "next_url": next_url,
         }
         return TemplateResponse(request, "admin/shops/shop/decision.html", context)
 
@@ -404,6 +522,176 @@ class ShopAdmin(admin.ModelAdmin):
                 if decision.from_status == obj.status
             ]
         return super().render_change_form(request, context, *args, obj=obj, **kwargs)
+
+
+# --- The applications queue ------------------------------------------------------------
+
+
+class WaitingFilter(admin.SimpleListFilter):
+    """How long an application has waited since it was sent (or sent again)."""
+
+    title = _("waiting for")
+    parameter_name = "waiting"
+    UNDER_TWO_DAYS, TWO_TO_SEVEN_DAYS, OVER_A_WEEK = "under-2-days", "2-to-7-days", "over-a-week"
+
+    def lookups(self, request, model_admin):
+        return [
+            (self.UNDER_TWO_DAYS, _("less than 2 days")),
+            (self.TWO_TO_SEVEN_DAYS, _("2 to 7 days")),
+            (self.OVER_A_WEEK, _("over a week")),
+        ]
+
+    def queryset(self, request, queryset):
+        now = timezone.now()
+        two_days_ago, a_week_ago = now - timedelta(days=2), now - timedelta(days=7)
+        if self.value() == self.UNDER_TWO_DAYS:
+            return queryset.filter(status_changed_at__gt=two_days_ago)
+        if self.value() == self.TWO_TO_SEVEN_DAYS:
+            return queryset.filter(status_changed_at__lte=two_days_ago, status_changed_at__gt=a_week_ago)
+        if self.value() == self.OVER_A_WEEK:
+            return queryset.filter(status_changed_at__lte=a_week_ago)
+        return queryset
+
+
+@admin.register(ShopApplication)
+class ShopApplicationAdmin(admin.ModelAdmin):
+    """The moderation queue of shop applications: the pending ones the reviewer may see
+    (shops_for_user: their drives' for drive staff), the longest waiting first. Each
+    row leads to the shop's page and its decision pages; nothing is edited here."""
+
+    list_display_links = None
+    list_filter = [("drives", DriveFilter), WaitingFilter, "kind"]
+    show_facets = admin.ShowFacets.ALWAYS
+    search_fields = ["trade_name", "legal_name", "siret", "town", "postcode", "contact_email"]
+    ordering = ["status_changed_at", "pk"]
+    actions = ["approve_selected", "reject_selected"]
+
+    def get_queryset(self, request):
+        rejected_before = ShopStatusChange.objects.filter(shop=OuterRef("pk"), to_status=Shop.Status.REJECTED)
+        return (
+            ShopApplication.objects.filter(
+                pk__in=shops_for_user(request.user).values("pk"), status=Shop.Status.PENDING
+            )
+            .annotate(was_rejected=Exists(rejected_before))
+            .prefetch_related("drives")
+        )
+
+    def get_list_display(self, request):
+        # The decision links bring the reviewer back to this very list (page, filters).
+        queue_url = request.get_full_path()
+
+        @admin.display(description=_("decide"))
+        def decide(shop):
+            return format_html_join(
+                " · ",
+                '<a href="{}?{}" class="decision-link decision-link--{}">{}</a>',
+                (
+                    (reverse("admin:shops_shop_decide", args=[shop.pk, slug]), urlencode({"next": queue_url}),
+                     slug, DECISIONS[slug].label)
+                    for slug in ("approve", "reject")
+                ),
+            )  # fmt: skip
+
+        return ["shop", "town", "drive_names", "waiting_for", "resubmitted", decide]
+
+    def has_add_permission(self, request):
+        return False  # applications come through the public form
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # an application is decided on, never deleted
+
+    def has_review_permission(self, request):
+        return can_review_shops(request)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        # One page per shop: its own, with the decision buttons and the history.
+        if not self.has_view_or_change_permission(request):
+            raise PermissionDenied
+        application = self.get_object(request, unquote(object_id))
+        if application is None:
+            raise Http404
+        return redirect("admin:shops_shop_change", application.pk)
+
+    def history_view(self, request, object_id, extra_context=None):
+        return self.change_view(request, object_id)
+
+    @admin.display(description=_("shop"), ordering="trade_name")
+    def shop(self, application):
+        return format_html(
+            '<a href="{}">{}</a>',
+            reverse("admin:shops_shop_change", args=[application.pk]),
+            application.trade_name,
+        )
+
+    @admin.display(description=_("drives"))
+    def drive_names(self, application):
+        return ", ".join(drive.name for drive in application.drives.all()) or "—"
+
+    @admin.display(description=_("waiting for"), ordering="status_changed_at")
+    def waiting_for(self, application):
+        return timesince(application.status_changed_at, depth=1)
+
+    @admin.display(description=_("sent again after a rejection"), boolean=True, ordering="was_rejected")
+    def resubmitted(self, application):
+        return application.was_rejected
+
+    @admin.action(description=_("Approve the selected applications"), permissions=["review"])
+    def approve_selected(self, request, queryset):
+        approve_shops(self, request, queryset)
+
+    @admin.action(
+        description=_("Reject the selected applications (one reason for all)"), permissions=["review"]
+    )
+    def reject_selected(self, request, queryset):
+        """Ask for one reason on a page listing exactly the selected applications, then
+        reject them one by one (each its own transaction and email)."""
+        applications = list(queryset.order_by("status_changed_at", "pk"))
+        selected = _selected_count(request, queryset)
+        if not applications:
+            _report_skipped(self, request, selected)
+            return None
+        confirmed = "confirm" in request.POST
+        form = ShopDecisionForm(request.POST if confirmed else None, shop=None, reason_required=True)
+        if confirmed and form.is_valid():
+            rejected = 0
+            for application in applications:
+                try:
+                    services.shop_reject(
+                        shop=application, by=request.user, reason=form.cleaned_data["reason_text"]
+                    )
+                except services.ShopStatusError:  # decided by someone else in the meantime
+                    continue
+                rejected += 1
+            if rejected:
+                self.message_user(
+                    request,
+                    ngettext(
+                        "%(count)d application rejected; the applicant has been told why.",
+                        "%(count)d applications rejected; each applicant has been told why.",
+                        rejected,
+                    )
+                    % {"count": rejected},
+                    messages.SUCCESS,
+                )
+            _report_skipped(self, request, selected - rejected)
+            return None
+        # The confirmation carries the rows as ticked (an id no longer pending, or not
+        # this reviewer's, is counted as skipped, never acted on).
+        if request.POST.get("select_across") == "1":
+            ticked = [str(application.pk) for application in applications]
+        else:
+            ticked = request.POST.getlist(helpers.ACTION_CHECKBOX_NAME)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": gettext("Reject applications"),
+            "opts": self.opts,
+            "applications": applications,
+            "ticked": ticked,
+            "skipped": selected - len(applications),
+            "form": form,
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+        }
+        return TemplateResponse(request, "admin/shops/shopapplication/reject_selected.html", context)
 
 
 @admin.register(Membership)
@@ -422,12 +710,90 @@ class MembershipAdmin(admin.ModelAdmin):
         )
 
 
+def staff_accounts():
+    # People who work in the back office; customers' accounts are not offered.
+    from django.contrib.auth import get_user_model
+
+    return get_user_model().objects.filter(is_staff=True, is_active=True).order_by("email")
+
+
+class DriveStaffInline(admin.TabularInline):
+    """Who works for the drive: they review its shops and their listings. Head office
+    only (the other roles hold no permission on assignments)."""
+
+    model = DriveAssignment
+    extra = 0
+    fields = ["user", "created_at"]
+    readonly_fields = ["created_at"]
+    verbose_name = _("staff member")
+    verbose_name_plural = _("Drive staff")
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "user":
+            kwargs["queryset"] = staff_accounts()
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
 @admin.register(Drive)
 class DriveAdmin(admin.ModelAdmin):
     list_display = ["name", "town", "postcode", "is_active"]
     list_filter = ["is_active"]
     search_fields = ["name", "town", "postcode"]
     prepopulated_fields = {"slug": ["name"]}
+    inlines = [DriveStaffInline]
+
+    def get_queryset(self, request):
+        return drives_for_user(request.user)
+
+    def save_formset(self, request, form, formset, change):
+        super().save_formset(request, form, formset, change)
+        if formset.model is DriveAssignment:
+            for assignment in [*formset.new_objects, *(obj for obj, _fields in formset.changed_objects)]:
+                services.drive_staff_grant_access(user=assignment.user)
+
+
+@admin.register(DriveAssignment)
+class DriveAssignmentAdmin(admin.ModelAdmin):
+    """Drive staff, all drives at once (head office only)."""
+
+    list_display = ["user", "drive", "created_at"]
+    list_filter = ["drive"]
+    search_fields = ["user__email", "user__first_name", "user__last_name", "drive__name"]
+    list_select_related = ["user", "drive"]
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "user":
+            kwargs["queryset"] = staff_accounts()
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        services.drive_staff_grant_access(user=obj.user)
+
+
+@admin.register(ListingPlan)
+class ListingPlanAdmin(admin.ModelAdmin):
+    """What listing costs after the free period. Head office writes the plans; moderators
+    and booksellers read them."""
+
+    list_display = ["name", "monthly_fee", "is_active"]
+    list_filter = ["is_active"]
+    search_fields = ["name"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(shop_count=models.Count("shops"))
+
+    def get_list_display(self, request):
+        if user_sees_all_shops(request.user):
+            return [*self.list_display, "shop_count"]
+        return self.list_display
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # shops keep the plan they had: offer it no more instead ("offered to new shops")
+
+    @admin.display(description=_("shops on it"), ordering="shop_count")
+    def shop_count(self, plan):
+        return plan.shop_count
 
 
 @admin.register(Locality)

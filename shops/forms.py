@@ -3,10 +3,15 @@ import re
 from django import forms
 from django.template.defaultfilters import date as format_date
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 from phonenumber_field.formfields import PhoneNumberField
 
+from marketplace.forms import DecisionReasonForm
+from marketplace.models import ModerationReason
+from orders.models import Order
 from shops.models import Drive, Shop
 from shops.selectors import drives_nearest, localities_for_postcode, locality_matching
+from shops.services import RESUBMITTABLE_FIELDS
 from shops.validators import normalize_siret, validate_siret
 
 POSTCODE_PATTERN = re.compile(r"^\d{5}$")
@@ -148,8 +153,8 @@ def duplicate_siret_message(shop: Shop) -> str:
         ) % {"date": applied_on}
     if shop.status == Shop.Status.REJECTED:
         return _(
-            "An application for this SIRET number was turned down. If your situation has changed, "
-            "please reply to the email we sent then."
+            "An application for this SIRET number was turned down. To correct it and send it again, "
+            "use the link in the email we sent then."
         )
     return _(
         "This business is already on Drive Solidaire. Its owner can log in to the bookseller space "
@@ -177,19 +182,84 @@ def towns_of_postcode(postcode: str) -> list[str]:
     return sorted({locality.name for locality in localities_for_postcode(postcode)})
 
 
-class ReasonForm(forms.Form):
-    """The reason staff give with a decision; required for a refusal or a suspension."""
+class ShopDecisionForm(DecisionReasonForm):
+    """A reviewer's decision on a shop (admin decision pages; `shop` is None for a bulk
+    decision): the reason, picked from the ready-made ones or typed; `service_arguments`
+    adds what a decision asks beyond it."""
 
-    reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 5}), required=False)
+    def __init__(self, *args, shop: Shop | None, reason_required: bool, **kwargs):
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(
+            *args, applies_to=ModerationReason.AppliesTo.SHOP, reason_required=reason_required, **kwargs
+        )
+        self.shop = shop
 
-    def __init__(self, *args, reason_required: bool, **kwargs):
+    def clean(self):
+        # A missing reason is said next to the field the reviewer types it in.
+        try:
+            return super().clean()
+        except forms.ValidationError as error:
+            if getattr(error, "code", None) != "reason_required":
+                raise
+            self.add_error("reason", error)
+            return self.cleaned_data
+
+    def service_arguments(self) -> dict:
+        return {}
+
+    def outcome_message(self) -> str:
+        """What the reviewer is told besides the decision itself."""
+        return ""
+
+
+class SuspensionForm(ShopDecisionForm):
+    """Suspending a shop: the reason, and what becomes of its open orders."""
+
+    HONOUR, CANCEL = "honour", "cancel"
+
+    open_orders = forms.ChoiceField(
+        label=_("Its open orders (placed, accepted or ready)"),
+        choices=[
+            (HONOUR, _("Honour them: the shop still serves them")),
+            (CANCEL, _("Cancel them: customers are told and the copies are released")),
+        ],
+        initial=HONOUR,
+        widget=forms.RadioSelect,
+    )
+
+    def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["reason"].required = reason_required
-        if reason_required:
-            self.fields["reason"].help_text = _("Sent to the shop by email. Be precise and polite.")
-        else:
-            self.fields["reason"].label = _("Note (optional)")
-            self.fields["reason"].help_text = _("Kept in the shop's history and included in the email.")
+        count = self.shop.orders.filter(status__in=Order.OPEN_STATUSES).count()
+        self.fields["open_orders"].help_text = ngettext(
+            "The shop has %(count)d open order right now.",
+            "The shop has %(count)d open orders right now.",
+            count,
+        ) % {"count": count}
+
+    def service_arguments(self) -> dict:
+        return {"cancel_open_orders": self.cleaned_data["open_orders"] == self.CANCEL}
+
+    def outcome_message(self) -> str:
+        if self.cleaned_data["open_orders"] == self.CANCEL:
+            return _("Its open orders are cancelled; their customers have been told.")
+        return _("Its open orders stay: the shop still serves them.")
+
+
+class ShopResubmissionForm(ShopApplicationForm):
+    """A rejected application, corrected by its applicant (the link in the rejection
+    email). The SIRET identifies the business the application is about: shown, not changed."""
+
+    siret = None
+    note = forms.CharField(
+        label=_("What you changed"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        required=False,
+        max_length=1000,
+        help_text=_("Optional. A word for the team who reads your application again."),
+    )
+
+    class Meta(ShopApplicationForm.Meta):
+        fields = list(RESUBMITTABLE_FIELDS)
 
 
 class ShopCatalogueForm(forms.Form):

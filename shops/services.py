@@ -5,12 +5,13 @@ shop is already where it is asked to go, refuses a move the state machine does n
 allow, records who/when/from/to/why, and queues the emails for after commit.
 """
 
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.tokens import default_token_generator
+from django.core import signing
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.urls import reverse
@@ -20,8 +21,32 @@ from django.utils.http import urlsafe_base64_encode
 from django.utils.translation import gettext as _
 
 from marketplace.services import email_queue_on_commit
+from orders.models import Order, OrderEvent
+from orders.services import order_cancel
 from shops import api_keys, roles
 from shops.models import Locality, Membership, Shop, ShopApiToken, ShopStatusChange
+from shops.selectors import shops_for_user
+
+# What an applicant writes in the application and may correct after a rejection. The
+# SIRET identifies the business the application is about: it stays.
+RESUBMITTABLE_FIELDS = (
+    "trade_name",
+    "legal_name",
+    "address",
+    "postcode",
+    "town",
+    "phone",
+    "email",
+    "website",
+    "description",
+    "logo",
+    "contact_first_name",
+    "contact_last_name",
+    "contact_email",
+    "contact_phone",
+)
+RESUBMISSION_SALT = "shops.resubmission"
+RESUBMISSION_LINK_MAX_AGE = timedelta(days=60)  # the rejection email says "for 60 days"
 
 
 class ShopStatusError(Exception):
@@ -44,8 +69,7 @@ def shop_apply(*, shop: Shop, drives) -> Shop:
             shop.drives.set(drives)
             change = ShopStatusChange.objects.create(shop=shop, from_status="", to_status=Shop.Status.PENDING)
             _queue_shop_email(shop, change=change, template="emails/shops/application_received")
-            if settings.STAFF_NOTIFICATION_EMAIL:
-                _queue_staff_notification(shop)
+            _queue_staff_notification(shop, change=change)
     except IntegrityError as exc:
         if Shop.objects.filter(siret=shop.siret).exists():
             raise DuplicateShopApplication(shop.siret) from exc
@@ -79,23 +103,54 @@ def shop_approve(*, shop: Shop, by, note: str = "") -> Shop:
 
 
 def shop_reject(*, shop: Shop, by, reason: str) -> Shop:
-    """Turn down a pending application; the applicant is told why."""
+    """Turn down a pending application; the applicant is told why, with a link to
+    correct the application and send it again (shop_resubmit)."""
     if not reason.strip():
         raise ShopStatusError(_("Please give the applicant a reason for the rejection."))
-    return _move_and_tell(
-        shop=shop, to=Shop.Status.REJECTED, allowed_from={Shop.Status.PENDING}, by=by, reason=reason,
-        template="emails/shops/rejected",
-    )  # fmt: skip
+    with transaction.atomic():
+        shop, change = _change_status(
+            shop=shop, to=Shop.Status.REJECTED, allowed_from={Shop.Status.PENDING}, by=by, reason=reason
+        )
+        if change is not None:
+            with translation.override(shop.language):
+                link = resubmission_link(rejection=change)
+            _queue_shop_email(
+                shop,
+                change=change,
+                template="emails/shops/rejected",
+                extra={"resubmission_link": link, "link_days": RESUBMISSION_LINK_MAX_AGE.days},
+            )
+    return shop
 
 
-def shop_suspend(*, shop: Shop, by, reason: str) -> Shop:
-    """Take an approved shop off the marketplace for a while; the shop is told why."""
+def shop_suspend(*, shop: Shop, by, reason: str, cancel_open_orders: bool = False) -> Shop:
+    """Take an approved shop off the marketplace for a while; the shop is told why. Its
+    listings leave the search at once and can no longer be reserved: they are only offered
+    for approved shops, and Shop.save forgets the cached shops near each drive.
+
+    Its open orders (placed, accepted, ready) are honoured by default: the shop still
+    serves them. With `cancel_open_orders`, each is cancelled in the same transaction,
+    as Drive Solidaire's decision: the copies go back in stock and the customer is told
+    why, in their language."""
     if not reason.strip():
         raise ShopStatusError(_("Please give the shop a reason for the suspension."))
-    return _move_and_tell(
-        shop=shop, to=Shop.Status.SUSPENDED, allowed_from={Shop.Status.APPROVED}, by=by, reason=reason,
-        template="emails/shops/suspended",
-    )  # fmt: skip
+    with transaction.atomic():
+        shop, change = _change_status(
+            shop=shop, to=Shop.Status.SUSPENDED, allowed_from={Shop.Status.APPROVED}, by=by, reason=reason
+        )
+        if change is None:
+            return shop
+        _queue_shop_email(shop, change=change, template="emails/shops/suspended")
+        if cancel_open_orders:
+            open_orders = Order.objects.filter(shop=shop, status__in=Order.OPEN_STATUSES).order_by("pk")
+            for order in open_orders:
+                with translation.override(order.language):
+                    note = _(
+                        "%(shop)s no longer takes reservations on Drive Solidaire, so we have cancelled "
+                        "this one. We are sorry."
+                    ) % {"shop": shop.trade_name}
+                order_cancel(order=order, by=by, actor_kind=OrderEvent.Actor.SYSTEM, note=note)
+    return shop
 
 
 def shop_reinstate(*, shop: Shop, by, note: str = "") -> Shop:
@@ -104,6 +159,116 @@ def shop_reinstate(*, shop: Shop, by, note: str = "") -> Shop:
         shop=shop, to=Shop.Status.APPROVED, allowed_from={Shop.Status.SUSPENDED}, by=by, reason=note,
         template="emails/shops/reinstated",
     )  # fmt: skip
+
+
+# --- Resubmission: the applicant corrects a rejected application ------------------------
+
+
+class ResubmissionRefused(Exception):
+    """A resubmission link that cannot be used; the message says why, for the applicant."""
+
+    status = 400
+
+    def __init__(self, message: str):
+        self.message = message
+        super().__init__(message)
+
+
+class ResubmissionLinkDamaged(ResubmissionRefused):
+    status = 400
+
+
+class ResubmissionLinkExpired(ResubmissionRefused):
+    status = 410
+
+
+class AlreadyResubmitted(ResubmissionRefused):
+    """The rejection the link was written for is no longer the last decision: the
+    application was sent again since (and maybe decided on again)."""
+
+    status = 200
+
+
+@dataclass(frozen=True)
+class Resubmission:
+    """A resubmission link that passed every check: the shop, and the rejection it answers."""
+
+    shop: Shop
+    rejection: ShopStatusChange
+
+
+def resubmission_link(*, rejection: ShopStatusChange) -> str:
+    """The absolute address, in the active language, where the applicant reads the reason
+    for `rejection` and sends the application again. Signed (it cannot be forged), valid
+    RESUBMISSION_LINK_MAX_AGE, and bound to this rejection: once the application is sent
+    again, or decided on again, the link no longer opens the form."""
+    signed = signing.dumps({"s": rejection.shop_id, "c": rejection.pk}, salt=RESUBMISSION_SALT)
+    return _absolute(reverse("shops:resubmit", args=[signed]))
+
+
+def resubmission_link_verify(*, signed: str) -> Resubmission:
+    """The link in the address, checked; raises ResubmissionRefused saying what is wrong."""
+    damaged = _("This link is damaged or incomplete. Copy the whole address from the email.")
+    try:
+        payload = signing.loads(signed, salt=RESUBMISSION_SALT, max_age=RESUBMISSION_LINK_MAX_AGE)
+    except signing.SignatureExpired:
+        raise ResubmissionLinkExpired(
+            _(
+                "This link has expired: it worked for %(days)s days after the decision. Reply to the "
+                "email we sent you and the team will help you send your application again."
+            )
+            % {"days": RESUBMISSION_LINK_MAX_AGE.days}
+        ) from None
+    except signing.BadSignature:
+        raise ResubmissionLinkDamaged(damaged) from None
+    if not isinstance(payload, dict) or set(payload) != {"s", "c"}:
+        raise ResubmissionLinkDamaged(damaged)
+    rejection = (
+        ShopStatusChange.objects.select_related("shop")
+        .filter(pk=payload["c"], shop_id=payload["s"], to_status=Shop.Status.REJECTED)
+        .first()
+    )
+    if rejection is None:
+        raise ResubmissionLinkDamaged(damaged)
+    _check_still_rejected(rejection.shop, rejection)
+    return Resubmission(shop=rejection.shop, rejection=rejection)
+
+
+def _check_still_rejected(shop: Shop, rejection: ShopStatusChange) -> None:
+    latest = shop.status_changes.order_by("-created_at", "-pk").first()
+    if shop.status != Shop.Status.REJECTED or latest is None or latest.pk != rejection.pk:
+        raise AlreadyResubmitted(
+            _(
+                "This application has already been sent again since this decision: the team is "
+                "looking at it, or has written to you about it. Use the link of the latest email."
+            )
+        )
+
+
+def shop_resubmit(*, shop: Shop, rejection: ShopStatusChange, drives, note: str = "") -> Shop:
+    """Send a rejected application again, corrected by the applicant: back to pending
+    (the applicant's move: no actor), acknowledged by email, announced to the team like a
+    new application. The rejection and its reason stay in the history.
+
+    `shop` carries the corrections, not saved yet (RESUBMITTABLE_FIELDS, the place's
+    coordinates, the language); only those are written. Raises AlreadyResubmitted when
+    `rejection` is no longer the shop's last decision (a second click, an old email)."""
+    with transaction.atomic():
+        locked = Shop.objects.select_for_update().get(pk=shop.pk)
+        _check_still_rejected(locked, rejection)
+        shop.status = Shop.Status.PENDING
+        shop.save(
+            update_fields=[*RESUBMITTABLE_FIELDS, "latitude", "longitude", "language", "status", "updated_at"]
+        )
+        shop.drives.set(drives)
+        with translation.override(settings.LANGUAGE_CODE):  # the team's language
+            reason = note.strip() or _("Corrected and sent again by the applicant.")
+        change = ShopStatusChange.objects.create(
+            shop=shop, from_status=Shop.Status.REJECTED, to_status=Shop.Status.PENDING, reason=reason
+        )
+        _queue_shop_email(shop, change=change, template="emails/shops/resubmitted")
+        _queue_staff_notification(shop, change=change)
+    return shop
 
 
 def _move_and_tell(*, shop: Shop, to: str, allowed_from: set, by, reason: str, template: str) -> Shop:
@@ -116,9 +281,12 @@ def _move_and_tell(*, shop: Shop, to: str, allowed_from: set, by, reason: str, t
 
 
 def _change_status(*, shop: Shop, to: str, allowed_from: set, by, reason: str):
-    """Lock the shop and move it to `to`. Returns (shop, change); change is None when the
-    shop was already there. Must run inside a transaction."""
-    if not by.has_perm("shops.review_shop"):
+    """A reviewer's decision: lock the shop and move it to `to`. Returns (shop, change);
+    change is None when the shop was already there. Must run inside a transaction.
+
+    Refused (PermissionDenied) to anyone without the permission to review shops, and to
+    a reviewer the shop is not visible to (drive staff of another drive)."""
+    if not by.has_perm("shops.review_shop") or not shops_for_user(by).filter(pk=shop.pk).exists():
         raise PermissionDenied
     locked = Shop.objects.select_for_update().get(pk=shop.pk)
     if locked.status == to:
@@ -184,14 +352,30 @@ def _queue_shop_email(
     )
 
 
-def _queue_staff_notification(shop: Shop) -> None:
+def _queue_staff_notification(shop: Shop, *, change: ShopStatusChange) -> None:
+    """Tell the chain's team that an application waits for them (a new one, or one
+    corrected after a rejection: `change` is the move to pending)."""
+    if not settings.STAFF_NOTIFICATION_EMAIL:
+        return
+    with translation.override(settings.LANGUAGE_CODE):
+        review_link = _absolute(reverse("admin:shops_shop_change", args=[shop.pk]))
     email_queue_on_commit(
-        event_key=f"shop:{shop.pk}:staff-notified",
+        event_key=f"shop-status-change:{change.pk}:staff",
         to=settings.STAFF_NOTIFICATION_EMAIL,
         template="emails/shops/staff_new_application",
-        context={"shop": shop, "review_link": _absolute(reverse("admin:shops_shop_change", args=[shop.pk]))},
+        context={"shop": shop, "review_link": review_link, "resubmitted": change.from_status != ""},
         language=settings.LANGUAGE_CODE,
     )
+
+
+def drive_staff_grant_access(*, user) -> None:
+    """What someone assigned to a drive (DriveAssignment) needs besides the assignment,
+    which decides which shops they see (shops_for_user): the back office, and the Drive
+    staff group, which decides what they may do with them."""
+    if not user.is_staff:
+        user.is_staff = True
+        user.save(update_fields=["is_staff"])
+    user.groups.add(roles.group(roles.DRIVE_STAFF))
 
 
 def localities_import(*, records) -> dict[str, int]:

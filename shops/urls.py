@@ -8,6 +8,7 @@ urlpatterns = [
     path("apply/", views.apply, name="apply"),
     path("apply/drives/", views.apply_drives, name="apply_drives"),
     path("apply/thanks/", views.apply_done, name="apply_done"),
+    path("apply/again/<str:signed>/", views.resubmit, name="resubmit"),
 ]
 
 # Public pages, outside the "shops" namespace: /drives/…, /bookshops/…

@@ -9,9 +9,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from catalog.search import BookQuery, search_books
+from orders.views import private_page
 from shops import services
 from shops.drive_session import choose_drive
-from shops.forms import ShopApplicationForm, ShopCatalogueForm, duplicate_siret_message
+from shops.forms import ShopApplicationForm, ShopCatalogueForm, ShopResubmissionForm, duplicate_siret_message
 from shops.models import Drive, Shop
 from shops.selectors import NearbyShop, drives_by_region, drives_matching, open_shops, shop_by_slug
 
@@ -58,6 +59,48 @@ def apply_done(request):
     if shop is None:
         return redirect("shops:apply")
     return render(request, "shops/apply_done.html", {"shop": shop})
+
+
+@private_page
+def resubmit(request, signed):
+    """The link in a rejection email: the reason, and the application as it was sent,
+    to correct and send again. SIRET aside, the fields and their checks are the
+    application form's."""
+    try:
+        link = services.resubmission_link_verify(signed=signed)
+    except services.ResubmissionRefused as refused:
+        return _resubmission_refused(request, refused)
+    shop = link.shop
+    if request.method == "POST" and "suggest_drives" not in request.POST:
+        form = ShopResubmissionForm(request.POST, request.FILES, instance=shop)
+        if form.is_valid():
+            corrected = form.save(commit=False)
+            corrected.language = translation.get_language()
+            try:
+                services.shop_resubmit(
+                    shop=corrected,
+                    rejection=link.rejection,
+                    drives=form.cleaned_data["drives"],
+                    note=form.cleaned_data["note"],
+                )
+            except services.ResubmissionRefused as refused:  # sent from another tab meanwhile
+                return _resubmission_refused(request, refused)
+            request.session[APPLIED_SHOP_SESSION_KEY] = shop.pk
+            return redirect("shops:apply_done")
+    elif request.method == "POST":
+        # Keep what was typed (files cannot be kept) and show the drives for the postcode.
+        form = ShopResubmissionForm(initial=request.POST.dict(), instance=shop)
+        if request.FILES:
+            messages.info(request, _("Please choose your logo again."))
+    else:
+        form = ShopResubmissionForm(
+            instance=shop, initial={"drives": [drive.pk for drive in shop.drives.all()]}
+        )
+    return render(request, "shops/resubmit.html", {"form": form, "shop": shop, "rejection": link.rejection})
+
+
+def _resubmission_refused(request, refused):
+    return render(request, "shops/resubmit_refused.html", {"message": refused.message}, status=refused.status)
 
 
 def drive_list(request):
