@@ -5,6 +5,9 @@ is in it) and hold no per-visitor data (no form token), so one rendering can ser
 everyone for a little while. Stock shown can thus be up to `PAGE_TTL` seconds old;
 reserving a copy always checks the real stock.
 
+Any change of a shop (suspended, on holiday, approved) drops every cached page at once:
+the key carries the shops' cache version (shops.selectors.shops_changed).
+
 Not cached: logged-in people (booksellers checking their own listings want the
 truth now), visitors with books in their reservation (the header shows how many),
 pages with a message to show, errors.
@@ -18,6 +21,7 @@ from django.http import HttpResponse
 from django.utils import translation
 
 from orders.cart import cart_count
+from shops.selectors import SHOPS_VERSION_KEY
 
 PAGE_TTL = 30
 HEADER = "X-Page-Cache"
@@ -55,5 +59,6 @@ def _cacheable(request) -> bool:
 
 def _key(request) -> str:
     query = "&".join(sorted(f"{key}={value}" for key, values in request.GET.lists() for value in values))
-    raw = f"{translation.get_language()}|{request.path}|{query}"
+    shops_version = cache.get_or_set(SHOPS_VERSION_KEY, 1, None)
+    raw = f"{shops_version}|{translation.get_language()}|{request.path}|{query}"
     return "page:" + hashlib.sha256(raw.encode()).hexdigest()

@@ -79,6 +79,7 @@ GROUP_PERMISSIONS = {
         ("shops", "view_locality"),
         ("shops", "change_locality"),
         ("marketplace", "view_outgoingemail"),
+        ("marketplace", "view_user"),  # to pick people for teams and drives
         ("marketplace", "add_moderationreason"),
         ("marketplace", "change_moderationreason"),
         ("marketplace", "delete_moderationreason"),

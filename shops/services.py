@@ -131,7 +131,10 @@ def shop_suspend(*, shop: Shop, by, reason: str, cancel_open_orders: bool = Fals
     Its open orders (placed, accepted, ready) are honoured by default: the shop still
     serves them. With `cancel_open_orders`, each is cancelled in the same transaction,
     as Drive Solidaire's decision: the copies go back in stock and the customer is told
-    why, in their language."""
+    why, in their language. A checkout running meanwhile cannot slip an order past this:
+    inserting its order takes a key-share lock on the shop row, which waits for this
+    transaction's row lock, and the checkout then re-reads the shop's status under its
+    listing locks and refuses the books (orders/services.py, _reserve)."""
     if not reason.strip():
         raise ShopStatusError(_("Please give the shop a reason for the suspension."))
     with transaction.atomic():

@@ -218,6 +218,24 @@ def test_a_suspended_shops_offer_leaves_the_book_page(client, staff, shop, listi
     assert [offer.listing.pk for offer in page.context["offers"]] == [other.pk]
 
 
+def test_a_public_page_cached_before_the_suspension_is_not_served_after_it(client, staff, shop, listing):
+    Drive.objects.create(
+        name="Drive Lorient", slug="lorient", address="1 rue du Drive", postcode="56100", town="Lorient",
+        latitude=LORIENT[0], longitude=LORIENT[1],
+    )  # fmt: skip
+    url = en("book", listing.book.ean) + "?drive=lorient"
+    client.get(url)
+    cached = client.get(url)
+
+    services.shop_suspend(shop=shop, by=staff, reason="Unpaid invoices.")
+    after = client.get(url)
+
+    assert cached["X-Page-Cache"] == "hit"
+    assert "Librairie du Port" in cached.text
+    assert after["X-Page-Cache"] == "miss"
+    assert "Librairie du Port" not in after.text
+
+
 def test_a_suspended_shops_books_cannot_be_reserved(client, staff, shop, listing):
     services.shop_suspend(shop=shop, by=staff, reason="Unpaid invoices.")
 
