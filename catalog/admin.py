@@ -1,15 +1,23 @@
+from datetime import timedelta
+
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.db.models import Case, When
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import redirect
+from django.template.defaultfilters import linebreaksbr
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils.html import format_html
+from django.utils import timezone
+from django.utils.html import format_html, format_html_join
+from django.utils.text import Truncator
+from django.utils.timesince import timesince
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
-from catalog import services
+from catalog import moderation, moderation_services, services
 from catalog.ean import normalize_book_ean
 from catalog.forms import (
     BookAdminForm,
@@ -21,11 +29,19 @@ from catalog.forms import (
     StockListForm,
 )
 from catalog.imports import services as import_services
-from catalog.models import Book, Listing, StockImport
+from catalog.models import Book, Listing, ListingReport, ListingStatusChange, ListingToModerate, StockImport
+from catalog.moderation_selectors import (
+    latest_rejection_reason,
+    listing_history,
+    listings_to_moderate_for_user,
+    open_reports,
+    with_moderation_details,
+)
 from catalog.search_index import search_index_book
 from catalog.selectors import book_by_ean, listings_for_user, with_book_details
+from marketplace.forms import DecisionReasonForm
 from shops.models import Shop
-from shops.selectors import shops_for_user, user_sees_all_shops
+from shops.selectors import drives_for_user, shops_for_user, user_sees_all_shops
 
 
 def manageable_shops(request):
@@ -48,26 +64,78 @@ class InStockFilter(admin.SimpleListFilter):
         return queryset
 
 
+def flag_labels(flags) -> list[str]:
+    labels = dict(Listing.Flag.choices)
+    return [str(labels.get(flag, flag)) for flag in flags]
+
+
+class IsbnSearchMixin:
+    def get_search_results(self, request, queryset, search_term):
+        # A scanned or typed ISBN finds its book exactly; anything else searches text.
+        try:
+            ean = normalize_book_ean(search_term)
+        except ValidationError:
+            return super().get_search_results(request, queryset, search_term)
+        return queryset.filter(book__ean=ean), False
+
+
+class ListingStatusChangeInline(admin.TabularInline):
+    """The moderators' decisions on a listing and the shop's resubmissions, with why."""
+
+    model = ListingStatusChange
+    extra = 0
+    can_delete = False
+    fields = ["created_at", "from_status", "to_status", "by", "reason"]
+    readonly_fields = fields
+    verbose_name_plural = _("History of moderation decisions")
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("actor")
+
+    @admin.display(description=_("by"))
+    def by(self, change):
+        # The shop reads this: a name, not an address or a link to an account page.
+        if change.actor is None:
+            return "—"
+        return change.actor.get_full_name() or gettext("a moderator")
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(Listing)
-class ListingAdmin(admin.ModelAdmin):
+class ListingAdmin(IsbnSearchMixin, admin.ModelAdmin):
     """The bookseller's stock: one row per book and condition, price and quantity
-    editable in the list."""
+    editable in the list. A rejected listing says why, and can be resubmitted."""
 
     list_display = ["cover_thumbnail", "title", "authors", "isbn", "condition", "price", "quantity", "reserved",
-                    "status", "updated_at"]  # fmt: skip
+                    "status_label", "updated_at"]  # fmt: skip
     list_display_links = ["title"]
     list_editable = ["price", "quantity"]
     list_filter = ["status", InStockFilter, "condition"]
     search_fields = ["book__title", "book__subtitle", "book__contributors"]
     search_help_text = _("Title, author, or ISBN (with or without hyphens).")
-    actions = ["publish", "hide", "set_out_of_stock"]
+    actions = ["publish", "hide", "set_out_of_stock", "resubmit_selected"]
     list_per_page = 50
     form = StockListForm  # the same checks (price law, reserved copies) as the list's rows
     fields = ["book_summary", "shop", "condition", "price", "quantity", "reserved", "status", "flags"]
-    readonly_fields = ["book_summary", "shop", "condition", "reserved", "status", "flags"]
+    readonly_fields = ["book_summary", "shop", "condition", "reserved", "status", "flags",
+                       "moderation_decision"]  # fmt: skip
+    inlines = [ListingStatusChangeInline]
+    change_form_template = "admin/catalog/listing/change_form.html"
 
     def get_queryset(self, request):
-        return with_book_details(listings_for_user(request.user))
+        return with_book_details(listings_for_user(request.user)).annotate(
+            rejection_reason=Case(When(status=Listing.Status.REJECTED, then=latest_rejection_reason()))
+        )
+
+    def get_fields(self, request, obj=None):
+        if obj is not None and obj.status == Listing.Status.REJECTED:
+            return [*self.fields, "moderation_decision"]
+        return self.fields
 
     def get_list_display(self, request):
         if user_sees_all_shops(request.user):
@@ -81,14 +149,6 @@ class ListingAdmin(admin.ModelAdmin):
 
     def get_changelist_form(self, request, **kwargs):
         return StockListForm
-
-    def get_search_results(self, request, queryset, search_term):
-        # A scanned or typed ISBN finds its book exactly; anything else searches text.
-        try:
-            ean = normalize_book_ean(search_term)
-        except ValidationError:
-            return super().get_search_results(request, queryset, search_term)
-        return queryset.filter(book__ean=ean), False
 
     def save_model(self, request, obj, form, change):
         if not change:
@@ -136,8 +196,31 @@ class ListingAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("held for moderation because"))
     def flags(self, listing):
-        labels = dict(Listing.Flag.choices)
-        return "; ".join(str(labels.get(flag, flag)) for flag in listing.moderation_flags) or "—"
+        return "; ".join(flag_labels(listing.moderation_flags)) or "—"
+
+    @admin.display(description=_("status"), ordering="status")
+    def status_label(self, listing):
+        reason = getattr(listing, "rejection_reason", None)
+        if listing.status == Listing.Status.REJECTED and reason:
+            return format_html(
+                '<span class="listing-rejected" title="{}">{}</span>',
+                reason,
+                gettext("Rejected by the moderators: %(reason)s") % {"reason": Truncator(reason).chars(140)},
+            )
+        return listing.get_status_display()
+
+    @admin.display(description=_("moderators' decision"))
+    def moderation_decision(self, listing):
+        reason = getattr(listing, "rejection_reason", None) or gettext("(no reason recorded)")
+        return format_html(
+            '<div class="listing-rejected"><strong>{}</strong><br>{}</div><div class="listing-rejected-help">{}</div>',
+            gettext("Rejected by the moderators:"),
+            linebreaksbr(reason),
+            gettext(
+                "Correct the price or the quantity if needed and save, then click “Resubmit for moderation”: "
+                "the moderators will look at the listing again."
+            ),
+        )
 
     # --- Bulk actions -----------------------------------------------------------------
 
@@ -188,6 +271,83 @@ class ListingAdmin(admin.ModelAdmin):
             request,
             ngettext("%(count)d listing set to 0.", "%(count)d listings set to 0.", count) % {"count": count},
         )
+
+    @admin.action(
+        description=_("Resubmit the selected rejected listings for moderation"), permissions=["change"]
+    )
+    def resubmit_selected(self, request, queryset):
+        selected = queryset.count()
+        result = moderation_services.listings_resubmit(listings=queryset, by=request.user)
+        if result.changed:
+            self.message_user(
+                request,
+                ngettext(
+                    "%(count)d listing is back in the moderators' queue.",
+                    "%(count)d listings are back in the moderators' queue.",
+                    result.changed,
+                )
+                % {"count": result.changed},
+                messages.SUCCESS,
+            )
+        for problem in result.refused:
+            self.message_user(request, problem, messages.ERROR)
+        left_alone = selected - result.changed - len(result.refused)
+        if left_alone:
+            self.message_user(
+                request,
+                ngettext(
+                    "%(count)d listing was left as it was (already waiting for the moderators, or not "
+                    "one of your shop's).",
+                    "%(count)d listings were left as they were (already waiting for the moderators, or not "
+                    "one of your shop's).",
+                    left_alone,
+                )
+                % {"count": left_alone},
+                messages.INFO,
+            )
+
+    # --- Resubmitting from the listing's page -------------------------------------------
+
+    def get_urls(self):
+        return [
+            path(
+                "<path:object_id>/resubmit/",
+                self.admin_site.admin_view(self.resubmit_view),
+                name="catalog_listing_resubmit",
+            ),
+            *super().get_urls(),
+        ]
+
+    def resubmit_view(self, request, object_id):
+        listing = self.get_object(request, object_id)
+        if listing is None:
+            raise Http404
+        change_url = reverse("admin:catalog_listing_change", args=[listing.pk])
+        if request.method != "POST":
+            return redirect(change_url)
+        if not self.has_change_permission(request, listing):
+            raise PermissionDenied
+        try:
+            moderation_services.listing_resubmit(listing=listing, by=request.user)
+        except moderation_services.ListingModerationError as error:
+            self.message_user(request, str(error), messages.ERROR)
+        else:
+            self.message_user(
+                request,
+                gettext("“%(title)s” is back in the moderators' queue.")
+                % {"title": listing.book.title or listing.book.isbn},
+                messages.SUCCESS,
+            )
+        return redirect(change_url)
+
+    def render_change_form(self, request, context, *args, obj=None, **kwargs):
+        context["can_resubmit"] = (
+            obj is not None
+            and obj.status == Listing.Status.REJECTED
+            and self.has_change_permission(request, obj)
+            and obj.shop.memberships.filter(user=request.user).exists()
+        )
+        return super().render_change_form(request, context, *args, obj=obj, **kwargs)
 
     # --- Adding a listing by ISBN ---------------------------------------------------
 
@@ -423,3 +583,396 @@ class StockImportAdmin(admin.ModelAdmin):
         except import_services.ImportStateError as error:
             self.message_user(request, str(error), messages.ERROR)
         return redirect("admin:catalog_stockimport_change", stock_import.pk)
+
+
+# --- The moderation queue -----------------------------------------------------------------
+
+
+class DriveFilter(admin.SimpleListFilter):
+    """The drives the person may look at (drives_for_user): their own, or all of them."""
+
+    title = _("drive")
+    parameter_name = "drive"
+
+    def lookups(self, request, model_admin):
+        return [(str(drive.pk), drive.name) for drive in drives_for_user(request.user).order_by("name")]
+
+    def queryset(self, request, queryset):
+        if self.value() in {value for value, _label in self.lookup_choices}:
+            return queryset.filter(shop__in=Shop.objects.filter(drives=self.value()))
+        return queryset
+
+
+class WaitingForFilter(admin.SimpleListFilter):
+    title = _("waiting for")
+    parameter_name = "waiting"
+
+    def lookups(self, request, model_admin):
+        return [
+            ("recent", _("less than 2 days")),
+            ("days", _("2 to 7 days")),
+            ("weeks", _("over a week")),
+        ]
+
+    def queryset(self, request, queryset):
+        now = timezone.now()
+        two_days_ago, a_week_ago = now - timedelta(days=2), now - timedelta(days=7)
+        if self.value() == "recent":
+            return queryset.filter(waiting_since__gt=two_days_ago)
+        if self.value() == "days":
+            return queryset.filter(waiting_since__lte=two_days_ago, waiting_since__gt=a_week_ago)
+        if self.value() == "weeks":
+            return queryset.filter(waiting_since__lte=a_week_ago)
+        return queryset
+
+
+class WhyFilter(admin.SimpleListFilter):
+    """Why the listing is in the queue: the rule that holds it, or what it was reported for."""
+
+    title = _("reason")
+    parameter_name = "why"
+
+    def lookups(self, request, model_admin):
+        return [
+            *((f"flag:{value}", label) for value, label in Listing.Flag.choices),
+            *(
+                (f"report:{value}", gettext("Reported: %(reason)s") % {"reason": label})
+                for value, label in ListingReport.Reason.choices
+            ),
+        ]
+
+    def queryset(self, request, queryset):
+        kind, _colon, value = (self.value() or "").partition(":")
+        if kind == "flag" and value in Listing.Flag.values:
+            return queryset.filter(status=Listing.Status.PENDING, moderation_flags__contains=[value])
+        if kind == "report" and value in ListingReport.Reason.values:
+            return queryset.filter(pk__in=open_reports().filter(reason=value).values("listing_id"))
+        return queryset
+
+
+@admin.register(ListingToModerate)
+class ListingToModerateAdmin(IsbnSearchMixin, admin.ModelAdmin):
+    """The moderators' queue: listings of their shops held by a rule or reported, the
+    longest waiting first. Nothing is edited here: the actions and the buttons of a
+    listing's page call catalog/moderation_services.py, and every page fetches its listing
+    through listings_for_user, so another drive's listing is a 404."""
+
+    list_display = ["book_column", "shop_column", "price_column", "quantity_column", "why_column",
+                    "waiting_column"]  # fmt: skip
+    list_display_links = ["book_column"]
+    list_filter = [DriveFilter, WaitingForFilter, WhyFilter, ("shop", admin.RelatedOnlyFieldListFilter)]
+    show_facets = admin.ShowFacets.ALWAYS
+    search_fields = ["book__title", "shop__trade_name"]
+    search_help_text = _("Title, ISBN or shop.")
+    actions = ["approve_selected", "reject_selected", "dismiss_reports_selected"]
+    list_per_page = 50
+    detail_template = "admin/catalog/listingtomoderate/detail.html"
+    reject_template = "admin/catalog/listingtomoderate/reject.html"
+
+    def get_queryset(self, request):
+        return with_moderation_details(listings_to_moderate_for_user(request.user))
+
+    def get_ordering(self, request):
+        return ["waiting_since", "pk"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_moderate_permission(self, request, obj=None):
+        return request.user.has_perm("catalog.moderate_listing")
+
+    def changelist_view(self, request, extra_context=None):
+        return super().changelist_view(
+            request, {"title": gettext("Listings to moderate"), **(extra_context or {})}
+        )
+
+    def menu_name(self, request, name):
+        # Cached on the request: the sidebar and the home page both ask, one query.
+        if not hasattr(request, "_listings_to_moderate_count"):
+            request._listings_to_moderate_count = listings_to_moderate_for_user(request.user).count()
+        count = request._listings_to_moderate_count
+        if not count:
+            return name
+        return format_html(
+            '{} <span class="menu-count" title="{}">{}</span>',
+            name,
+            ngettext("%(count)d listing to moderate", "%(count)d listings to moderate", count)
+            % {"count": count},
+            count,
+        )
+
+    # --- Columns ----------------------------------------------------------------------
+
+    @admin.display(description=_("book"), ordering="book__title")
+    def book_column(self, listing):
+        thumbnail = listing.book.cover_thumbnail
+        return format_html(
+            '<span class="moderation-row-book">{}<span><strong>{}</strong><br>'
+            "<small>ISBN&nbsp;{}<br>{}</small></span></span>",
+            format_html('<img src="{}" alt="" width="40" loading="lazy">', thumbnail.url)
+            if thumbnail
+            else "",
+            listing.book.title or gettext("(untitled)"),
+            listing.book.isbn,
+            listing.get_condition_display(),
+        )
+
+    @admin.display(description=_("shop and drives"), ordering="shop__trade_name")
+    def shop_column(self, listing):
+        return format_html(
+            "{}<br><small>{}</small>",
+            listing.shop.trade_name,
+            ", ".join(drive.name for drive in listing.shop.drives.all()) or "—",
+        )
+
+    @admin.display(description=_("price / publisher's"), ordering="price")
+    def price_column(self, listing):
+        list_price = listing.book.list_price
+        if list_price is None:
+            return format_html("{} € / —", listing.price)
+        if listing.price > list_price:
+            return format_html('<strong class="price-above">{} €</strong> / {} €', listing.price, list_price)
+        return format_html("{} € / {} €", listing.price, list_price)
+
+    @admin.display(description=_("copies"), ordering="quantity")
+    def quantity_column(self, listing):
+        return listing.quantity
+
+    @admin.display(description=_("why"))
+    def why_column(self, listing):
+        """The rules that hold it (pending listings only: a published one keeps the flags a
+        moderator accepted), then its open reports: how many, and what for."""
+        flags = flag_labels(listing.moderation_flags) if listing.status == Listing.Status.PENDING else []
+        held = format_html_join("", "<div>{}</div>", ((label,) for label in flags))
+        reasons = listing.open_report_reasons
+        if not reasons:
+            return held or "—"
+        labels = dict(ListingReport.Reason.choices)
+        return format_html(
+            '{}<div class="moderation-reports-summary">{}</div>',
+            held,
+            ngettext("%(count)d report: %(reasons)s", "%(count)d reports: %(reasons)s", len(reasons))
+            % {
+                "count": len(reasons),
+                "reasons": ", ".join(str(labels.get(reason, reason)) for reason in dict.fromkeys(reasons)),
+            },
+        )
+
+    @admin.display(description=_("waiting since"), ordering="waiting_since")
+    def waiting_column(self, listing):
+        return format_html(
+            '<time datetime="{}" title="{}">{}</time>',
+            listing.waiting_since.isoformat(),
+            listing.waiting_since.strftime("%Y-%m-%d %H:%M"),
+            timesince(listing.waiting_since, depth=1),
+        )
+
+    # --- Bulk actions -----------------------------------------------------------------
+
+    @admin.action(description=_("Publish the selected listings"), permissions=["moderate"])
+    def approve_selected(self, request, queryset):
+        result = moderation_services.listings_approve(listings=queryset, by=request.user)
+        self._say(
+            request,
+            result,
+            done=ngettext("%(count)d listing published.", "%(count)d listings published.", result.changed),
+            unchanged=ngettext(
+                "%(count)d listing was already online: its reports are dismissed.",
+                "%(count)d listings were already online: their reports are dismissed.",
+                result.unchanged,
+            ),
+        )
+
+    @admin.action(description=_("Reject the selected listings with a reason…"), permissions=["moderate"])
+    def reject_selected(self, request, queryset):
+        """An intermediate page lists exactly the selected listings and asks the reason;
+        its form posts the same action again, with "apply"."""
+        form = DecisionReasonForm(
+            request.POST if "apply" in request.POST else None, applies_to="listing", reason_required=True
+        )
+        if "apply" in request.POST and form.is_valid():
+            try:
+                result = moderation_services.listings_reject(
+                    listings=queryset, by=request.user, reason=form.cleaned_data["reason_text"]
+                )
+            except moderation_services.ListingModerationError as error:
+                form.add_error(None, str(error))
+            else:
+                self._say(
+                    request,
+                    result,
+                    done=ngettext(
+                        "%(count)d listing rejected; its shop has been told why.",
+                        "%(count)d listings rejected; their shops have been told why.",
+                        result.changed,
+                    ),
+                    unchanged=ngettext(
+                        "%(count)d listing was already rejected.",
+                        "%(count)d listings were already rejected.",
+                        result.unchanged,
+                    ),
+                )
+                return None  # back to the queue
+        listings = list(queryset.order_by("waiting_since", "pk"))
+        return TemplateResponse(
+            request,
+            self.reject_template,
+            {
+                **self.admin_site.each_context(request),
+                "opts": self.opts,
+                "title": ngettext("Reject a listing", "Reject listings", len(listings)),
+                "listings": listings,
+                "form": form,
+                "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+                "action": "reject_selected",
+                "media": self.media + form.media,
+            },
+        )
+
+    @admin.action(description=_("Dismiss the reports (keep the listings online)"), permissions=["moderate"])
+    def dismiss_reports_selected(self, request, queryset):
+        result = moderation_services.listings_reports_dismiss(listings=queryset, by=request.user)
+        self._say(
+            request,
+            result,
+            done=ngettext(
+                "The reports on %(count)d listing are dismissed.",
+                "The reports on %(count)d listings are dismissed.",
+                result.changed,
+            ),
+            unchanged=ngettext(
+                "%(count)d listing had no open report.",
+                "%(count)d listings had no open report.",
+                result.unchanged,
+            ),
+        )
+
+    def _say(self, request, result, *, done: str, unchanged: str):
+        if result.changed:
+            self.message_user(request, done % {"count": result.changed}, messages.SUCCESS)
+        if result.unchanged:
+            self.message_user(request, unchanged % {"count": result.unchanged}, messages.INFO)
+        for problem in result.refused:
+            self.message_user(request, problem, messages.ERROR)
+
+    # --- A listing's page and its decisions --------------------------------------------
+
+    def get_urls(self):
+        return [
+            path(
+                "<path:object_id>/decide/<slug:decision>/",
+                self.admin_site.admin_view(self.decision_view),
+                name="catalog_listingtomoderate_decide",
+            ),
+            *super().get_urls(),
+        ]
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        listing = self._listing(request, object_id)
+        may_moderate = self.has_moderate_permission(request)
+        reports = list(listing.reports.select_related("reporter", "resolved_by"))
+        return self._render(
+            request,
+            self.detail_template,
+            listing,
+            title=listing.book.title or listing.book.isbn,
+            flags=flag_labels(listing.moderation_flags),
+            reports=reports,
+            has_open_reports=any(report.status == ListingReport.Status.OPEN for report in reports),
+            history=listing_history(listing),
+            can_approve=may_moderate
+            and moderation.moderator_may_move(current=listing.status, to=Listing.Status.PUBLISHED),
+            can_reject=may_moderate
+            and moderation.moderator_may_move(current=listing.status, to=Listing.Status.REJECTED),
+            may_moderate=may_moderate,
+        )
+
+    def history_view(self, request, object_id, extra_context=None):
+        # A listing's history is its decisions, on its own page (the admin's log has none).
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        listing = self._listing(request, object_id)
+        return redirect(reverse("admin:catalog_listingtomoderate_change", args=[listing.pk]) + "#history")
+
+    def decision_view(self, request, object_id, decision):
+        if not self.has_moderate_permission(request):
+            raise PermissionDenied
+        listing = self._listing(request, object_id)
+        page_url = reverse("admin:catalog_listingtomoderate_change", args=[listing.pk])
+        if decision == "reject":
+            return self._reject_one(request, listing, page_url)
+        if decision not in ("approve", "dismiss"):
+            raise Http404
+        if request.method != "POST":
+            return redirect(page_url)
+        title = listing.book.title or listing.book.isbn
+        try:
+            if decision == "approve":
+                moderation_services.listing_approve(listing=listing, by=request.user)
+                done = gettext("“%(title)s” is published.")
+            else:
+                moderation_services.listing_reports_dismiss(listing=listing, by=request.user)
+                done = gettext("The reports on “%(title)s” are dismissed.")
+        except moderation_services.ListingModerationError as error:
+            self.message_user(request, str(error), messages.ERROR)
+            return redirect(page_url)
+        self.message_user(request, done % {"title": title}, messages.SUCCESS)
+        return redirect("admin:catalog_listingtomoderate_changelist")
+
+    def _reject_one(self, request, listing, page_url):
+        form = DecisionReasonForm(
+            request.POST if request.method == "POST" else None, applies_to="listing", reason_required=True
+        )
+        if request.method == "POST" and form.is_valid():
+            try:
+                moderation_services.listing_reject(
+                    listing=listing, by=request.user, reason=form.cleaned_data["reason_text"]
+                )
+            except moderation_services.ListingModerationError as error:
+                self.message_user(request, str(error), messages.ERROR)
+                return redirect(page_url)
+            self.message_user(
+                request,
+                gettext("“%(title)s” is rejected; the shop has been told why.")
+                % {"title": listing.book.title or listing.book.isbn},
+                messages.SUCCESS,
+            )
+            return redirect("admin:catalog_listingtomoderate_changelist")
+        return self._render(
+            request,
+            self.reject_template,
+            listing,
+            title=ngettext("Reject a listing", "Reject listings", 1),
+            listings=[listing],
+            form=form,
+            page_url=page_url,
+            media=self.media + form.media,
+        )
+
+    def _listing(self, request, object_id) -> Listing:
+        """The listing, if it is one of the person's shops' (404 otherwise), in the queue or
+        not: its page keeps its history after the decision."""
+        queryset = with_moderation_details(listings_for_user(request.user))
+        try:
+            return queryset.get(pk=object_id)
+        except (Listing.DoesNotExist, ValidationError, ValueError):
+            raise Http404 from None
+
+    def _render(self, request, template, listing, **context):
+        return TemplateResponse(
+            request,
+            template,
+            {
+                **self.admin_site.each_context(request),
+                "opts": self.opts,
+                "listing": listing,
+                "original": listing,
+                "has_view_permission": True,
+                **context,
+            },
+        )

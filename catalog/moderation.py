@@ -1,7 +1,11 @@
-"""Automatic rules that hold a listing for a moderator instead of publishing it.
+"""Moderation of listings: the automatic rules that hold a listing for a moderator
+instead of publishing it, and the moves people may make afterwards.
 
 A listing of an approved shop goes online at once unless one of these rules flags
-it; the chain's moderators then look at it (moderation screens: later issue).
+it; the chain's moderators (drive staff, head office) then publish or reject it from
+the "Listings to moderate" queue, where reported listings wait too. A rejected listing
+goes back to the queue when its bookseller resubmits it. The decisions themselves are
+catalog/moderation_services.py.
 """
 
 from decimal import Decimal
@@ -10,6 +14,25 @@ from catalog.models import Listing
 
 # Few independent bookshops hold more than this many copies of one title.
 SUSPICIOUS_QUANTITY = 500
+
+# What a moderator may decide, by the listing's status: publish what a rule held,
+# reject what a rule held or what is online (reported, or seen to be wrong).
+MODERATOR_MOVES = {
+    Listing.Status.PENDING: {Listing.Status.PUBLISHED, Listing.Status.REJECTED},
+    Listing.Status.PUBLISHED: {Listing.Status.REJECTED},
+}
+# What the shop may do with a rejected listing: correct it and send it back to the queue.
+BOOKSELLER_MOVES = {
+    Listing.Status.REJECTED: {Listing.Status.PENDING},
+}
+
+
+def moderator_may_move(*, current: str, to: str) -> bool:
+    return to in MODERATOR_MOVES.get(current, set())
+
+
+def bookseller_may_move(*, current: str, to: str) -> bool:
+    return to in BOOKSELLER_MOVES.get(current, set())
 
 
 def flags_for(*, book, condition: str, price: Decimal, quantity: int) -> list[str]:
@@ -25,12 +48,16 @@ def flags_for(*, book, condition: str, price: Decimal, quantity: int) -> list[st
     return flags
 
 
-def status_after_change(*, current: str, shop_is_approved: bool, old_flags: list, new_flags: list) -> str:
+def status_after_change(
+    *, current: str, shop_is_approved: bool, old_flags: list, new_flags: list, awaits_a_person: bool = False
+) -> str:
     """Where a listing stands after it was created or its stock/price changed.
 
     New flags send a published listing to moderation; a listing held only by
     automatic rules goes online again once none applies. Hidden, rejected and draft
-    listings stay as they are: those were decisions of a person.
+    listings stay as they are: those were decisions of a person. So does a pending
+    listing that `awaits_a_person` (resubmitted after a rejection): a moderator
+    rejected it, a moderator puts it back online, even when no rule applies any more.
     """
     if current is None:  # a new listing
         if new_flags:
@@ -38,6 +65,12 @@ def status_after_change(*, current: str, shop_is_approved: bool, old_flags: list
         return Listing.Status.PUBLISHED if shop_is_approved else Listing.Status.DRAFT
     if current == Listing.Status.PUBLISHED and set(new_flags) - set(old_flags):
         return Listing.Status.PENDING
-    if current == Listing.Status.PENDING and old_flags and not new_flags and shop_is_approved:
+    if (
+        current == Listing.Status.PENDING
+        and old_flags
+        and not new_flags
+        and shop_is_approved
+        and not awaits_a_person
+    ):
         return Listing.Status.PUBLISHED
     return current

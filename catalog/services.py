@@ -1,4 +1,5 @@
-"""Every write about books and listings, except bulk imports (catalog/imports/)."""
+"""Every write about books and listings, except bulk imports (catalog/imports/) and
+moderation decisions (catalog/moderation_services.py)."""
 
 from dataclasses import dataclass
 from decimal import Decimal
@@ -11,6 +12,7 @@ from django.utils.translation import gettext as _
 
 from catalog import covers, moderation
 from catalog.models import Book, ContributorRole, Listing
+from catalog.moderation_selectors import listing_awaits_a_person
 from catalog.pricing import check_listing_price
 from catalog.search_index import search_index_book
 from shops.models import Shop
@@ -120,6 +122,8 @@ def listing_update_stock(
             shop_is_approved=locked.shop.status == Shop.Status.APPROVED,
             old_flags=locked.moderation_flags,
             new_flags=flags,
+            awaits_a_person=locked.status == Listing.Status.PENDING
+            and listing_awaits_a_person(listing=locked),
         )
         locked.price, locked.quantity, locked.moderation_flags = new_price, new_quantity, flags
         locked.save(update_fields=["price", "quantity", "status", "moderation_flags", "updated_at"])

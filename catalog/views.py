@@ -1,7 +1,13 @@
 from django.http import Http404
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.crypto import salted_hmac
+from rest_framework.throttling import BaseThrottle
 
+from catalog import moderation_services
+from catalog.forms_moderation import ListingReportForm
 from catalog.forms_search import RADIUS_CHOICES, SearchForm
+from catalog.models import Listing
+from catalog.moderation_selectors import reportable_listing
 from catalog.search import DEFAULT_RADIUS_KM, search_books
 from catalog.selectors import book_by_ean, offers_near
 from marketplace.page_cache import cache_public_page
@@ -57,3 +63,47 @@ def _radius(request) -> int:
     radius = request.GET.get("radius", "")
     allowed = {str(km): km for km, _label in RADIUS_CHOICES}
     return allowed.get(radius, DEFAULT_RADIUS_KM)
+
+
+def listing_report(request, listing_id):
+    """Anyone reports an offer that looks wrong (online offers of approved shops only).
+    Not cached: the form carries a CSRF token."""
+    listing = reportable_listing(listing_id)
+    if listing is None:
+        raise Http404
+    form = ListingReportForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        if form.is_from_a_robot():
+            return redirect("listing_report_done", listing.pk)
+        try:
+            moderation_services.listing_report(
+                listing=listing,
+                reason=form.cleaned_data["reason"],
+                message=form.cleaned_data["message"],
+                reporter=request.user,
+                reporter_email=form.cleaned_data["email"],
+                fingerprint=reporter_fingerprint(request),
+            )
+        except moderation_services.ListingNotReportable:
+            raise Http404 from None
+        except moderation_services.AlreadyReported:
+            return render(request, "catalog/listing_report_done.html", {"listing": listing, "already": True})
+        except moderation_services.TooManyReports as error:
+            form.add_error(None, str(error))
+        else:
+            return redirect("listing_report_done", listing.pk)
+    return render(request, "catalog/listing_report.html", {"listing": listing, "form": form})
+
+
+def listing_report_done(request, listing_id):
+    listing = get_object_or_404(Listing.objects.select_related("book"), pk=listing_id)
+    return render(request, "catalog/listing_report_done.html", {"listing": listing, "already": False})
+
+
+def reporter_fingerprint(request) -> str:
+    """Who is reporting, as a keyed hash (the address itself is not kept): their account
+    when logged in, else the address the request comes from, read as the API throttles
+    read it (X-Forwarded-For behind settings.REST_FRAMEWORK["NUM_PROXIES"] proxies)."""
+    user = request.user
+    who = f"user:{user.pk}" if user.is_authenticated else f"address:{BaseThrottle().get_ident(request)}"
+    return salted_hmac("catalog.listing_report", who, algorithm="sha256").hexdigest()
