@@ -67,8 +67,20 @@ def latest_rejection_reason() -> Subquery:
 def listing_awaits_a_person(*, listing: Listing) -> bool:
     """Whether the latest decision on a pending listing was its shop resubmitting it after
     a rejection: only a moderator puts it back online then."""
-    latest = listing.status_changes.order_by("-created_at", "-pk").values_list("to_status", flat=True).first()
-    return latest == Listing.Status.PENDING
+    return listing.pk in listings_resubmitted_after_rejection(listing_ids=[listing.pk])
+
+
+def listings_resubmitted_after_rejection(*, listing_ids: list[int]) -> set[int]:
+    """Those of `listing_ids` whose latest decision is their shop resubmitting them after
+    a rejection (one query, whatever the number of listings: stock imports ask for all the
+    pending listings of a file)."""
+    latest = (
+        ListingStatusChange.objects.filter(listing_id__in=listing_ids)
+        .order_by("listing_id", "-created_at", "-pk")
+        .distinct("listing_id")
+        .values_list("listing_id", "to_status")
+    )
+    return {listing_id for listing_id, to_status in latest if to_status == Listing.Status.PENDING}
 
 
 def reportable_listing(listing_id) -> Listing | None:

@@ -29,6 +29,7 @@ from catalog.imports.plan import (
 )
 from catalog.imports.records import StockRow
 from catalog.models import Listing
+from catalog.moderation_selectors import listings_resubmitted_after_rejection
 from catalog.search_index import search_shops_pending
 from shops.models import Shop
 
@@ -206,10 +207,20 @@ def _update_listings(cursor, lines: list[PlannedLine], shop_approved: bool, now)
         [[line.listing_id for line in lines]],
     )
     current = {pk: (status, flags) for pk, status, flags in cursor.fetchall()}
+    # A file that no longer trips a rule does not put a resubmitted listing back online.
+    awaiting = listings_resubmitted_after_rejection(
+        listing_ids=[pk for pk, (status, _) in current.items() if status == Listing.Status.PENDING]
+    )
     rows = []
     for line in lines:
         status, old_flags = current[line.listing_id]
-        new_status, flags = _status_and_flags(line, shop_approved, current=status, old_flags=old_flags)
+        new_status, flags = _status_and_flags(
+            line,
+            shop_approved,
+            current=status,
+            old_flags=old_flags,
+            awaits_a_person=line.listing_id in awaiting,
+        )
         rows.append((line.listing_id, line.price, line.quantity, new_status, _array(flags)))
     columns = ("id", "price", "quantity", "status", "moderation_flags")
     _temporary_table(cursor, "import_stock", like="catalog_listing", columns=columns)
@@ -237,7 +248,9 @@ class _BookAfterImport:
     list_price: Decimal | None
 
 
-def _status_and_flags(line: PlannedLine, shop_approved: bool, *, current=None, old_flags=()):
+def _status_and_flags(
+    line: PlannedLine, shop_approved: bool, *, current=None, old_flags=(), awaits_a_person: bool = False
+):
     known, row = line.book, line.row
     book = _BookAfterImport(
         title=(known.title if known else "") or row.title,
@@ -247,6 +260,10 @@ def _status_and_flags(line: PlannedLine, shop_approved: bool, *, current=None, o
         book=book, condition=line.condition, price=line.price, quantity=line.quantity
     )
     status = moderation.status_after_change(
-        current=current, shop_is_approved=shop_approved, old_flags=list(old_flags), new_flags=flags
+        current=current,
+        shop_is_approved=shop_approved,
+        old_flags=list(old_flags),
+        new_flags=flags,
+        awaits_a_person=awaits_a_person,
     )
     return status, [str(flag) for flag in flags]

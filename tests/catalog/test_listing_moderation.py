@@ -2,6 +2,7 @@
 resubmit after a correction; the history stays; the automatic rules and the decisions
 of people work together."""
 
+import io
 from decimal import Decimal
 
 import pytest
@@ -10,7 +11,9 @@ from django.core.exceptions import PermissionDenied
 from django.utils import translation
 
 from catalog import moderation_services, services
-from catalog.models import Listing, ListingReport, ListingStatusChange
+from catalog.imports.apply import stock_import_apply
+from catalog.imports.csv_reader import read_csv
+from catalog.models import Book, Listing, ListingReport, ListingStatusChange
 from marketplace.models import OutgoingEmail
 from shops.models import Shop
 from tests.catalog.moderation_helpers import en, held_listing, report, reported_listing, two_drives
@@ -243,6 +246,27 @@ def test_a_resubmitted_listing_waits_for_a_moderator_even_when_no_rule_holds_it_
     services.listing_update_stock(listing=listing, price=Decimal("6.00"))  # the rule no longer applies
 
     listing.refresh_from_db()
+    assert listing.status == Listing.Status.PENDING
+
+
+def test_a_stock_file_that_no_longer_trips_the_rule_leaves_a_resubmitted_listing_to_the_moderator(world):
+    book = BookFactory(title="Germinal", list_price=Decimal("9.90"))
+    listing = services.listing_create(
+        shop=world.shop_x, book=book, condition=Listing.Condition.NEW, price=Decimal("9.90"), quantity=800
+    )
+    assert listing.status == Listing.Status.PENDING  # "unusually large quantity"
+    moderation_services.listing_reject(listing=listing, by=world.staff_x, reason="800 copies?")
+    moderation_services.listing_resubmit(listing=listing, by=world.owner_x)
+
+    stock_import_apply(
+        shop=world.shop_x,
+        rows=read_csv(io.BytesIO(f"EAN;Quantité;Prix TTC\n{book.ean};8;9,90\n".encode())),
+        full_sync=False,
+        source=Book.Source.STOCK_FILE,
+    )
+
+    listing.refresh_from_db()
+    assert (listing.quantity, listing.moderation_flags) == (8, [])
     assert listing.status == Listing.Status.PENDING
 
 
