@@ -77,7 +77,11 @@ class DecisionReasonForm(forms.Form):
         parts = [template.text.strip() if template else "", cleaned.get("reason", "").strip()]
         cleaned["reason_text"] = "\n\n".join(part for part in parts if part)
         if self.reason_required and not cleaned["reason_text"] and not self.errors:
-            raise forms.ValidationError(
-                _("Pick a ready-made reason or write one: the shop will read it."), code="reason_required"
+            # Said next to the field the moderator types in.
+            self.add_error(
+                "reason",
+                forms.ValidationError(
+                    _("Pick a ready-made reason or write one: the shop will read it."), code="reason_required"
+                ),
             )
         return cleaned

@@ -194,16 +194,6 @@ class ShopDecisionForm(DecisionReasonForm):
         )
         self.shop = shop
 
-    def clean(self):
-        # A missing reason is said next to the field the reviewer types it in.
-        try:
-            return super().clean()
-        except forms.ValidationError as error:
-            if getattr(error, "code", None) != "reason_required":
-                raise
-            self.add_error("reason", error)
-            return self.cleaned_data
-
     def service_arguments(self) -> dict:
         return {}
 
