@@ -19,11 +19,15 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 def test_a_moderator_rejects_a_listing_and_the_bookseller_corrects_and_resubmits_it(live_server, page):
     world = two_drives()
     listing = held_listing(world.shop_x, title="Germinal", price=Decimal("12.00"), list_price=Decimal("9.90"))
+    held_listing(world.shop_y, title="Nana")  # in Vannes: not this moderator's town
     ready_made_reason()
 
     # The moderator of the Lorient drive: the queue, the listing, Reject with a reason.
     logs_in(page, live_server.url, email="camille@lorient.example")
     page.locator("#content-main").get_by_role("link", name=re.compile(r"^Listings to moderate")).click()
+    expect(page.locator("#result_list")).to_contain_text("Librairie du Port")
+    expect(page.locator("#result_list")).not_to_contain_text("Nana")
+    expect(page.locator("#result_list")).not_to_contain_text("Les Mots Voyageurs")
     page.get_by_role("link", name=re.compile(r"Germinal")).click()
     expect(page.get_by_text("Used copy priced above the new book")).to_be_visible()
     page.get_by_role("button", name="Reject", exact=True).click()
@@ -53,3 +57,15 @@ def test_a_moderator_rejects_a_listing_and_the_bookseller_corrects_and_resubmits
     assert (listing.status, listing.price) == (Listing.Status.PENDING, Decimal("6.00"))
     assert list(listings_to_moderate_for_user(world.staff_x)) == [listing]
     assert list(listing.status_changes.values_list("to_status", flat=True)) == ["rejected", "pending"]
+
+
+def test_head_office_opens_the_whole_network_s_dashboard_from_the_admin_home(live_server, page):
+    world = two_drives()
+
+    logs_in(page, live_server.url, email=world.head_office.email)
+    page.get_by_role("link", name=re.compile(r"^Dashboard")).click()
+
+    expect(page.get_by_role("heading", name="Dashboard — whole network")).to_be_visible()
+    expect(page.get_by_role("link", name="Drive Lorient")).to_be_visible()
+    expect(page.get_by_role("link", name="Drive Vannes")).to_be_visible()
+    expect(page.locator("svg").first).to_be_visible()  # the weekly charts
