@@ -1,5 +1,3 @@
-from datetime import timedelta
-
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -10,7 +8,6 @@ from django.shortcuts import redirect
 from django.template.defaultfilters import linebreaksbr
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.text import Truncator
 from django.utils.timesince import timesince
@@ -39,9 +36,10 @@ from catalog.moderation_selectors import (
 )
 from catalog.search_index import search_index_book
 from catalog.selectors import book_by_ean, listings_for_user, with_book_details
+from marketplace.admin_filters import ShopDriveFilter, WaitingFilter
 from marketplace.forms import DecisionReasonForm
 from shops.models import Shop
-from shops.selectors import drives_for_user, shops_for_user, user_sees_all_shops
+from shops.selectors import shops_for_user, user_sees_all_shops
 
 
 def manageable_shops(request):
@@ -588,42 +586,12 @@ class StockImportAdmin(admin.ModelAdmin):
 # --- The moderation queue -----------------------------------------------------------------
 
 
-class DriveFilter(admin.SimpleListFilter):
-    """The drives the person may look at (drives_for_user): their own, or all of them."""
-
-    title = _("drive")
-    parameter_name = "drive"
-
-    def lookups(self, request, model_admin):
-        return [(str(drive.pk), drive.name) for drive in drives_for_user(request.user).order_by("name")]
-
-    def queryset(self, request, queryset):
-        if self.value() in {value for value, _label in self.lookup_choices}:
-            return queryset.filter(shop__in=Shop.objects.filter(drives=self.value()))
-        return queryset
+class DriveFilter(ShopDriveFilter):
+    shop_field = "shop"
 
 
-class WaitingForFilter(admin.SimpleListFilter):
-    title = _("waiting for")
-    parameter_name = "waiting"
-
-    def lookups(self, request, model_admin):
-        return [
-            ("recent", _("less than 2 days")),
-            ("days", _("2 to 7 days")),
-            ("weeks", _("over a week")),
-        ]
-
-    def queryset(self, request, queryset):
-        now = timezone.now()
-        two_days_ago, a_week_ago = now - timedelta(days=2), now - timedelta(days=7)
-        if self.value() == "recent":
-            return queryset.filter(waiting_since__gt=two_days_ago)
-        if self.value() == "days":
-            return queryset.filter(waiting_since__lte=two_days_ago, waiting_since__gt=a_week_ago)
-        if self.value() == "weeks":
-            return queryset.filter(waiting_since__lte=a_week_ago)
-        return queryset
+class WaitingForFilter(WaitingFilter):
+    since_field = "waiting_since"
 
 
 class WhyFilter(admin.SimpleListFilter):

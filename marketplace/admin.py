@@ -9,6 +9,7 @@ from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from catalog.models import Listing
+from marketplace.admin_filters import ShopDriveFilter
 from marketplace.models import AuditEntry, ModerationReason, OutgoingEmail, User
 from marketplace.services import emails_send_again
 from orders.models import Order
@@ -97,18 +98,8 @@ AUDITED = {
 }
 
 
-class AuditDriveFilter(admin.SimpleListFilter):
-    title = _("drive")
-    parameter_name = "drive"
-
-    def lookups(self, request, model_admin):
-        return [(drive.pk, drive.name) for drive in drives_for_user(request.user).order_by("name")]
-
-    def queryset(self, request, queryset):
-        if not self.value():
-            return queryset
-        drive_shops = Shop.drives.through.objects.filter(drive_id=self.value()).values("shop_id")
-        return queryset.filter(shop_id__in=drive_shops)
+class AuditDriveFilter(ShopDriveFilter):
+    shop_field = "shop_id"
 
 
 class ActorFilter(admin.SimpleListFilter):

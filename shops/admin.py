@@ -1,6 +1,6 @@
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 
 from django import forms
 from django.contrib import admin, messages
@@ -21,6 +21,7 @@ from django.utils.timesince import timesince
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
+from marketplace.admin_filters import WaitingFilter
 from shops import services
 from shops.forms import ShopDecisionForm, SuspensionForm
 from shops.models import (
@@ -527,30 +528,10 @@ class ShopAdmin(admin.ModelAdmin):
 # --- The applications queue ------------------------------------------------------------
 
 
-class WaitingFilter(admin.SimpleListFilter):
+class ApplicationWaitingFilter(WaitingFilter):
     """How long an application has waited since it was sent (or sent again)."""
 
-    title = _("waiting for")
-    parameter_name = "waiting"
-    UNDER_TWO_DAYS, TWO_TO_SEVEN_DAYS, OVER_A_WEEK = "under-2-days", "2-to-7-days", "over-a-week"
-
-    def lookups(self, request, model_admin):
-        return [
-            (self.UNDER_TWO_DAYS, _("less than 2 days")),
-            (self.TWO_TO_SEVEN_DAYS, _("2 to 7 days")),
-            (self.OVER_A_WEEK, _("over a week")),
-        ]
-
-    def queryset(self, request, queryset):
-        now = timezone.now()
-        two_days_ago, a_week_ago = now - timedelta(days=2), now - timedelta(days=7)
-        if self.value() == self.UNDER_TWO_DAYS:
-            return queryset.filter(status_changed_at__gt=two_days_ago)
-        if self.value() == self.TWO_TO_SEVEN_DAYS:
-            return queryset.filter(status_changed_at__lte=two_days_ago, status_changed_at__gt=a_week_ago)
-        if self.value() == self.OVER_A_WEEK:
-            return queryset.filter(status_changed_at__lte=a_week_ago)
-        return queryset
+    since_field = "status_changed_at"
 
 
 @admin.register(ShopApplication)
@@ -560,7 +541,7 @@ class ShopApplicationAdmin(admin.ModelAdmin):
     row leads to the shop's page and its decision pages; nothing is edited here."""
 
     list_display_links = None
-    list_filter = [("drives", DriveFilter), WaitingFilter, "kind"]
+    list_filter = [("drives", DriveFilter), ApplicationWaitingFilter, "kind"]
     show_facets = admin.ShowFacets.ALWAYS
     search_fields = ["trade_name", "legal_name", "siret", "town", "postcode", "contact_email"]
     ordering = ["status_changed_at", "pk"]

@@ -145,7 +145,11 @@ def test_the_queue_filters_by_how_long_listings_have_waited(client, world):
     def waiting(value):
         return rows(client.get(en(QUEUE, query=f"waiting={value}")))
 
-    assert (waiting("recent"), waiting("days"), waiting("weeks")) == ([today], [days], [weeks])
+    assert (waiting("under-2-days"), waiting("2-to-7-days"), waiting("over-a-week")) == (
+        [today],
+        [days],
+        [weeks],
+    )
     page = client.get(en(QUEUE)).text
     assert "less than 2 days (1)" in page
     assert "2 to 7 days (1)" in page
