@@ -333,7 +333,7 @@ class ListingAdmin(IsbnSearchMixin, admin.ModelAdmin):
             self.message_user(
                 request,
                 gettext("“%(title)s” is back in the moderators' queue.")
-                % {"title": listing.book.title or listing.book.isbn},
+                % {"title": listing.book.title_or_isbn},
                 messages.SUCCESS,
             )
         return redirect(change_url)
@@ -586,6 +586,14 @@ class StockImportAdmin(admin.ModelAdmin):
 # --- The moderation queue -----------------------------------------------------------------
 
 
+def listings_to_moderate_count(request) -> int:
+    """How many listings wait for this moderator. Kept on the request: the sidebar and the
+    admin home both show it, for one query."""
+    if not hasattr(request, "_listings_to_moderate_count"):
+        request._listings_to_moderate_count = listings_to_moderate_for_user(request.user).count()
+    return request._listings_to_moderate_count
+
+
 class DriveFilter(ShopDriveFilter):
     shop_field = "shop"
 
@@ -658,10 +666,7 @@ class ListingToModerateAdmin(IsbnSearchMixin, admin.ModelAdmin):
         )
 
     def menu_name(self, request, name):
-        # Cached on the request: the sidebar and the home page both ask, one query.
-        if not hasattr(request, "_listings_to_moderate_count"):
-            request._listings_to_moderate_count = listings_to_moderate_for_user(request.user).count()
-        count = request._listings_to_moderate_count
+        count = listings_to_moderate_count(request)
         if not count:
             return name
         return format_html(
@@ -848,7 +853,7 @@ class ListingToModerateAdmin(IsbnSearchMixin, admin.ModelAdmin):
             request,
             self.detail_template,
             listing,
-            title=listing.book.title or listing.book.isbn,
+            title=listing.book.title_or_isbn,
             flags=flag_labels(listing.moderation_flags),
             reports=reports,
             has_open_reports=any(report.status == ListingReport.Status.OPEN for report in reports),
@@ -878,7 +883,7 @@ class ListingToModerateAdmin(IsbnSearchMixin, admin.ModelAdmin):
             raise Http404
         if request.method != "POST":
             return redirect(page_url)
-        title = listing.book.title or listing.book.isbn
+        title = listing.book.title_or_isbn
         try:
             if decision == "approve":
                 moderation_services.listing_approve(listing=listing, by=request.user)
@@ -907,7 +912,7 @@ class ListingToModerateAdmin(IsbnSearchMixin, admin.ModelAdmin):
             self.message_user(
                 request,
                 gettext("“%(title)s” is rejected; the shop has been told why.")
-                % {"title": listing.book.title or listing.book.isbn},
+                % {"title": listing.book.title_or_isbn},
                 messages.SUCCESS,
             )
             return redirect("admin:catalog_listingtomoderate_changelist")

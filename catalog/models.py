@@ -195,6 +195,11 @@ class Book(models.Model):
         return format_isbn(self.ean)
 
     @property
+    def title_or_isbn(self) -> str:
+        """What messages call the book: its title, or its ISBN when it has none."""
+        return self.title or self.isbn
+
+    @property
     def authors(self) -> str:
         """The names of the authors, for lists ("Maj Sjöwall, Per Wahlöö")."""
         return ", ".join(c["name"] for c in self.contributors if c.get("role") == ContributorRole.AUTHOR)

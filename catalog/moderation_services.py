@@ -41,6 +41,9 @@ class ListingModerationError(Exception):
 class AlreadyReported(ListingModerationError):
     """The same person reported the listing before, and the report is still open."""
 
+    def __init__(self):
+        super().__init__(_("You already reported this listing, thank you: the moderators will look at it."))
+
 
 class TooManyReports(ListingModerationError):
     """The person has reached REPORTS_PER_HOUR."""
@@ -76,7 +79,10 @@ def listing_approve(*, listing: Listing, by, note: str = "") -> Listing:
 
 def listings_approve(*, listings, by, note: str = "") -> ModerationResult:
     """listing_approve for each of `listings` (a queryset or a list) that `by` may moderate."""
-    return _decide_each(listings=listings, by=by, decide=lambda locked: _approve(locked, by=by, note=note))
+    return _decide_each(
+        lock=lambda: _lock_for_moderation(ids=_ids(listings), by=by),
+        decide=lambda locked: _approve(locked, by=by, note=note),
+    )
 
 
 def listing_reject(*, listing: Listing, by, reason: str) -> Listing:
@@ -104,7 +110,7 @@ def listings_reject(*, listings, by, reason: str) -> ModerationResult:
         return change is not None
 
     with transaction.atomic():
-        result = _decide_each(listings=listings, by=by, decide=reject)
+        result = _decide_each(lock=lambda: _lock_for_moderation(ids=_ids(listings), by=by), decide=reject)
         _tell_shops_on_commit(rejections)
     return result
 
@@ -121,8 +127,7 @@ def listings_reports_dismiss(*, listings, by) -> ModerationResult:
     """listing_reports_dismiss for each of `listings` that `by` may moderate; a listing
     without open reports counts as unchanged."""
     return _decide_each(
-        listings=listings,
-        by=by,
+        lock=lambda: _lock_for_moderation(ids=_ids(listings), by=by),
         decide=lambda locked: bool(
             _settle_open_reports(locked, status=ListingReport.Status.DISMISSED, by=by)
         ),
@@ -136,7 +141,7 @@ def _approve(listing: Listing, *, by, note: str) -> bool:
         if listing.shop.status not in (Shop.Status.APPROVED, Shop.Status.SUSPENDED):
             raise ListingModerationError(
                 _("“%(title)s”: the application of %(shop)s has not been approved; decide on it first.")
-                % {"title": _title(listing), "shop": listing.shop.trade_name}
+                % {"title": listing.book.title_or_isbn, "shop": listing.shop.trade_name}
             )
         _change_status(listing, to=Listing.Status.PUBLISHED, by=by, reason=note)
         changed = True
@@ -158,7 +163,7 @@ def _check_moderator_move(listing: Listing, *, to: str) -> None:
         raise ListingModerationError(
             _("“%(title)s” is %(current)s: it cannot be moved to “%(target)s”.")
             % {
-                "title": _title(listing),
+                "title": listing.book.title_or_isbn,
                 "current": listing.get_status_display().lower(),
                 "target": Listing.Status(to).label.lower(),
             }
@@ -195,12 +200,13 @@ def _lock_for_moderation(*, ids, by) -> list[Listing]:
     )
 
 
-def _decide_each(*, listings, by, decide) -> ModerationResult:
-    """Lock the listings `by` may moderate and apply `decide` (locked listing → whether it
-    changed) to each; a refusal leaves that listing alone and the others go on."""
+def _decide_each(*, lock, decide) -> ModerationResult:
+    """Lock the listings (`lock()`: those the person may act on) and apply `decide`
+    (locked listing → whether it changed) to each; a refusal leaves that listing alone
+    and the others go on."""
     result = ModerationResult()
     with transaction.atomic():
-        for locked in _lock_for_moderation(ids=_ids(listings), by=by):
+        for locked in lock():
             try:
                 changed = decide(locked)
             except ListingModerationError as error:
@@ -242,17 +248,10 @@ def listing_resubmit(*, listing: Listing, by, note: str = "") -> Listing:
 
 def listings_resubmit(*, listings, by) -> ModerationResult:
     """listing_resubmit for each of `listings` of the shops `by` is a member of."""
-    result = ModerationResult()
-    with transaction.atomic():
-        for locked in _lock_for_shop_member(ids=_ids(listings), by=by):
-            try:
-                changed = _resubmit(locked, by=by, note="")
-            except ListingModerationError as error:
-                result.refused.append(str(error))
-            else:
-                result.changed += changed
-                result.unchanged += not changed
-    return result
+    return _decide_each(
+        lock=lambda: _lock_for_shop_member(ids=_ids(listings), by=by),
+        decide=lambda locked: _resubmit(locked, by=by, note=""),
+    )
 
 
 def _resubmit(listing: Listing, *, by, note: str) -> bool:
@@ -261,7 +260,7 @@ def _resubmit(listing: Listing, *, by, note: str) -> bool:
     if not moderation.bookseller_may_move(current=listing.status, to=Listing.Status.PENDING):
         raise ListingModerationError(
             _("“%(title)s” is %(current)s: only a rejected listing can be resubmitted.")
-            % {"title": _title(listing), "current": listing.get_status_display().lower()}
+            % {"title": listing.book.title_or_isbn, "current": listing.get_status_display().lower()}
         )
     try:
         check_listing_price(
@@ -269,7 +268,8 @@ def _resubmit(listing: Listing, *, by, note: str) -> bool:
         )
     except ValidationError as error:
         raise ListingModerationError(
-            _("“%(title)s”: %(problem)s") % {"title": _title(listing), "problem": " ".join(error.messages)}
+            _("“%(title)s”: %(problem)s")
+            % {"title": listing.book.title_or_isbn, "problem": " ".join(error.messages)}
         ) from error
     listing.moderation_flags = moderation.flags_for(
         book=listing.book, condition=listing.condition, price=listing.price, quantity=listing.quantity
@@ -298,10 +298,6 @@ def _change_status(listing: Listing, *, to: str, by, reason: str, also=()) -> Li
     return ListingStatusChange.objects.create(
         listing=listing, from_status=previous, to_status=to, reason=reason.strip(), actor=by
     )
-
-
-def _title(listing: Listing) -> str:
-    return listing.book.title or listing.book.isbn
 
 
 # --- Telling the shop -------------------------------------------------------------------------
@@ -369,9 +365,7 @@ def listing_report(
         ):
             raise ListingNotReportable
         if open_reports().filter(listing=locked, reporter_fingerprint=fingerprint).exists():
-            raise AlreadyReported(
-                _("You already reported this listing, thank you: the moderators will look at it.")
-            )
+            raise AlreadyReported
         an_hour_ago = timezone.now() - timedelta(hours=1)
         if (
             ListingReport.objects.filter(
@@ -391,6 +385,4 @@ def listing_report(
                     reporter_fingerprint=fingerprint,
                 )
         except IntegrityError as exc:  # the unique constraint, should the check above be bypassed
-            raise AlreadyReported(
-                _("You already reported this listing, thank you: the moderators will look at it.")
-            ) from exc
+            raise AlreadyReported from exc

@@ -1,7 +1,7 @@
 from django import template
 from django.urls import reverse
 
-from catalog.moderation_selectors import listings_to_moderate_for_user
+from catalog.admin import listings_to_moderate_count
 
 register = template.Library()
 
@@ -13,10 +13,7 @@ def listings_to_moderate(context):
     request = context["request"]
     if not request.user.has_perm("catalog.moderate_listing"):
         return {"count": 0}
-    # The sidebar's count (ListingToModerateAdmin.menu_name) may have read it already.
-    if not hasattr(request, "_listings_to_moderate_count"):
-        request._listings_to_moderate_count = listings_to_moderate_for_user(request.user).count()
     return {
-        "count": request._listings_to_moderate_count,
+        "count": listings_to_moderate_count(request),
         "url": reverse("admin:catalog_listingtomoderate_changelist"),
     }
