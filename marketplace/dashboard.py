@@ -13,9 +13,7 @@ that week.
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
-from django.conf import settings
 from django.db.models import (
     Aggregate,
     Count,
@@ -44,10 +42,6 @@ ENDINGS = [Order.Status.COLLECTED, Order.Status.EXPIRED]
 SHOP_FIGURES = ["published_listings", "reservations", "collected", "expired", "collected_value"]
 
 
-def paris() -> ZoneInfo:
-    return ZoneInfo(settings.TIME_ZONE)
-
-
 @dataclass(frozen=True)
 class Period:
     """Whole weeks in Paris time, from the Monday `first_monday`, `weeks` of them."""
@@ -58,7 +52,7 @@ class Period:
     @classmethod
     def recent(cls, *, full_weeks: int = FULL_WEEKS_SHOWN, today: date | None = None) -> "Period":
         """The last `full_weeks` whole weeks and the current one (so far)."""
-        today = today or timezone.localdate(timezone=paris())
+        today = today or timezone.localdate(timezone=timezone.get_default_timezone())
         this_monday = today - timedelta(days=today.weekday())
         return cls(first_monday=this_monday - timedelta(weeks=full_weeks), weeks=full_weeks + 1)
 
@@ -72,12 +66,14 @@ class Period:
 
     @property
     def starts_at(self) -> datetime:
-        return datetime.combine(self.first_monday, time.min, tzinfo=paris())
+        return datetime.combine(self.first_monday, time.min, tzinfo=timezone.get_default_timezone())
 
     @property
     def ends_at(self) -> datetime:
         """The first instant after the period (midnight of the following Monday)."""
-        return datetime.combine(self.last_day + timedelta(days=1), time.min, tzinfo=paris())
+        return datetime.combine(
+            self.last_day + timedelta(days=1), time.min, tzinfo=timezone.get_default_timezone()
+        )
 
 
 @dataclass(frozen=True)
@@ -325,7 +321,7 @@ def _endings_in(period: Period) -> QuerySet[OrderEvent]:
 
 def _week_of(field: str) -> TruncWeek:
     """The Monday (Paris time) of the week `field` falls in."""
-    return TruncWeek(field, tzinfo=paris(), output_field=DateField())
+    return TruncWeek(field, tzinfo=timezone.get_default_timezone(), output_field=DateField())
 
 
 def _line_value(prefix: str = ""):

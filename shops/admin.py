@@ -6,6 +6,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.contrib.admin.utils import flatten_fieldsets, unquote
+from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
 from django.db.models import Exists, OuterRef
@@ -691,14 +692,18 @@ class MembershipAdmin(admin.ModelAdmin):
         )
 
 
-def staff_accounts():
-    # People who work in the back office; customers' accounts are not offered.
-    from django.contrib.auth import get_user_model
+class StaffAccountChoiceMixin:
+    """Only people who work in the back office are offered as drive staff, not customers."""
 
-    return get_user_model().objects.filter(is_staff=True, is_active=True).order_by("email")
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "user":
+            kwargs["queryset"] = (
+                get_user_model().objects.filter(is_staff=True, is_active=True).order_by("email")
+            )
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
-class DriveStaffInline(admin.TabularInline):
+class DriveStaffInline(StaffAccountChoiceMixin, admin.TabularInline):
     """Who works for the drive: they review its shops and their listings. Head office
     only (the other roles hold no permission on assignments)."""
 
@@ -708,11 +713,6 @@ class DriveStaffInline(admin.TabularInline):
     readonly_fields = ["created_at"]
     verbose_name = _("staff member")
     verbose_name_plural = _("Drive staff")
-
-    def formfield_for_foreignkey(self, db_field, request, **kwargs):
-        if db_field.name == "user":
-            kwargs["queryset"] = staff_accounts()
-        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
 @admin.register(Drive)
@@ -734,18 +734,13 @@ class DriveAdmin(admin.ModelAdmin):
 
 
 @admin.register(DriveAssignment)
-class DriveAssignmentAdmin(admin.ModelAdmin):
+class DriveAssignmentAdmin(StaffAccountChoiceMixin, admin.ModelAdmin):
     """Drive staff, all drives at once (head office only)."""
 
     list_display = ["user", "drive", "created_at"]
     list_filter = ["drive"]
     search_fields = ["user__email", "user__first_name", "user__last_name", "drive__name"]
     list_select_related = ["user", "drive"]
-
-    def formfield_for_foreignkey(self, db_field, request, **kwargs):
-        if db_field.name == "user":
-            kwargs["queryset"] = staff_accounts()
-        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)

@@ -289,9 +289,11 @@ def _change_status(*, shop: Shop, to: str, allowed_from: set, by, reason: str):
 
     Refused (PermissionDenied) to anyone without the permission to review shops, and to
     a reviewer the shop is not visible to (drive staff of another drive)."""
-    if not by.has_perm("shops.review_shop") or not shops_for_user(by).filter(pk=shop.pk).exists():
+    if not by.has_perm("shops.review_shop"):
         raise PermissionDenied
-    locked = Shop.objects.select_for_update().get(pk=shop.pk)
+    locked = shops_for_user(by).select_for_update(of=("self",)).filter(pk=shop.pk).first()
+    if locked is None:
+        raise PermissionDenied
     if locked.status == to:
         return locked, None
     if locked.status not in allowed_from or not locked.can_move_to(to):
