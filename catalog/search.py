@@ -27,6 +27,12 @@ DEFAULT_RADIUS_KM = 30
 MAX_RADIUS_KM = 100
 PER_PAGE = 20
 SORTS = ("relevance", "nearest", "price")
+# A search by words, sorted by relevance, offers the most relevant books in stock up to
+# this many (15 pages) and says there are more. A common word near a busy drive matches
+# thousands of books; checking each one's stock in the shops around is what made those
+# searches slow (~12 µs a book), and nobody pages through a thousand titles: they add a
+# word. Sorted by price or distance, every match is checked (the order needs them all).
+MOST_RELEVANT = 300
 # Words this short are left alone by the typo correction (too many near neighbours).
 MIN_CORRECTABLE_LENGTH = 4
 _ALPHABET = string.ascii_lowercase + string.digits
@@ -84,6 +90,8 @@ class SearchResults:
     shops: list[NearbyShop]  # the open shops within the radius, nearest first
     corrections: dict[str, str] = field(default_factory=dict)  # typed lexeme → word searched instead
     isbn: str = ""  # set when the query was an ISBN
+    # More books match than the `total` most relevant ones offered (see MOST_RELEVANT).
+    more: bool = False
 
     @property
     def pages(self) -> int:
@@ -115,7 +123,7 @@ def search_books(query: BookQuery, *, shops: list[NearbyShop] | None = None) -> 
         conditions.append("book.clil_code = ANY(%(subjects)s)")
         params["subjects"] = subject_with_descendants(query.subject)
 
-    found.results, found.total = _run(query, shops, conditions, params)
+    found.results, found.total, found.more = _run(query, shops, conditions, params)
     return found
 
 
@@ -216,8 +224,11 @@ def _result(row: tuple, shops: list[NearbyShop]) -> BookResult:
 
 # --- The query -------------------------------------------------------------------------
 
+# Relevance: the exact title first, then the words' rank, then the books more bookshops
+# of the network list. All three come from the book's row: the order is known before any
+# stock is checked, so that a search can stop at MOST_RELEVANT.
 ORDER_BY = {
-    "relevance": "{t}.exact DESC, {t}.rank DESC, {t}.shops DESC, {t}.title, {t}.id",
+    "relevance": "{t}.exact DESC, {t}.rank DESC, {t}.popularity DESC, {t}.title, {t}.id",
     "nearest": "{t}.nearest, {t}.rank DESC, {t}.title, {t}.id",
     "price": "{t}.min_price, {t}.rank DESC, {t}.title, {t}.id",
 }
@@ -243,6 +254,9 @@ EXACT_TITLE = """
          ELSE false END
 """
 RANK = "ts_rank_cd(book.search_vector, to_tsquery('simple', %(tsquery)s))"
+# How many shops of the network list the book. (Counting only those around costs as much
+# as reading the book's offers: ~10 µs a book.)
+POPULARITY = "cardinality(book.shop_ids)"
 
 
 def _run(query: BookQuery, shops: list[NearbyShop], book_conditions: list[str], params: dict):
@@ -260,8 +274,11 @@ def _run(query: BookQuery, shops: list[NearbyShop], book_conditions: list[str], 
         listing_conditions.append("listing.price >= %(price_min)s")
     if query.price_max is not None:
         listing_conditions.append("listing.price <= %(price_max)s")
+    most_relevant = "tsquery" in params and query.sort == "relevance"
     if "tsquery" in params or "ean" in params:
-        found = _books_first(book_conditions, listing_conditions, searching="tsquery" in params)
+        found = _books_first(
+            book_conditions, listing_conditions, searching="tsquery" in params, most_relevant=most_relevant
+        )
     else:
         found = _offers_first(book_conditions, listing_conditions)
     sql = f"""
@@ -284,36 +301,60 @@ def _run(query: BookQuery, shops: list[NearbyShop], book_conditions: list[str], 
         "price_max": query.price_max,
         "limit": query.per_page,
         "offset": (query.page - 1) * query.per_page,
+        "most_relevant": MOST_RELEVANT + 1,  # one more tells whether there are more
     }
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
-    results = [_result(row, shops) for row in rows]
-    if rows or query.page == 1:
-        return results, (rows[0][16] if rows else 0)
-    # A page past the end (an old link): say how many there are, show none.
-    first_page = BookQuery(**{**query.__dict__, "page": 1, "per_page": 1})
-    return [], _run(first_page, shops, book_conditions, params)[1]
+    if not rows and query.page > 1:
+        # A page past the end (an old link): say how many there are, show none.
+        first_page = BookQuery(**{**query.__dict__, "page": 1, "per_page": 1})
+        return [], *_run(first_page, shops, book_conditions, params)[1:]
+    total = rows[0][16] if rows else 0
+    if most_relevant and total > MOST_RELEVANT:
+        # The extra book only told that there are more: it is not offered.
+        offered = rows[: max(0, MOST_RELEVANT - (query.page - 1) * query.per_page)]
+        return [_result(row, shops) for row in offered], MOST_RELEVANT, True
+    return [_result(row, shops) for row in rows], total, False
 
 
-def _books_first(book_conditions: list[str], listing_conditions: list[str], *, searching: bool) -> str:
+def _books_first(
+    book_conditions: list[str], listing_conditions: list[str], *, searching: bool, most_relevant: bool
+) -> str:
     """Words or an ISBN: the index gives the books that hold the words and are listed by
     a shop around (Book.shop_ids), then each one's offers are read from the listings of
     that book (an index on book and shop), where stock and price are checked.
 
     Reading the offers of every shop around first, as below, would mean 70,000 listings
-    near a busy drive, and a look at each one's book for its words."""
+    near a busy drive, and a look at each one's book for its words.
+
+    `most_relevant`: the books are ranked first, from their rows alone, and offers are
+    read in that order until MOST_RELEVANT + 1 books have some (PostgreSQL stops the
+    nested loop at the LIMIT)."""
     rank, exact = (RANK, EXACT_TITLE) if searching else ("0", "false")
-    return f"""
-        SELECT book.id, book.title, {rank} AS rank, {exact} AS exact, {OFFER_COLUMNS}
+    candidates = f"""
+        SELECT book.id, book.title, {rank} AS rank, {exact} AS exact, {POPULARITY} AS popularity
           FROM catalog_book AS book
+         WHERE {" AND ".join(book_conditions)} AND book.shop_ids && %(shop_ids)s::integer[]
+    """
+    stop = ""
+    if most_relevant:
+        # Sorted apart (OFFSET 0 keeps PostgreSQL from merging the two levels and reading
+        # every candidate's offers before sorting); the outer sort is then already done.
+        ranked_order = ORDER_BY["relevance"].format(t="ranked")
+        candidates = f"SELECT * FROM ({candidates}) AS ranked ORDER BY {ranked_order} OFFSET 0"
+        stop = f"ORDER BY {ORDER_BY['relevance'].format(t='candidate')} LIMIT %(most_relevant)s"
+    return f"""
+        SELECT candidate.*, {OFFER_COLUMNS}
+          FROM ({candidates}) AS candidate
          CROSS JOIN LATERAL (
                 SELECT {OFFERS}
                   FROM catalog_listing AS listing
-                 WHERE listing.book_id = book.id AND {" AND ".join(listing_conditions)}
+                 WHERE listing.book_id = candidate.id AND {" AND ".join(listing_conditions)}
                    AND listing.shop_id = ANY(%(shop_ids)s::bigint[])
                ) AS offers
-         WHERE {" AND ".join(book_conditions)} AND book.shop_ids && %(shop_ids)s::integer[] AND offers.shops > 0
+         WHERE offers.shops > 0
+         {stop}
     """
 
 
@@ -324,7 +365,7 @@ def _offers_first(book_conditions: list[str], listing_conditions: list[str]) -> 
         matching_books = f"SELECT id FROM catalog_book AS book WHERE {' AND '.join(book_conditions)}"
         listing_conditions = [*listing_conditions, f"listing.book_id IN ({matching_books})"]
     return f"""
-        SELECT book.id, book.title, 0 AS rank, false AS exact, {OFFER_COLUMNS}
+        SELECT book.id, book.title, 0 AS rank, false AS exact, {POPULARITY} AS popularity, {OFFER_COLUMNS}
           FROM (SELECT listing.book_id, {OFFERS}
                   FROM catalog_listing AS listing
                  WHERE listing.shop_id = ANY(%(shop_ids)s::bigint[]) AND {" AND ".join(listing_conditions)}

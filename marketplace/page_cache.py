@@ -6,7 +6,9 @@ everyone for a little while. Stock shown can thus be up to `PAGE_TTL` seconds ol
 reserving a copy always checks the real stock.
 
 Any change of a shop (suspended, on holiday, approved) drops every cached page at once:
-the key carries the shops' cache version (shops.selectors.shops_changed).
+a page is kept with the shops' cache version it was rendered under and served only
+while that is still the version (shops.selectors.shops_changed). Both come back in one
+Redis round trip: on a hit, that round trip is most of what the page costs.
 
 Not cached: logged-in people (booksellers checking their own listings want the
 truth now), visitors with books in their reservation (the header shows how many),
@@ -21,7 +23,7 @@ from django.http import HttpResponse
 from django.utils import translation
 
 from orders.cart import cart_count
-from shops.selectors import SHOPS_VERSION_KEY
+from shops.selectors import SHOPS_VERSION_KEY, shops_cache_version
 
 PAGE_TTL = 30
 HEADER = "X-Page-Cache"
@@ -33,15 +35,19 @@ def cache_public_page(view):
         if not _cacheable(request):
             return view(request, *args, **kwargs)
         key = _key(request)
-        cached = cache.get(key)
-        if cached is not None:
-            content, content_type = cached
-            response = HttpResponse(content, content_type=content_type)
-            response[HEADER] = "hit"
-            return response
+        found = cache.get_many([key, SHOPS_VERSION_KEY])
+        shops_version = found.get(SHOPS_VERSION_KEY)
+        if key in found and shops_version is not None:
+            rendered_under, content, content_type = found[key]
+            if rendered_under == shops_version:
+                response = HttpResponse(content, content_type=content_type)
+                response[HEADER] = "hit"
+                return response
+        # Read before rendering: a shop changing meanwhile makes this page stale at once.
+        shops_version = shops_version or shops_cache_version()
         response = view(request, *args, **kwargs)
         if response.status_code == 200 and not response.cookies and not response.streaming:
-            cache.set(key, (response.content, response["Content-Type"]), PAGE_TTL)
+            cache.set(key, (shops_version, response.content, response["Content-Type"]), PAGE_TTL)
         response[HEADER] = "miss"
         return response
 
@@ -59,6 +65,5 @@ def _cacheable(request) -> bool:
 
 def _key(request) -> str:
     query = "&".join(sorted(f"{key}={value}" for key, values in request.GET.lists() for value in values))
-    shops_version = cache.get_or_set(SHOPS_VERSION_KEY, 1, None)
-    raw = f"{shops_version}|{translation.get_language()}|{request.path}|{query}"
+    raw = f"{translation.get_language()}|{request.path}|{query}"
     return "page:" + hashlib.sha256(raw.encode()).hexdigest()

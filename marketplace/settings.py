@@ -245,6 +245,8 @@ SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 
 # --- Cache --------------------------------------------------------------------------
 CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
+if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
+    CACHES["default"]["BACKEND"] = "marketplace.cache.RedisCache"  # one client per pool, see there
 
 # --- Audit trail ------------------------------------------------------------------
 # https://django-pghistory.readthedocs.io/en/latest/settings/

@@ -129,9 +129,7 @@ def shops_near(*, latitude: float, longitude: float, radius_km: float) -> list[N
     does (holidays are counted in days).
     """
     day = timezone.localdate()
-    key = (
-        f"shops-near:{cache.get_or_set(SHOPS_VERSION_KEY, 1, None)}:{day}:{latitude}:{longitude}:{radius_km}"
-    )
+    key = f"shops-near:{shops_cache_version()}:{day}:{latitude}:{longitude}:{radius_km}"
     nearby = cache.get(key)
     if nearby is None:
         nearby = _shops_near(latitude=latitude, longitude=longitude, radius_km=radius_km, day=day)
@@ -156,6 +154,11 @@ def _shops_near(*, latitude: float, longitude: float, radius_km: float, day: dat
         .values_list("pk", "trade_name", "slug", "town", "distance_km")
     )
     return [NearbyShop(*row) for row in rows]
+
+
+def shops_cache_version() -> int:
+    """Bumped by every change of a shop: what was cached under an older one is stale."""
+    return cache.get_or_set(SHOPS_VERSION_KEY, 1, None)
 
 
 def shops_changed() -> None:

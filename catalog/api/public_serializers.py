@@ -11,7 +11,7 @@ from rest_framework import serializers
 
 from catalog.ean import normalize_book_ean
 from catalog.models import Book, ContributorRole, Listing, Subject
-from catalog.search import PER_PAGE, SORTS, BookQuery
+from catalog.search import MOST_RELEVANT, PER_PAGE, SORTS, BookQuery
 from shops.api.serializers import (
     AbsoluteUrlField,
     DistanceField,
@@ -121,6 +121,12 @@ class BookResultSerializer(serializers.Serializer):
 
 class SearchResultsSerializer(serializers.Serializer):
     count = serializers.IntegerField(help_text="Books found, on every page.")
+    more = serializers.BooleanField(
+        help_text=(
+            "More books match than the `count` offered: a search by words sorted by relevance offers "
+            f"the {MOST_RELEVANT} most relevant. Add words to narrow it, or sort by price or distance to get them all."
+        )
+    )
     next = serializers.URLField(allow_null=True)
     previous = serializers.URLField(allow_null=True)
     page = serializers.IntegerField()

@@ -41,6 +41,7 @@ class BookSearch(PublicReadView):
         page = found.query.page
         answer = {
             "count": found.total,
+            "more": found.more,
             "next": _page_link(request, page + 1) if page < found.pages else None,
             "previous": _page_link(request, min(page - 1, found.pages)) if page > 1 else None,
             "page": page,

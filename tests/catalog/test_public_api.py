@@ -123,6 +123,16 @@ def test_search_pages_link_to_each_other_until_the_last(api, drive, books):
     assert api(second["previous"]).json() == first
 
 
+def test_a_search_matching_too_many_books_says_there_are_more(api, drive, books, monkeypatch):
+    monkeypatch.setattr("catalog.search.MOST_RELEVANT", 2)
+
+    by_relevance = api(SEARCH, {"drive": "lorient", "q": "camus"}).json()
+    by_price = api(SEARCH, {"drive": "lorient", "q": "camus", "sort": "price"}).json()
+
+    assert (by_relevance["count"], by_relevance["more"], len(by_relevance["results"])) == (2, True, 2)
+    assert (by_price["count"], by_price["more"], len(by_price["results"])) == (3, False, 3)
+
+
 def test_a_page_past_the_last_is_empty_but_says_how_many_there_are(api, drive, books):
     body = api(SEARCH, {"drive": "lorient", "q": "camus", "page": 9}).json()
 

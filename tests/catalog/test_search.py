@@ -276,3 +276,64 @@ def test_words_come_by_page_with_the_total(catalogue):
     assert sorted(titles(first) + titles(second)) == sorted(
         book.title for key, book in catalogue.items() if key.startswith("peste") or key == "cholera"
     )
+
+
+@pytest.fixture
+def three_most_relevant(monkeypatch):
+    monkeypatch.setattr("catalog.search.MOST_RELEVANT", 3)
+
+
+def test_words_by_relevance_offer_the_most_relevant_books_and_say_there_are_more(
+    catalogue, near, three_most_relevant
+):
+    for number in range(3):
+        ListingFactory(shop=near, book=BookFactory(title=f"Chroniques de la peste, tome {number + 1}"))
+    search_index_refresh()
+
+    first = search("la peste", per_page=2)
+    second = search("la peste", per_page=2, page=2)
+    beyond = search("la peste", per_page=2, page=3)
+
+    assert (first.total, first.more, first.pages) == (3, True, 2)
+    assert titles(first)[0] == "La Peste"  # the exact title is among them, first
+    assert len(titles(first) + titles(second)) == 3  # the page stops at the third
+    assert (beyond.results, beyond.total, beyond.more) == ([], 3, True)
+
+
+def test_sorted_by_price_or_distance_every_book_found_counts(catalogue, near, three_most_relevant):
+    for number in range(3):
+        ListingFactory(shop=near, book=BookFactory(title=f"Chroniques de la peste, tome {number + 1}"))
+    search_index_refresh()
+
+    for sort in ("price", "nearest"):
+        found = search("peste", sort=sort)
+        assert (found.total, found.more, len(found.results)) == (6, False, 6)
+
+
+def test_a_book_out_of_stock_around_gives_its_place_to_the_next_most_relevant(
+    catalogue, near, three_most_relevant
+):
+    # The exact title ranks first but has no copy left: the three offered all have stock.
+    Listing.objects.filter(book=catalogue["peste"]).update(quantity=0)
+    for number in range(2):
+        ListingFactory(shop=near, book=BookFactory(title=f"Chroniques de la peste, tome {number + 1}"))
+    search_index_refresh()
+
+    found = search("la peste")
+
+    assert (found.total, found.more) == (3, True)
+    assert "La Peste" not in titles(found)
+    assert all(result.shop_count for result in found.results)
+
+
+def test_equally_relevant_books_come_by_the_number_of_bookshops_listing_them(near):
+    rare, common = (
+        BookFactory(title="Voyage au bout de la nuit"),
+        BookFactory(title="Voyage au centre de la Terre"),
+    )
+    ListingFactory(shop=near, book=rare)
+    for km in (0, 8, 60):  # a shop beyond the radius counts too: the book is widely stocked
+        ListingFactory(shop=near if km == 0 else shop_at(km), book=common)
+    search_index_refresh()
+
+    assert titles(search("voyage")) == ["Voyage au centre de la Terre", "Voyage au bout de la nuit"]
