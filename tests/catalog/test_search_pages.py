@@ -134,10 +134,15 @@ def test_a_search_matching_too_many_books_shows_the_most_relevant_and_says_so(vi
     page = visitor.get(en("search"), {"q": "roman"})
 
     assert len(page.context["found"].results) == 2
-    assert "More than 2 books within 30 km of Drive Lorient Keryado: here are the 2 most relevant." in page.text
+    assert (
+        "More than 2 books within 30 km of Drive Lorient Keryado: here are the 2 most relevant." in page.text
+    )
     with translation.override("fr"):
         in_french = visitor.get(reverse("search"), {"q": "roman"}).text
-    assert "Plus de 2 livres à moins de 30 km de Drive Lorient Keryado : voici les 2 plus pertinents." in in_french
+    assert (
+        "Plus de 2 livres à moins de 30 km de Drive Lorient Keryado : voici les 2 plus pertinents."
+        in in_french
+    )
 
 
 @pytest.mark.parametrize(
