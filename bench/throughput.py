@@ -73,13 +73,14 @@ def start_gunicorn(workers: int) -> subprocess.Popen:
     raise SystemExit("gunicorn did not start")
 
 
-def wrk(paths: list[str], seconds: int, connections: int) -> float:
+def wrk(paths: list[str], seconds: int, connections: int, accept_encoding: str) -> float:
     with tempfile.TemporaryDirectory() as directory:
         listing, script = Path(directory) / "paths.txt", Path(directory) / "rotate.lua"
         listing.write_text("\n".join(paths) + "\n")
         script.write_text(ROTATE)
         result = subprocess.run(
-            ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "-s", str(script), f"http://127.0.0.1:{PORT}"],
+            ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "-s", str(script),
+             "-H", f"Accept-Encoding: {accept_encoding}", f"http://127.0.0.1:{PORT}"],
             env={**os.environ, "WRK_PATHS": str(listing)}, capture_output=True, text=True, check=True,
         )  # fmt: skip
     if "Non-2xx" in result.stdout:
@@ -92,6 +93,11 @@ def main() -> int:
     parser.add_argument("--seconds", type=int, default=15)
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument(
+        "--accept-encoding",
+        default="gzip, deflate, br, zstd",
+        help="what the clients accept (default: what Chromium and Firefox send; 'identity' for no compression)",
+    )
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is needed: apt-get install wrk")
@@ -112,18 +118,24 @@ def main() -> int:
 
     server = start_gunicorn(args.workers)
     try:
-        wrk(["/ping"], 3, args.connections)  # warm-up
-        results = {"bare view (/ping)": wrk(["/ping"], args.seconds, args.connections)}
+        load = {
+            "seconds": args.seconds,
+            "connections": args.connections,
+            "accept_encoding": args.accept_encoding,
+        }
+        wrk(["/ping"], **{**load, "seconds": 3})  # warm-up
+        results = {"bare view (/ping)": wrk(["/ping"], **load)}
         for name, paths in (("search page", search_paths), ("book page", book_paths)):
-            results[f"{name}, hot"] = wrk(paths[:1], args.seconds, args.connections)
-            results[f"{name}, mix of 300"] = wrk(paths, args.seconds, args.connections)
+            results[f"{name}, hot"] = wrk(paths[:1], **load)
+            results[f"{name}, mix of 300"] = wrk(paths, **load)
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=20)
 
     reference = results["bare view (/ping)"]
     print(
-        f"gunicorn {args.workers} sync workers, wrk 2 threads × {args.connections} connections, {args.seconds} s each"
+        f"gunicorn {args.workers} sync workers, wrk 2 threads × {args.connections} connections, {args.seconds} s each, "
+        f"Accept-Encoding: {args.accept_encoding}"
     )
     for name, rate in results.items():
         print(f"{name:<28} {rate:8.0f} req/s   {100 * rate / reference:5.0f} % of the bare view")

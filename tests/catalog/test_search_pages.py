@@ -1,5 +1,6 @@
 """The shop window's pages: drive choice, search, book page, shop page."""
 
+import gzip
 from decimal import Decimal
 
 import pytest
@@ -271,6 +272,30 @@ def test_a_public_page_is_served_from_the_cache_for_a_short_while(client, drive,
 
     assert (first["X-Page-Cache"], second["X-Page-Cache"]) == ("miss", "hit")
     assert second.content == first.content
+
+
+def test_a_cached_page_goes_out_compressed_to_browsers_and_plain_to_others(client, drive, shops):
+    book = stock(shops[0], 1)[0]
+    url = en("book", book.ean) + "?drive=lorient"
+
+    fresh = client.get(url)
+    to_browser = client.get(url, headers={"Accept-Encoding": "gzip, deflate, br, zstd"})
+    to_other = client.get(url)
+
+    assert (to_browser["X-Page-Cache"], to_browser["Content-Encoding"]) == ("hit", "gzip")
+    assert "Accept-Encoding" in to_browser["Vary"]
+    assert gzip.decompress(to_browser.content) == fresh.content
+    assert (to_other["X-Page-Cache"], to_other.has_header("Content-Encoding")) == ("hit", False)
+    assert to_other.content == fresh.content
+
+
+def test_a_page_rendered_afresh_goes_out_compressed_to_browsers(client, drive, shops):
+    book = stock(shops[0], 1)[0]
+
+    page = client.get(en("book", book.ean) + "?drive=lorient", headers={"Accept-Encoding": "gzip"})
+
+    assert (page["X-Page-Cache"], page["Content-Encoding"]) == ("miss", "gzip")
+    assert book.title in gzip.decompress(page.content).decode()
 
 
 def test_logged_in_people_always_see_fresh_pages(client, drive, shops, owner_a):
