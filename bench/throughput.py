@@ -4,15 +4,18 @@ against a bare Django view (a small JSON answer) in the same run.
 Target (issue 4): each page at ≥ 60 % of the bare view's throughput.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/drive_solidaire_gen \\
-        .venv/bin/python bench/throughput.py --seconds 15
+        .venv/bin/python bench/throughput.py --rounds 3 --seconds 10
 
 Starts gunicorn (sync workers, as in production) with production settings and the
 Redis cache, then loads it with wrk (Debian package) from the same machine: the two
-share the 2 cores, so absolute numbers are modest; the ratios are what matter.
+share the 2 cores, so absolute numbers are modest; the ratios are what matter. The
+clients send what browsers send (Accept-Encoding: gzip…), unless --accept-encoding.
 
 Two loads per page: one address requested again and again ("hot": what a popular
 search or book costs, served from the page cache), and a rotation through 300
 different addresses ("mix"), which the 30-second page cache only partly absorbs.
+The five loads run in turn, `--rounds` times; each page's share is taken against the
+bare view of the same round, and the median share is reported with its range.
 """
 
 import argparse
@@ -21,6 +24,7 @@ import random
 import re
 import shutil
 import signal
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -73,24 +77,41 @@ def start_gunicorn(workers: int) -> subprocess.Popen:
     raise SystemExit("gunicorn did not start")
 
 
-def wrk(paths: list[str], seconds: int, connections: int, accept_encoding: str) -> float:
+def busy_cpu_seconds() -> float:
+    """CPU time the whole machine has spent working (not idle, not waiting, not stolen by
+    the host) since it booted: /proc/stat, in clock ticks."""
+    with open("/proc/stat") as stat:
+        user, nice, system, _idle, _iowait, irq, softirq, *_ = (
+            int(field) for field in stat.readline().split()[1:]
+        )
+    return (user + nice + system + irq + softirq) / os.sysconf("SC_CLK_TCK")
+
+
+def wrk(paths: list[str], seconds: int, connections: int, accept_encoding: str) -> tuple[float, float]:
+    """Requests per second, and CPU milliseconds per request (server, Redis, PostgreSQL,
+    wrk itself: the whole machine, which runs nothing else)."""
     with tempfile.TemporaryDirectory() as directory:
         listing, script = Path(directory) / "paths.txt", Path(directory) / "rotate.lua"
         listing.write_text("\n".join(paths) + "\n")
         script.write_text(ROTATE)
+        cpu_before = busy_cpu_seconds()
         result = subprocess.run(
             ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "-s", str(script),
              "-H", f"Accept-Encoding: {accept_encoding}", f"http://127.0.0.1:{PORT}"],
             env={**os.environ, "WRK_PATHS": str(listing)}, capture_output=True, text=True, check=True,
         )  # fmt: skip
+        cpu = busy_cpu_seconds() - cpu_before
     if "Non-2xx" in result.stdout:
         raise SystemExit(f"errors during the load:\n{result.stdout}")
-    return float(re.search(r"Requests/sec:\s+([\d.]+)", result.stdout).group(1))
+    requests = int(re.search(r"(\d+) requests in", result.stdout).group(1))
+    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", result.stdout).group(1))
+    return rate, 1000 * cpu / requests
 
 
 def main() -> int:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--seconds", type=int, default=15)
+    parser.add_argument("--seconds", type=int, default=10, help="per load and round")
+    parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument(
@@ -106,6 +127,7 @@ def main() -> int:
     import django
 
     django.setup()
+    from django.core.cache import cache
     from search import books_with_offers_near, busy_drives, collect_static_files, queries  # bench/search.py
 
     collect_static_files()
@@ -116,29 +138,47 @@ def main() -> int:
                     for text in queries(rng, 300)]  # fmt: skip
     book_paths = [f"/books/{ean}/?drive={slug}" for slug, ean in books_with_offers_near(rng, drives, 300)]
 
+    loads = {
+        "bare view (/ping)": ["/ping"],
+        "search page, hot": search_paths[:1],
+        "search page, mix of 300": search_paths,
+        "book page, hot": book_paths[:1],
+        "book page, mix of 300": book_paths,
+    }
+    rates = {name: [] for name in loads}
+    cpu_per_request = {name: [] for name in loads}
     server = start_gunicorn(args.workers)
     try:
-        load = {
-            "seconds": args.seconds,
-            "connections": args.connections,
-            "accept_encoding": args.accept_encoding,
-        }
-        wrk(["/ping"], **{**load, "seconds": 3})  # warm-up
-        results = {"bare view (/ping)": wrk(["/ping"], **load)}
-        for name, paths in (("search page", search_paths), ("book page", book_paths)):
-            results[f"{name}, hot"] = wrk(paths[:1], **load)
-            results[f"{name}, mix of 300"] = wrk(paths, **load)
+        options = {"connections": args.connections, "accept_encoding": args.accept_encoding}
+        wrk(["/ping"], seconds=3, **options)  # warm-up
+        # Rounds of every load in turn: the machine is shared and its speed drifts by tens
+        # of per cent within minutes; a page is compared with the bare view of its own round.
+        for _ in range(args.rounds):
+            for name, paths in loads.items():
+                cache.clear()  # each round's mix starts from an empty page cache, like the first
+                rate, cpu = wrk(paths, seconds=args.seconds, **options)
+                rates[name].append(rate)
+                cpu_per_request[name].append(cpu)
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=20)
 
-    reference = results["bare view (/ping)"]
     print(
-        f"gunicorn {args.workers} sync workers, wrk 2 threads × {args.connections} connections, {args.seconds} s each, "
-        f"Accept-Encoding: {args.accept_encoding}"
+        f"gunicorn {args.workers} sync workers, wrk 2 threads × {args.connections} connections, "
+        f"{args.rounds} rounds of {args.seconds} s per load, Accept-Encoding: {args.accept_encoding}"
     )
-    for name, rate in results.items():
-        print(f"{name:<28} {rate:8.0f} req/s   {100 * rate / reference:5.0f} % of the bare view")
+    print(
+        "share: the page's rate / the bare view's rate of the same round (median, and range over the rounds)"
+    )
+    print("CPU: the whole machine's working time per request (gunicorn, Redis, PostgreSQL, wrk), median")
+    for name in loads:
+        shares = sorted(
+            100 * rate / ping for rate, ping in zip(rates[name], rates["bare view (/ping)"], strict=True)
+        )
+        print(
+            f"{name:<24} {statistics.median(rates[name]):6.0f} req/s   share {statistics.median(shares):3.0f} % "
+            f"({min(shares):.0f}–{max(shares):.0f})   CPU {statistics.median(cpu_per_request[name]):5.2f} ms/request"
+        )
     return 0
 
 

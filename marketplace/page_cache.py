@@ -7,8 +7,13 @@ reserving a copy always checks the real stock.
 
 Any change of a shop (suspended, on holiday, approved) drops every cached page at once:
 a page is kept with the shops' cache version it was rendered under and served only
-while that is still the version (shops.selectors.shops_changed). Both come back in one
-Redis round trip: on a hit, that round trip is most of what the page costs.
+while that is still the version (shops.selectors.shops_changed; each process rereads
+the version at most once a second, so another process's change shows within a second).
+
+Two levels: Redis, shared by every process, and the last few hundred pages served by
+this process, in its memory. A popular page then costs no round trip at all: on a hit,
+the Redis round trip was most of what the page cost. Both levels honour the same
+expiry (the time of rendering + PAGE_TTL) and the same shops' version.
 
 Pages are kept compressed (gzip, once, when stored) and served as they are to browsers
 that accept gzip, which all do: 20 KB of HTML become ~4 KB on a phone's connection, and
@@ -22,6 +27,8 @@ pages with a message to show, errors.
 
 import gzip
 import hashlib
+import time
+from collections import OrderedDict
 from functools import wraps
 
 from django.core.cache import cache
@@ -31,10 +38,17 @@ from django.utils import translation
 from django.utils.cache import patch_vary_headers
 
 from orders.cart import cart_count
-from shops.selectors import SHOPS_VERSION_KEY, shops_cache_version
+from shops.selectors import shops_cache_version
 
 PAGE_TTL = 30
 HEADER = "X-Page-Cache"
+# Pages each process keeps in memory (~4 KB each, compressed), the least recently served
+# dropped first.
+LOCAL_PAGES = 500
+
+# A cached page: (shops' version it was rendered under, expiry as a Unix time, gzip
+# bytes, content type). A tuple: it goes through pickle into Redis.
+_local_pages: OrderedDict[str, tuple] = OrderedDict()
 
 
 def cache_public_page(view):
@@ -43,25 +57,61 @@ def cache_public_page(view):
         if not _cacheable(request):
             return view(request, *args, **kwargs)
         key = _key(request)
-        found = cache.get_many([key, SHOPS_VERSION_KEY])
-        shops_version = found.get(SHOPS_VERSION_KEY)
-        if key in found and shops_version is not None:
-            rendered_under, compressed, content_type = found[key]
-            if rendered_under == shops_version:
-                return _cached_response(request, compressed, content_type)
         # Read before rendering: a shop changing meanwhile makes this page stale at once.
-        shops_version = shops_version or shops_cache_version()
+        shops_version = shops_cache_version()
+        page = _local_page(key, shops_version) or _shared_page(key, shops_version)
+        if page is not None:
+            return _cached_response(request, page)
         response = view(request, *args, **kwargs)
         if response.status_code == 200 and not response.cookies and not response.streaming:
-            compressed = gzip.compress(response.content, mtime=0)
-            cache.set(key, (shops_version, compressed, response["Content-Type"]), PAGE_TTL)
+            page = (
+                shops_version,
+                time.time() + PAGE_TTL,
+                gzip.compress(response.content, mtime=0),
+                response["Content-Type"],
+            )
+            cache.set(key, page, PAGE_TTL)
+            _keep_locally(key, page)
         response[HEADER] = "miss"
         return response
 
     return wrapper
 
 
-def _cached_response(request, compressed: bytes, content_type: str) -> HttpResponse:
+def forget_local_pages() -> None:
+    """Drop this process's copies (tests empty the cache between them)."""
+    _local_pages.clear()
+
+
+def _is_current(page: tuple | None, shops_version: int) -> bool:
+    return page is not None and page[0] == shops_version and page[1] > time.time()
+
+
+def _local_page(key: str, shops_version: int) -> tuple | None:
+    page = _local_pages.get(key)
+    if not _is_current(page, shops_version):
+        return None
+    _local_pages.move_to_end(key)
+    return page
+
+
+def _shared_page(key: str, shops_version: int) -> tuple | None:
+    page = cache.get(key)
+    if not _is_current(page, shops_version):
+        return None
+    _keep_locally(key, page)
+    return page
+
+
+def _keep_locally(key: str, page: tuple) -> None:
+    _local_pages[key] = page
+    _local_pages.move_to_end(key)
+    while len(_local_pages) > LOCAL_PAGES:
+        _local_pages.popitem(last=False)
+
+
+def _cached_response(request, page: tuple) -> HttpResponse:
+    _version, _expiry, compressed, content_type = page
     if re_accepts_gzip.search(request.headers.get("Accept-Encoding", "")):
         response = HttpResponse(compressed, content_type=content_type)
         response["Content-Encoding"] = "gzip"

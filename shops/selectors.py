@@ -2,6 +2,7 @@
 
 import hmac
 import math
+import time
 from dataclasses import dataclass
 from datetime import date
 
@@ -156,18 +157,43 @@ def _shops_near(*, latitude: float, longitude: float, radius_km: float, day: dat
     return [NearbyShop(*row) for row in rows]
 
 
+# A process trusts the shops' version it last read for this long (seconds) before
+# asking the shared cache again: every search and book page needs it, cached or not.
+# A change made in another process is thus seen within a second; in this one, at once.
+SHOPS_VERSION_RECHECK = 1.0
+_version_read = (0, -math.inf)  # (version, monotonic time it was read), this process's
+
+
 def shops_cache_version() -> int:
     """Bumped by every change of a shop: what was cached under an older one is stale."""
-    return cache.get_or_set(SHOPS_VERSION_KEY, 1, None)
+    global _version_read
+    version, read_at = _version_read
+    now = time.monotonic()
+    if now - read_at > SHOPS_VERSION_RECHECK:
+        # A first value from the clock: if the cache is emptied, the version starts again
+        # from a value no page was ever cached under (from 1, it would meet old ones).
+        version = cache.get_or_set(SHOPS_VERSION_KEY, time.time_ns() // 1000, None)
+        _version_read = (version, now)
+    return version
 
 
 def shops_changed() -> None:
-    """Forget every cached `shops_near` answer (a shop was approved, suspended, moved,
-    renamed, went on holiday…). Called by Shop.save once the change is committed."""
+    """Forget every cached `shops_near` answer and public page (a shop was approved,
+    suspended, moved, renamed, went on holiday…). Called by Shop.save, and again once the
+    change is committed."""
+    global _version_read
     try:
-        cache.incr(SHOPS_VERSION_KEY)
-    except ValueError:  # not set yet (or evicted): nothing cached under a version to forget
-        cache.set(SHOPS_VERSION_KEY, 2, None)
+        version = cache.incr(SHOPS_VERSION_KEY)
+    except ValueError:  # not set (or evicted): a new value, as shops_cache_version would take
+        version = time.time_ns() // 1000
+        cache.set(SHOPS_VERSION_KEY, version, None)
+    _version_read = (version, time.monotonic())
+
+
+def forget_shops_version() -> None:
+    """Read the version from the shared cache next time (tests empty the cache)."""
+    global _version_read
+    _version_read = (0, -math.inf)
 
 
 def drives_by_region() -> dict[str, list[Drive]]:

@@ -168,11 +168,21 @@ def outsider(shop_b):
 @pytest.fixture(autouse=True)
 def _empty_cache():
     """Each test starts with an empty cache (pages, drives): nothing leaks between tests."""
+    empty_caches()
+    yield
+    empty_caches()
+
+
+def empty_caches() -> None:
+    """The shared cache, and what this process keeps of it (page_cache.py)."""
     from django.core.cache import cache
 
+    from marketplace.page_cache import forget_local_pages
+    from shops.selectors import forget_shops_version
+
     cache.clear()
-    yield
-    cache.clear()
+    forget_local_pages()
+    forget_shops_version()
 
 
 @pytest.fixture(autouse=True)

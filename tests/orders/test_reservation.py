@@ -3,7 +3,6 @@
 from decimal import Decimal
 
 import pytest
-from django.core.cache import cache
 
 from catalog.models import Listing
 from marketplace.models import OutgoingEmail
@@ -17,6 +16,7 @@ from orders.services import (
     checkout_place,
 )
 from shops.models import Shop
+from tests.conftest import empty_caches
 from tests.factories import DriveFactory, ListingFactory, customer_details, reserve
 
 pytestmark = pytest.mark.django_db
@@ -218,5 +218,5 @@ def test_a_reserved_last_copy_leaves_the_search_and_the_book_page(shop_a, client
     reserve(listing)
 
     assert search_books(query, shops=shops).total == 0
-    cache.clear()  # the public page cache
+    empty_caches()  # the public page cache
     assert shop_a.trade_name not in client.get(book_page).text

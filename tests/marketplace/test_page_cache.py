@@ -1,0 +1,96 @@
+"""The public page cache's two levels (Redis, and each process's own copies) and the
+shops' version they both obey. Other processes are played by writing to the shared
+cache directly, as they would."""
+
+import pytest
+from django.core.cache import cache
+from django.urls import reverse
+from django.utils import translation
+
+from marketplace import page_cache
+from shops import selectors
+from shops.selectors import SHOPS_VERSION_KEY, shops_cache_version
+from tests.factories import BookFactory, DriveFactory, ListingFactory, ShopFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def book_pages():
+    DriveFactory(slug="lorient", latitude=47.754, longitude=-3.39)
+    shop = ShopFactory(latitude=47.75, longitude=-3.37)
+    urls = []
+    for _ in range(3):
+        book = BookFactory()
+        ListingFactory(shop=shop, book=book)
+        with translation.override("en"):
+            urls.append(reverse("book", args=[book.ean]) + "?drive=lorient")
+    return urls
+
+
+def served(client, url) -> str:
+    return client.get(url)["X-Page-Cache"]
+
+
+class Clock:
+    """Moves the clocks the cache reads (monotonic for the version, Unix for expiries)."""
+
+    def __init__(self, monkeypatch):
+        self.ahead = 0.0
+        real_monotonic, real_time = selectors.time.monotonic, page_cache.time.time
+        monkeypatch.setattr(selectors.time, "monotonic", lambda: real_monotonic() + self.ahead)
+        monkeypatch.setattr(page_cache.time, "time", lambda: real_time() + self.ahead)
+
+    def advance(self, seconds: float) -> None:
+        self.ahead += seconds
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    return Clock(monkeypatch)
+
+
+def test_a_shop_changed_by_another_process_shows_within_a_second(client, book_pages, clock):
+    url = book_pages[0]
+    assert (served(client, url), served(client, url)) == ("miss", "hit")
+
+    cache.incr(SHOPS_VERSION_KEY)  # another process saved a shop
+    still = served(client, url)
+    clock.advance(selectors.SHOPS_VERSION_RECHECK + 0.1)
+    after = served(client, url)
+
+    assert (still, after) == ("hit", "miss")
+
+
+def test_a_page_kept_by_this_process_expires_with_the_shared_one(client, book_pages, clock, monkeypatch):
+    url = book_pages[0]
+    served(client, url)
+    # Only this process's copy is looked at (locmem would expire the shared one by the real clock).
+    monkeypatch.setattr(page_cache, "_shared_page", lambda key, shops_version: None)
+
+    clock.advance(page_cache.PAGE_TTL - 1)
+    before_expiry = served(client, url)
+    clock.advance(2)
+    after_expiry = served(client, url)
+
+    assert (before_expiry, after_expiry) == ("hit", "miss")
+
+
+def test_this_process_keeps_the_pages_served_last_and_the_others_come_from_redis(
+    client, book_pages, monkeypatch
+):
+    monkeypatch.setattr(page_cache, "LOCAL_PAGES", 2)
+    for url in book_pages:
+        served(client, url)
+
+    assert len(page_cache._local_pages) == 2
+    assert served(client, book_pages[0]) == "hit"  # dropped here, still shared
+    assert len(page_cache._local_pages) == 2
+
+
+def test_an_emptied_cache_never_gives_back_an_old_version():
+    first = shops_cache_version()
+    cache.clear()
+    selectors.forget_shops_version()
+
+    assert shops_cache_version() != first
