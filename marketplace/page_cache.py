@@ -27,6 +27,7 @@ pages with a message to show, errors.
 
 import gzip
 import hashlib
+import threading
 import time
 from collections import OrderedDict
 from functools import wraps
@@ -49,6 +50,7 @@ LOCAL_PAGES = 500
 # A cached page: (shops' version it was rendered under, expiry as a Unix time, gzip
 # bytes, content type). A tuple: it goes through pickle into Redis.
 _local_pages: OrderedDict[str, tuple] = OrderedDict()
+_local_pages_lock = threading.Lock()  # threaded servers share the copies between requests
 
 
 def cache_public_page(view):
@@ -80,7 +82,8 @@ def cache_public_page(view):
 
 def forget_local_pages() -> None:
     """Drop this process's copies (tests empty the cache between them)."""
-    _local_pages.clear()
+    with _local_pages_lock:
+        _local_pages.clear()
 
 
 def _is_current(page: tuple | None, shops_version: int) -> bool:
@@ -88,11 +91,12 @@ def _is_current(page: tuple | None, shops_version: int) -> bool:
 
 
 def _local_page(key: str, shops_version: int) -> tuple | None:
-    page = _local_pages.get(key)
-    if not _is_current(page, shops_version):
-        return None
-    _local_pages.move_to_end(key)
-    return page
+    with _local_pages_lock:
+        page = _local_pages.get(key)
+        if not _is_current(page, shops_version):
+            return None
+        _local_pages.move_to_end(key)
+        return page
 
 
 def _shared_page(key: str, shops_version: int) -> tuple | None:
@@ -104,10 +108,11 @@ def _shared_page(key: str, shops_version: int) -> tuple | None:
 
 
 def _keep_locally(key: str, page: tuple) -> None:
-    _local_pages[key] = page
-    _local_pages.move_to_end(key)
-    while len(_local_pages) > LOCAL_PAGES:
-        _local_pages.popitem(last=False)
+    with _local_pages_lock:
+        _local_pages[key] = page
+        _local_pages.move_to_end(key)
+        while len(_local_pages) > LOCAL_PAGES:
+            _local_pages.popitem(last=False)
 
 
 def _cached_response(request, page: tuple) -> HttpResponse:
