@@ -231,6 +231,8 @@ ORDER_BY = {
     "relevance": "{t}.exact DESC, {t}.rank DESC, {t}.popularity DESC, {t}.title, {t}.id",
     "nearest": "{t}.nearest, {t}.rank DESC, {t}.title, {t}.id",
     "price": "{t}.min_price, {t}.rank DESC, {t}.title, {t}.id",
+    # Browsing without words: the titles newest to the catalogue first (`_newest_titles`).
+    "newest": "{t}.id DESC",
 }
 # What the offers of a book near the drive add up to. `nearest`: the position of the
 # nearest of its shops in the list of shops around (nearest first).
@@ -274,25 +276,31 @@ def _run(query: BookQuery, shops: list[NearbyShop], book_conditions: list[str], 
         listing_conditions.append("listing.price >= %(price_min)s")
     if query.price_max is not None:
         listing_conditions.append("listing.price <= %(price_max)s")
-    most_relevant = "tsquery" in params and query.sort == "relevance"
-    if "tsquery" in params or "ean" in params:
+    searching = "tsquery" in params
+    # Browsing what the shops around have (no words, no subject, not one shop's stock).
+    browsing = not book_conditions and query.shop_id is None and query.sort == "relevance"
+    most_relevant = query.sort == "relevance" and (searching or browsing)
+    order = ORDER_BY["newest" if browsing else query.sort]
+    if searching or "ean" in params:
         found = _books_first(
-            book_conditions, listing_conditions, searching="tsquery" in params, most_relevant=most_relevant
+            book_conditions, listing_conditions, searching=searching, most_relevant=most_relevant
         )
+    elif browsing:
+        found = _newest_titles(listing_conditions)
     else:
         found = _offers_first(book_conditions, listing_conditions)
     sql = f"""
         WITH found AS ({found}),
         page AS (
             SELECT found.*, count(*) OVER () AS total FROM found
-             ORDER BY {ORDER_BY[query.sort].format(t="found")}
+             ORDER BY {order.format(t="found")}
              LIMIT %(limit)s OFFSET %(offset)s
         )
         SELECT book.id, book.ean, book.title, book.subtitle, book.contributors, book.publisher,
                book.cover_thumbnail, book.list_price, page.min_price, page.max_price, page.shops,
                page.has_new, page.has_used, page.nearest, page.rank, page.exact, page.total
           FROM page JOIN catalog_book AS book ON book.id = page.id
-         ORDER BY {ORDER_BY[query.sort].format(t="page")}
+         ORDER BY {order.format(t="page")}
     """
     params |= {
         "shop_ids": [shop.id for shop in shops],
@@ -347,14 +355,47 @@ def _books_first(
     return f"""
         SELECT candidate.*, {OFFER_COLUMNS}
           FROM ({candidates}) AS candidate
-         CROSS JOIN LATERAL (
-                SELECT {OFFERS}
-                  FROM catalog_listing AS listing
-                 WHERE listing.book_id = candidate.id AND {" AND ".join(listing_conditions)}
-                   AND listing.shop_id = ANY(%(shop_ids)s::bigint[])
-               ) AS offers
+         CROSS JOIN LATERAL ({_offers_around("candidate.id", listing_conditions)}) AS offers
          WHERE offers.shops > 0
          {stop}
+    """
+
+
+def _newest_titles(listing_conditions: list[str]) -> str:
+    """Browsing, sorted by relevance (there are no words to rank): the titles newest to the
+    catalogue first, among those in stock around, up to MOST_RELEVANT + 1.
+
+    Each shop's index of available listings by (shop, book) gives its titles in that
+    order, so each shop reads only its MOST_RELEVANT + 1 newest distinct titles (DISTINCT
+    follows the index and the LIMIT stops it); together they hold the newest of all.
+    Grouping every offer around, as `_offers_first` does, read 70,000 listings near a
+    busy drive (0.3–0.8 s) for a page of 20."""
+    return f"""
+        SELECT book.id, book.title, 0 AS rank, false AS exact, {POPULARITY} AS popularity, {OFFER_COLUMNS}
+          FROM (SELECT DISTINCT newest.book_id
+                  FROM unnest(%(shop_ids)s::bigint[]) AS around (shop_id)
+                 CROSS JOIN LATERAL (
+                        SELECT DISTINCT listing.book_id
+                          FROM catalog_listing AS listing
+                         WHERE listing.shop_id = around.shop_id AND {" AND ".join(listing_conditions)}
+                         ORDER BY listing.book_id DESC
+                         LIMIT %(most_relevant)s
+                       ) AS newest
+                 ORDER BY newest.book_id DESC
+                 LIMIT %(most_relevant)s) AS titles
+          JOIN catalog_book AS book ON book.id = titles.book_id
+         CROSS JOIN LATERAL ({_offers_around("book.id", listing_conditions)}) AS offers
+    """
+
+
+def _offers_around(book_id: str, listing_conditions: list[str]) -> str:
+    """What the offers of one book (`book_id`: the outer query's column) in the shops
+    around add up to, read from the listings of that book."""
+    return f"""
+        SELECT {OFFERS}
+          FROM catalog_listing AS listing
+         WHERE listing.book_id = {book_id} AND {" AND ".join(listing_conditions)}
+           AND listing.shop_id = ANY(%(shop_ids)s::bigint[])
     """
 
 

@@ -337,3 +337,38 @@ def test_equally_relevant_books_come_by_the_number_of_bookshops_listing_them(nea
     search_index_refresh()
 
     assert titles(search("voyage")) == ["Voyage au centre de la Terre", "Voyage au bout de la nuit"]
+
+
+def test_browsing_without_words_shows_the_newest_titles_of_every_shop_around(near, three_most_relevant):
+    other = shop_at(12)
+    books = [BookFactory(title=f"Titre {number}") for number in range(5)]  # created in this order
+    for book, shop in zip(books, [near, other, near, other, other], strict=True):
+        ListingFactory(shop=shop, book=book)
+    ListingFactory(shop=near, book=books[4], condition="used_good")  # two offers, one title
+    ListingFactory(shop=other, book=BookFactory(title="Épuisé"), quantity=0)  # newest, but none left
+
+    found = search()
+
+    assert titles(found) == ["Titre 4", "Titre 3", "Titre 2"]
+    assert (found.total, found.more) == (3, True)
+    assert found.results[0].shop_count == 2
+
+
+def test_browsing_counts_exactly_when_there_are_few_and_filters_apply(near):
+    ListingFactory(shop=near, book=BookFactory(title="Neuf"))
+    ListingFactory(shop=near, book=BookFactory(title="D'occasion"), condition="used_good")
+
+    everything, used = search(), search(condition="used")
+
+    assert (everything.total, everything.more) == (2, False)
+    assert (titles(used), used.total, used.more) == (["D'occasion"], 1, False)
+
+
+def test_browsing_sorted_by_price_or_one_shops_stock_counts_every_title(near, three_most_relevant):
+    for number in range(5):
+        ListingFactory(shop=near, book=BookFactory(title=f"Titre {number}"), price=Decimal(10 + number))
+
+    by_price, shop_stock = search(sort="price"), search(shop_id=near.id)
+
+    assert (by_price.total, by_price.more, titles(by_price)[0]) == (5, False, "Titre 0")
+    assert (shop_stock.total, shop_stock.more) == (5, False)
