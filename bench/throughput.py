@@ -128,9 +128,10 @@ def main() -> int:
 
     django.setup()
     from django.core.cache import cache
-    from search import books_with_offers_near, busy_drives, collect_static_files, queries  # bench/search.py
+    from search import books_with_offers_near, busy_drives, collect_static_files, prewarm_database, queries
 
     collect_static_files()
+    prewarm_database()
 
     rng = random.Random(11)
     drives = busy_drives(rng, 30)
