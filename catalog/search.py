@@ -12,7 +12,7 @@ look-ups, the shops around the drive, and one query for the page of results.
 
 import json
 import string
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
@@ -27,11 +27,12 @@ DEFAULT_RADIUS_KM = 30
 MAX_RADIUS_KM = 100
 PER_PAGE = 20
 SORTS = ("relevance", "nearest", "price")
-# A search by words, sorted by relevance, offers the most relevant books in stock up to
-# this many (15 pages) and says there are more. A common word near a busy drive matches
-# thousands of books; checking each one's stock in the shops around is what made those
-# searches slow (~12 µs a book), and nobody pages through a thousand titles: they add a
-# word. Sorted by price or distance, every match is checked (the order needs them all).
+# Sorted by relevance, a search by words (or browsing every shop around) offers the most
+# relevant books in stock up to this many (15 pages) and says there are more. A common
+# word near a busy drive matches thousands of books; checking each one's stock in the
+# shops around is what made those searches slow (~12 µs a book), and nobody pages through
+# a thousand titles: they add a word. Sorted by price or distance, every match is checked
+# (the order needs them all).
 MOST_RELEVANT = 300
 # Words this short are left alone by the typo correction (too many near neighbours).
 MIN_CORRECTABLE_LENGTH = 4
@@ -276,19 +277,9 @@ def _run(query: BookQuery, shops: list[NearbyShop], book_conditions: list[str], 
         listing_conditions.append("listing.price >= %(price_min)s")
     if query.price_max is not None:
         listing_conditions.append("listing.price <= %(price_max)s")
-    searching = "tsquery" in params
-    # Browsing what the shops around have (no words, no subject, not one shop's stock).
-    browsing = not book_conditions and query.shop_id is None and query.sort == "relevance"
-    most_relevant = query.sort == "relevance" and (searching or browsing)
-    order = ORDER_BY["newest" if browsing else query.sort]
-    if searching or "ean" in params:
-        found = _books_first(
-            book_conditions, listing_conditions, searching=searching, most_relevant=most_relevant
-        )
-    elif browsing:
-        found = _newest_titles(listing_conditions)
-    else:
-        found = _offers_first(book_conditions, listing_conditions)
+    found, order, most_relevant = _plan(
+        query, book_conditions, listing_conditions, searching="tsquery" in params, isbn="ean" in params
+    )
     sql = f"""
         WITH found AS ({found}),
         page AS (
@@ -316,7 +307,7 @@ def _run(query: BookQuery, shops: list[NearbyShop], book_conditions: list[str], 
         rows = cursor.fetchall()
     if not rows and query.page > 1:
         # A page past the end (an old link): say how many there are, show none.
-        first_page = BookQuery(**{**query.__dict__, "page": 1, "per_page": 1})
+        first_page = replace(query, page=1, per_page=1)
         return [], *_run(first_page, shops, book_conditions, params)[1:]
     total = rows[0][16] if rows else 0
     if most_relevant and total > MOST_RELEVANT:
@@ -324,6 +315,29 @@ def _run(query: BookQuery, shops: list[NearbyShop], book_conditions: list[str], 
         offered = rows[: max(0, MOST_RELEVANT - (query.page - 1) * query.per_page)]
         return [_result(row, shops) for row in offered], MOST_RELEVANT, True
     return [_result(row, shops) for row in rows], total, False
+
+
+def _plan(
+    query: BookQuery,
+    book_conditions: list[str],
+    listing_conditions: list[str],
+    *,
+    searching: bool,
+    isbn: bool,
+) -> tuple[str, str, bool]:
+    """The query that finds the books (`found`), their order, and whether it stops at
+    MOST_RELEVANT (sorted by relevance: words, or browsing all the shops around)."""
+    by_relevance = query.sort == "relevance"
+    if searching or isbn:
+        most_relevant = searching and by_relevance
+        found = _books_first(
+            book_conditions, listing_conditions, searching=searching, most_relevant=most_relevant
+        )
+        return found, ORDER_BY[query.sort], most_relevant
+    if by_relevance and not book_conditions and query.shop_id is None:
+        return _newest_titles(listing_conditions), ORDER_BY["newest"], True
+    # A subject, or one shop's stock (its page counts it exactly), or sorted by price or distance.
+    return _offers_first(book_conditions, listing_conditions), ORDER_BY[query.sort], False
 
 
 def _books_first(

@@ -170,11 +170,15 @@ def shops_cache_version() -> int:
     version, read_at = _version_read
     now = time.monotonic()
     if now - read_at > SHOPS_VERSION_RECHECK:
-        # A first value from the clock: if the cache is emptied, the version starts again
-        # from a value no page was ever cached under (from 1, it would meet old ones).
-        version = cache.get_or_set(SHOPS_VERSION_KEY, time.time_ns() // 1000, None)
+        version = cache.get_or_set(SHOPS_VERSION_KEY, _first_version, None)
         _version_read = (version, now)
     return version
+
+
+def _first_version() -> int:
+    """From the clock: if the cache is emptied, the version starts again from a value no
+    page was ever cached under (from 1, it would meet old ones)."""
+    return time.time_ns() // 1000
 
 
 def shops_changed() -> None:
@@ -184,8 +188,8 @@ def shops_changed() -> None:
     global _version_read
     try:
         version = cache.incr(SHOPS_VERSION_KEY)
-    except ValueError:  # not set (or evicted): a new value, as shops_cache_version would take
-        version = time.time_ns() // 1000
+    except ValueError:  # not set (or evicted)
+        version = _first_version()
         cache.set(SHOPS_VERSION_KEY, version, None)
     _version_read = (version, time.monotonic())
 

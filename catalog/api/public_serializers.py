@@ -123,8 +123,9 @@ class SearchResultsSerializer(serializers.Serializer):
     count = serializers.IntegerField(help_text="Books found, on every page.")
     more = serializers.BooleanField(
         help_text=(
-            "More books match than the `count` offered: a search by words sorted by relevance offers "
-            f"the {MOST_RELEVANT} most relevant. Add words to narrow it, or sort by price or distance to get them all."
+            "More books match than the `count` offered. Sorted by relevance, a search offers at most the "
+            f"{MOST_RELEVANT} most relevant books (with words) or newest titles (without words or subject). "
+            "Add words to narrow it, or sort by price or distance to get them all."
         )
     )
     next = serializers.URLField(allow_null=True)
