@@ -67,7 +67,9 @@ class Checkout(models.Model):
     def __str__(self):
         return f"{self.email} ({self.created_at:%Y-%m-%d %H:%M})"
 
-    def get_absolute_url(self):
+    def customer_url(self) -> str:
+        """The confirmation page: the token is the customer's key. Deliberately not
+        get_absolute_url, which generic code (the admin's "view on site") hands out."""
         return reverse("checkout_done", args=[self.token])
 
 
@@ -154,7 +156,9 @@ class Order(models.Model):
     def __str__(self):
         return self.reference
 
-    def get_absolute_url(self):
+    def customer_url(self) -> str:
+        """The customer's page of the order, behind its token (their key to it): never a
+        get_absolute_url, which generic code such as the admin's "view on site" hands out."""
         return reverse("order", args=[self.token])
 
     @property

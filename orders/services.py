@@ -537,7 +537,7 @@ def _absolute(path: str) -> str:
 def _queue_customer_placed(checkout: Checkout) -> None:
     orders = list(checkout.orders.select_related("shop").prefetch_related("lines").order_by("pk"))
     with translation.override(checkout.language):
-        links = {order.pk: _absolute(order.get_absolute_url()) for order in orders}
+        links = {order.pk: _absolute(order.customer_url()) for order in orders}
     email_queue_on_commit(
         event_key=f"checkout:{checkout.pk}:customer-placed",
         to=checkout.email,
@@ -561,7 +561,7 @@ def order_email_customer_on_commit(
     the order page and its lines (`_order_context`); sent once per `event_key`, after
     the current transaction commits."""
     with translation.override(order.language):
-        link = _absolute(order.get_absolute_url())
+        link = _absolute(order.customer_url())
     email_queue_on_commit(
         event_key=event_key,
         to=order.customer_email,

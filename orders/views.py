@@ -202,7 +202,7 @@ def checkout(request):
                 return redirect("cart")  # emptied in another tab: the cart page says it is empty
             else:
                 cart.placed(key=key, checkout_token=placed.token)
-                return redirect(placed)
+                return redirect(placed.customer_url())
         elif "token" in form.errors:
             form.renew_token()
     else:

@@ -194,7 +194,7 @@ class CustomerPageUrlField(serializers.Field):
 
     def to_representation(self, value):
         with translation.override(value.language):
-            path = value.get_absolute_url()
+            path = value.customer_url()
         return self.context["request"].build_absolute_uri(path)
 
 

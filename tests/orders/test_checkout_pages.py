@@ -78,7 +78,7 @@ def test_a_guest_reserves_in_two_shops_with_one_submission(client, shop_a, shop_
         assert order.reference in done.text
         assert order.shop.trade_name in done.text
         assert order.shop.address in done.text
-        assert order.get_absolute_url() in done.text
+        assert order.customer_url() in done.text
     assert "40.00&nbsp;€" in done.text
     assert "7.50&nbsp;€" in done.text
     assert "02 97 64 00 00" in done.text

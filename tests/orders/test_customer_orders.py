@@ -190,7 +190,7 @@ def test_customer_b_can_neither_open_nor_cancel_customer_a_s_order(client, shop_
 def test_the_order_link_is_the_key_guests_need_no_account(client, shop_a):
     order = order_of(None, shop_a)
 
-    assert client.get(order.get_absolute_url()).status_code == 200
+    assert client.get(order.customer_url()).status_code == 200
     assert client.get(en("my_orders")).status_code == 302
 
 

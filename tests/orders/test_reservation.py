@@ -73,7 +73,7 @@ def test_the_customer_email_lists_every_shop_with_its_address_and_amount(shop_a,
     for order in checkout.orders.all():
         assert order.reference in email.body_text
         assert order.shop.trade_name in email.body_html
-        assert order.get_absolute_url() in email.body_text
+        assert order.customer_url() in email.body_text
     assert "20,00\u00a0€" in email.body_text  # French amounts, a no-break space before the euro sign
 
 

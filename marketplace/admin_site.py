@@ -1,0 +1,48 @@
+"""The back office's admin site: Django's, with a "view on site" shortcut that checks
+who asks.
+
+Django's own shortcut (`admin/r/<content type>/<id>/`) redirects any staff account to any
+object's public address, whoever owns it: with orders, that address was the customer's
+secret link. Here the object is looked up through its ModelAdmin (so the row-level
+`get_queryset` applies), the person must be allowed to view it, and the address is the
+one its ModelAdmin offers as "view on site"; anything else is "not found", the answer a
+missing object gets.
+"""
+
+from django.contrib import admin
+from django.contrib.contenttypes.models import ContentType
+from django.http import Http404
+from django.shortcuts import redirect
+from django.urls import path
+
+
+class BackOfficeSite(admin.AdminSite):
+    def get_urls(self):
+        ours = [
+            path(
+                "r/<path:content_type_id>/<path:object_id>/",
+                self.admin_view(self.view_on_site),
+                name="view_on_site",
+            )
+        ]
+        # First match wins: ours replaces Django's unchecked shortcut of the same name.
+        return ours + [url for url in super().get_urls() if getattr(url, "name", None) != "view_on_site"]
+
+    def view_on_site(self, request, content_type_id, object_id):
+        try:
+            model = ContentType.objects.get_for_id(int(content_type_id)).model_class()
+        except (ContentType.DoesNotExist, ValueError):
+            raise Http404 from None
+        model_admin = self._registry.get(model)
+        if model_admin is None or not model_admin.view_on_site:
+            raise Http404
+        obj = model_admin.get_object(request, object_id)  # through get_queryset(request)
+        if obj is None or not model_admin.has_view_or_change_permission(request, obj):
+            raise Http404
+        if callable(model_admin.view_on_site):
+            url = model_admin.view_on_site(obj)
+        else:
+            url = obj.get_absolute_url() if hasattr(obj, "get_absolute_url") else None
+        if not url:
+            raise Http404
+        return redirect(url)
