@@ -1,7 +1,6 @@
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.crypto import salted_hmac
-from rest_framework.throttling import BaseThrottle
 
 from catalog import moderation_services
 from catalog.forms_moderation import ListingReportForm
@@ -10,6 +9,7 @@ from catalog.models import Listing
 from catalog.moderation_selectors import reportable_listing
 from catalog.search import DEFAULT_RADIUS_KM, search_books
 from catalog.selectors import book_by_ean, offers_near
+from marketplace.client_address import client_key
 from marketplace.page_cache import cache_public_page
 from shops.drive_session import URL_PARAMETER, chosen_drive, drive_in_url
 from shops.selectors import shops_near
@@ -102,8 +102,7 @@ def listing_report_done(request, listing_id):
 
 def reporter_fingerprint(request) -> str:
     """Who is reporting, as a keyed hash (the address itself is not kept): their account
-    when logged in, else the address the request comes from, read as the API throttles
-    read it (X-Forwarded-For behind settings.REST_FRAMEWORK["NUM_PROXIES"] proxies)."""
+    when logged in, else the address the request comes from (marketplace/client_address.py)."""
     user = request.user
-    who = f"user:{user.pk}" if user.is_authenticated else f"address:{BaseThrottle().get_ident(request)}"
+    who = f"user:{user.pk}" if user.is_authenticated else f"address:{client_key(request)}"
     return salted_hmac("catalog.listing_report", who, algorithm="sha256").hexdigest()

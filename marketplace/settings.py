@@ -11,6 +11,8 @@ import environ
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
+from marketplace.client_address import TrustedProxies
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"  # git-ignored: embedded database, local media
 
@@ -257,6 +259,12 @@ if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache"
 # Reads change nothing: only requests that can write carry the who/where context.
 PGHISTORY_MIDDLEWARE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
 
+# --- The client's address ------------------------------------------------------------
+# Which reverse proxies may tell us the client's address (X-Forwarded-For): a list of
+# networks (CIDR), or a number of proxies; empty, the header is ignored. Every limit and
+# lockout counts clients by it (marketplace/client_address.py).
+TRUSTED_PROXIES = TrustedProxies.parse(env.str("DJANGO_TRUSTED_PROXIES", default=""))
+
 # --- API ----------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
@@ -265,9 +273,6 @@ REST_FRAMEWORK = {
     # Public read endpoints need no login; shop endpoints declare their own API-key auth.
     "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
-    # Proxies in front of the app: the throttles count the client, not the proxy (and
-    # a client cannot escape them with a forged X-Forwarded-For).
-    "NUM_PROXIES": env.int("DJANGO_NUM_PROXIES", default=0 if DEBUG else 1),
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Drive Solidaire API",

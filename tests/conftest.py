@@ -1,5 +1,6 @@
 import io
 import os
+import uuid
 from pathlib import Path
 
 import pytest
@@ -212,3 +213,42 @@ def api(client):
         return client.get(url, params or {}, **headers)
 
     return get
+
+
+# --- The real Redis (broker of the worker tests, cache of production) -------------------
+
+
+def redis_answers(url: str) -> bool:
+    import redis
+
+    try:
+        return redis.Redis.from_url(url, socket_connect_timeout=2).ping()
+    except redis.RedisError:
+        return False
+
+
+@pytest.fixture
+def broker_url():
+    url = os.environ.get("CELERY_BROKER_URL", "")
+    require(
+        "Redis",
+        bool(url) and redis_answers(url),
+        f"CELERY_BROKER_URL={url!r} does not answer; start Redis and set CELERY_BROKER_URL=redis://127.0.0.1:6379/0",
+    )
+    return url
+
+
+@pytest.fixture
+def redis_cache(broker_url):
+    """The project's cache backend on the real Redis, under keys of this test's own."""
+    from django.core.cache import cache, caches
+    from django.test import override_settings
+
+    prefix = uuid.uuid4().hex
+    settings = {"BACKEND": "marketplace.cache.RedisCache", "LOCATION": broker_url, "KEY_PREFIX": prefix}
+    with override_settings(CACHES={"default": settings}):
+        yield cache
+        # Only this test's keys: clear() would empty the broker's whole database.
+        client = caches["default"]._cache.get_client(write=True)
+        for key in client.scan_iter(f"{prefix}:*"):
+            client.delete(key)

@@ -9,24 +9,16 @@ import uuid
 from urllib.parse import quote
 
 import pytest
-import redis
 from django.db import connection
 
 from marketplace.celery import app as celery_app
 from marketplace.models import OutgoingEmail
 from shops import services
 from shops.models import Shop
-from tests.conftest import REPO_DIR, require
+from tests.conftest import REPO_DIR
 from tests.factories import ChainStaffFactory, ShopFactory
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
-
-
-def redis_answers(url: str) -> bool:
-    try:
-        return redis.Redis.from_url(url, socket_connect_timeout=2).ping()
-    except redis.RedisError:
-        return False
 
 
 def test_database_url() -> str:
@@ -40,17 +32,6 @@ def test_database_url() -> str:
 
 
 test_database_url.__test__ = False  # a helper, not a test
-
-
-@pytest.fixture
-def broker_url():
-    url = os.environ.get("CELERY_BROKER_URL", "")
-    require(
-        "Redis",
-        bool(url) and redis_answers(url),
-        f"CELERY_BROKER_URL={url!r} does not answer; start Redis and set CELERY_BROKER_URL=redis://127.0.0.1:6379/0",
-    )
-    return url
 
 
 @pytest.fixture

@@ -21,10 +21,10 @@ from rest_framework.generics import GenericAPIView
 from rest_framework.parsers import JSONParser
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
-from rest_framework.throttling import AnonRateThrottle
 from rest_framework.views import APIView
 
 from catalog.api.views import ShopApiView
+from marketplace.rate_limits import AtomicRateThrottle
 from orders import services
 from orders.api.serializers import (
     IDEMPOTENCY_HEADER,
@@ -48,7 +48,7 @@ from shops.api.views import BAD_PARAMETERS, NOT_FOUND, THROTTLED, PublicPaginati
 BUSY_RETRY_AFTER_SECONDS = 2
 
 
-class ReservationThrottle(AnonRateThrottle):
+class ReservationThrottle(AtomicRateThrottle):
     """Each reservation holds copies until the shop answers: a generous rate for people,
     a short one for a script emptying the shelves. Per address, as the public API."""
 
@@ -56,7 +56,7 @@ class ReservationThrottle(AnonRateThrottle):
     rate = "20/min"
 
 
-class CustomerOrderThrottle(AnonRateThrottle):
+class CustomerOrderThrottle(AtomicRateThrottle):
     scope = "customer-orders"
     rate = "120/min"
 

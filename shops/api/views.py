@@ -9,8 +9,8 @@ from rest_framework.generics import GenericAPIView
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
-from rest_framework.throttling import AnonRateThrottle
 
+from marketplace.rate_limits import AtomicRateThrottle
 from shops.api.serializers import (
     DriveDetailSerializer,
     DriveListParams,
@@ -44,7 +44,7 @@ THROTTLED = OpenApiResponse(
 )
 
 
-class PublicReadThrottle(AnonRateThrottle):
+class PublicReadThrottle(AtomicRateThrottle):
     """Every caller of the public API is anonymous: 240 requests a minute per address.
     The rate lives here rather than in DEFAULT_THROTTLE_RATES: the endpoints own it."""
 

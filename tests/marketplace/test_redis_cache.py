@@ -2,38 +2,18 @@
 in-memory cache): one round trip per cached page, one redis-py client per process."""
 
 import multiprocessing
-import uuid
 
 import pytest
 from django.core.cache import cache, caches
-from django.test import override_settings
 from django.urls import reverse
 from django.utils import translation
 
 from marketplace.cache import RedisCache
 from shops.selectors import shops_changed
-from tests import test_celery_worker
 from tests.factories import BookFactory, DriveFactory, ListingFactory, ShopFactory
 from tests.marketplace.test_configuration import manage
 
 pytestmark = pytest.mark.django_db
-
-
-# The real Redis of tests/test_celery_worker.py (a failure when it is missing on CI).
-broker_url = test_celery_worker.broker_url
-
-
-@pytest.fixture
-def redis_cache(broker_url):
-    """The project's cache backend on the real Redis, under keys of this test's own."""
-    prefix = uuid.uuid4().hex
-    settings = {"BACKEND": "marketplace.cache.RedisCache", "LOCATION": broker_url, "KEY_PREFIX": prefix}
-    with override_settings(CACHES={"default": settings}):
-        yield cache
-        # Only this test's keys: clear() would empty the broker's whole database.
-        client = caches["default"]._cache.get_client(write=True)
-        for key in client.scan_iter(f"{prefix}:*"):
-            client.delete(key)
 
 
 def test_a_redis_cache_url_selects_the_project_backend():

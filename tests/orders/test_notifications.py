@@ -30,7 +30,6 @@ from tests.factories import ListingFactory, MembershipFactory, ShopFactory, rese
 pytestmark = pytest.mark.django_db
 
 # The real Redis and worker of tests/test_celery_worker.py, for the end-to-end test below.
-broker_url = test_celery_worker.broker_url
 worker = test_celery_worker.worker
 
 Status = Order.Status
