@@ -25,6 +25,7 @@ from catalog import moderation
 from catalog.models import Listing, ListingReport, ListingStatusChange
 from catalog.moderation_selectors import open_reports
 from catalog.pricing import check_listing_price
+from marketplace.locking import advisory_xact_lock
 from marketplace.services import email_queue_on_commit
 from shops.models import Shop
 from shops.selectors import shops_for_user
@@ -352,6 +353,9 @@ def listing_report(
     The listing is locked so that a report cannot land, still open, on a listing a
     moderator is rejecting at the same moment."""
     with transaction.atomic():
+        # This person's reports are counted one after the other (their hourly limit
+        # holds when they send many at once), before the listing is locked.
+        advisory_xact_lock(f"listing-reports:{fingerprint}")
         locked = (
             Listing.objects.select_for_update(of=("self",))
             .select_related("book", "shop")

@@ -1,9 +1,12 @@
+from axes.models import AccessAttempt
+from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.core.exceptions import FieldDoesNotExist
 from django.db.models import Case, OuterRef, Subquery, When
 from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
@@ -52,6 +55,47 @@ class UserAdmin(DjangoUserAdmin):
     add_fieldsets = [
         (None, {"classes": ["wide"], "fields": ["email", "usable_password", "password1", "password2"]})
     ]
+
+
+@admin.register(AccessAttempt)
+class LoginLockoutAdmin(admin.ModelAdmin):
+    """Wrong passwords per account and client address (django-axes, marketplace/
+    login_guard.py). Deleting a row lifts its lockout: "Unlock" for a bookseller or a
+    customer who calls, after checking who they are."""
+
+    list_display = ["username", "ip_address", "failures_since_start", "attempt_time", "locked"]
+    list_filter = ["attempt_time"]
+    search_fields = ["username", "ip_address"]
+    ordering = ["-attempt_time"]
+    actions = ["unlock"]
+    fields = ["username", "ip_address", "user_agent", "failures_since_start", "attempt_time", "path_info"]
+    readonly_fields = fields
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)  # "Unlock" says what deleting does here
+        return actions
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description=_("locked out"), boolean=True)
+    def locked(self, attempt):
+        return attempt.failures_since_start >= settings.AXES_FAILURE_LIMIT and (
+            attempt.attempt_time > timezone.now() - settings.AXES_COOLOFF_TIME
+        )
+
+    @admin.action(description=_("Unlock the selected accounts"), permissions=["delete"])
+    def unlock(self, request, queryset):
+        count, _deleted = queryset.delete()
+        self.message_user(
+            request,
+            ngettext("%(count)d lockout lifted.", "%(count)d lockouts lifted.", count) % {"count": count},
+            messages.SUCCESS,
+        )
 
 
 @admin.register(OutgoingEmail)

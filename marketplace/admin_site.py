@@ -1,5 +1,5 @@
-"""The back office's admin site: Django's, with a "view on site" shortcut that checks
-who asks.
+"""The back office's admin site: Django's, with a guarded log-in and a "view on site"
+shortcut that checks who asks.
 
 Django's own shortcut (`admin/r/<content type>/<id>/`) redirects any staff account to any
 object's public address, whoever owns it: with orders, that address was the customer's
@@ -15,8 +15,14 @@ from django.http import Http404
 from django.shortcuts import redirect
 from django.urls import path
 
+from marketplace.login_guard import guarded_login
+
 
 class BackOfficeSite(admin.AdminSite):
+    def login(self, request, extra_context=None):
+        """The bookseller space's log-in, guarded against password guessing (login_guard.py)."""
+        return guarded_login(super().login)(request, extra_context)
+
     def get_urls(self):
         ours = [
             path(

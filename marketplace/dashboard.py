@@ -6,8 +6,8 @@ subquery per column for the per-shop table, percentile_cont for the medians.
 
 Weeks are Paris weeks (settings.TIME_ZONE), Monday to Sunday. An order counts in the
 week it was placed (reservations), or in the week its ending event happened (collected,
-expired): the "sales kept local" of a week are what customers paid for in the shops
-that week.
+expired, not answered in time — a late answer of the shop): the "sales kept local" of a
+week are what customers paid for in the shops that week.
 """
 
 from dataclasses import dataclass
@@ -38,8 +38,8 @@ from shops.models import Shop
 FULL_WEEKS_SHOWN = 12  # before the current week
 ZERO = Decimal("0.00")
 MONEY = DecimalField(max_digits=14, decimal_places=2)
-ENDINGS = [Order.Status.COLLECTED, Order.Status.EXPIRED]
-SHOP_FIGURES = ["published_listings", "reservations", "collected", "expired", "collected_value"]
+ENDINGS = [Order.Status.COLLECTED, Order.Status.EXPIRED, Order.Status.UNANSWERED]
+SHOP_FIGURES = ["published_listings", "reservations", "collected", "expired", "collected_value", "unanswered"]
 
 
 @dataclass(frozen=True)
@@ -97,6 +97,7 @@ class Week:
     collected: int  # orders collected that week
     expired: int  # orders nobody came for, expired that week
     collected_value: Decimal  # "sales kept local": what the collected orders were paid
+    unanswered: int = 0  # late answers: orders the shop let pass their answer deadline that week
 
     @property
     def no_show_rate(self) -> float | None:
@@ -129,6 +130,10 @@ class Dashboard:
         return sum((week.collected_value for week in self.weeks), start=ZERO)
 
     @property
+    def unanswered(self) -> int:
+        return sum(week.unanswered for week in self.weeks)
+
+    @property
     def no_show_rate(self) -> float | None:
         return no_show_rate(collected=self.collected, expired=self.expired)
 
@@ -146,6 +151,7 @@ class ShopFigures:
     collected: int
     expired: int
     collected_value: Decimal
+    unanswered: int
 
     @property
     def status_label(self) -> str:
@@ -221,6 +227,7 @@ def weekly_activity(*, shops: QuerySet[Shop], period: Period) -> list[Week]:
         .annotate(
             collected=Count("order", distinct=True, filter=Q(to_status=Order.Status.COLLECTED)),
             expired=Count("order", distinct=True, filter=Q(to_status=Order.Status.EXPIRED)),
+            unanswered=Count("order", distinct=True, filter=Q(to_status=Order.Status.UNANSWERED)),
             value=Sum(
                 _line_value("order__lines__"),
                 filter=Q(to_status=Order.Status.COLLECTED, order__lines__is_unavailable=False),
@@ -239,6 +246,7 @@ def weekly_activity(*, shops: QuerySet[Shop], period: Period) -> list[Week]:
                 collected=endings.get("collected", 0),
                 expired=endings.get("expired", 0),
                 collected_value=endings.get("value", ZERO),
+                unanswered=endings.get("unanswered", 0),
             )
         )
     return weeks
@@ -281,6 +289,7 @@ def shop_figures(*, shops: QuerySet[Shop], period: Period) -> list[ShopFigures]:
             reservations=_count(placed, by="shop"),
             collected=_count(endings.filter(to_status=Order.Status.COLLECTED), by="order__shop"),
             expired=_count(endings.filter(to_status=Order.Status.EXPIRED), by="order__shop"),
+            unanswered=_count(endings.filter(to_status=Order.Status.UNANSWERED), by="order__shop"),
             collected_value=Coalesce(
                 Subquery(
                     collected_lines.values("order__shop").annotate(value=Sum(_line_value())).values("value")
@@ -309,7 +318,7 @@ def _orders_placed_in(period: Period) -> QuerySet[Order]:
 
 
 def _endings_in(period: Period) -> QuerySet[OrderEvent]:
-    """The events that ended orders (collected, expired) in `period`. Events about a
+    """The events that ended orders (collected, expired, not answered in time) in `period`. Events about a
     line carry the order's status unchanged: they are left out."""
     return OrderEvent.objects.filter(
         to_status__in=ENDINGS,

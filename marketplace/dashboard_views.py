@@ -146,6 +146,8 @@ def _key_figures(dashboard: Dashboard) -> list[tuple[str, str, str]]:
          _("Value of the books collected (lines the shop could serve).")),
         (_("No-show rate"), percent(dashboard.no_show_rate),
          _("Orders nobody came for, among the collected and expired ones.")),
+        (_("Late answers"), number_format(dashboard.unanswered, force_grouping=True),
+         _("Orders the shop neither accepted nor refused in time: cancelled, the customer told.")),
         (_("Median time to accept"), duration(dashboard.median_time_to_accept),
          _("From the reservation to the shop's acceptance.")),
         (_("Median time to ready"), duration(dashboard.median_time_to_ready),
@@ -181,6 +183,7 @@ def _week_row(week: Week) -> dict:
         "collected_value": money(week.collected_value),
         "expired": week.expired,
         "no_show_rate": percent(week.no_show_rate),
+        "unanswered": week.unanswered,
     }
 
 
@@ -195,6 +198,7 @@ def _shop_row(row: ShopFigures) -> dict:
         "collected": row.collected,
         "collected_value": money(row.collected_value),
         "no_show_rate": percent(row.no_show_rate),
+        "unanswered": row.unanswered,
     }
 
 
@@ -235,23 +239,23 @@ def _csv_response(table: str, *, shops, period: Period, file_name: str) -> HttpR
         writer.writerow([
             _("Shop"), _("Town"), _("Status"), _("Published listings"), _("Reservations"),
             _("Orders collected"), _("Sales kept local (€)"), _("Orders expired"), _("No-show rate"),
-            _("First day of the period"), _("Last day of the period"),
+            _("Late answers"), _("First day of the period"), _("Last day of the period"),
         ])  # fmt: skip
         for row in shop_figures(shops=shops, period=period):
             writer.writerow([
                 _text_cell(row.trade_name), _text_cell(row.town), row.status_label, row.published_listings,
                 row.reservations, row.collected, row.collected_value, row.expired, _csv_rate(row.no_show_rate),
-                period.first_monday.isoformat(), period.last_day.isoformat(),
+                row.unanswered, period.first_monday.isoformat(), period.last_day.isoformat(),
             ])  # fmt: skip
     else:
         writer.writerow([
             _("Week of"), _("Reservations"), _("Orders collected"), _("Sales kept local (€)"),
-            _("Orders expired"), _("No-show rate"),
+            _("Orders expired"), _("No-show rate"), _("Late answers"),
         ])  # fmt: skip
         for week in weekly_activity(shops=shops, period=period):
             writer.writerow([
                 week.monday.isoformat(), week.reservations, week.collected, week.collected_value,
-                week.expired, _csv_rate(week.no_show_rate),
+                week.expired, _csv_rate(week.no_show_rate), week.unanswered,
             ])  # fmt: skip
     return response
 

@@ -5,16 +5,20 @@ from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
+from marketplace.accounts import password_reset_allowed
 from marketplace.models import ModerationReason
 from marketplace.services import email_queue_on_commit
 
 
 class OutboxPasswordResetForm(PasswordResetForm):
     """Django's "forgotten password" form, sending through the outbox like every other
-    message (after commit, by a Celery task, never inline in the request)."""
+    message (after commit, by a Celery task, never inline in the request), at most
+    PASSWORD_RESETS_PER_ACCOUNT_PER_HOUR links an hour to one account."""
 
     def send_mail(self, subject_template_name, email_template_name, context, from_email, to_email, **kwargs):
         user, token = context["user"], context["token"]
+        if not password_reset_allowed(user=user):
+            return  # a few links an hour are plenty; more would be someone flooding the inbox
         language = translation.get_language() or settings.LANGUAGE_CODE
         link = settings.SITE_URL + reverse(
             "password_reset_confirm", kwargs={"uidb64": context["uid"], "token": token}

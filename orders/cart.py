@@ -17,7 +17,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from catalog.models import Listing
-from orders.services import MAX_COPIES_PER_LINE, MAX_LINES_PER_CHECKOUT, CartLine, LineProblem
+from orders.limits import max_copies_per_line, max_lines_per_checkout
+from orders.services import CartLine, LineProblem
 from shops.models import Shop
 from shops.selectors import open_shops, reservable_shops
 
@@ -49,7 +50,7 @@ def reservable_listings() -> QuerySet[Listing]:
 
 def copies_allowed(listing: Listing) -> int:
     """The most copies of `listing` one reservation may ask for."""
-    return max(0, min(listing.available, MAX_COPIES_PER_LINE))
+    return max(0, min(listing.available, max_copies_per_line()))
 
 
 @dataclass
@@ -143,7 +144,7 @@ class Cart:
         cart for it. Raises CartFull when it would be one book too many."""
         lines = self._lines()
         key = str(listing.pk)
-        if key not in lines and len(lines) >= MAX_LINES_PER_CHECKOUT:
+        if key not in lines and len(lines) >= max_lines_per_checkout():
             raise CartFull
         wanted = _quantity(lines.get(key, {})) + max(quantity, 0)
         return self._put(lines, listing, wanted, seen_price=seen_price)
@@ -241,7 +242,7 @@ class Cart:
             if problem.kind in (LineProblem.Kind.GONE, LineProblem.Kind.AWAY):
                 del lines[key]
             elif problem.kind == LineProblem.Kind.SHORT:
-                lines[key]["quantity"] = min(problem.available, MAX_COPIES_PER_LINE)
+                lines[key]["quantity"] = min(problem.available, max_copies_per_line())
                 if lines[key]["quantity"] <= 0:
                     del lines[key]
             elif problem.kind == LineProblem.Kind.PRICE:

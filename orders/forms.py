@@ -3,10 +3,11 @@ import uuid
 
 from django import forms
 from django.contrib.auth import get_user_model
-from django.contrib.auth.forms import AuthenticationForm, BaseUserCreationForm
+from django.contrib.auth.forms import AuthenticationForm, SetPasswordMixin
 from django.utils.translation import gettext_lazy as _
 
-from orders.services import MAX_COPIES_PER_LINE, CustomerDetails
+from orders.limits import max_copies_per_line
+from orders.services import CustomerDetails
 from shops.forms import french_phone_field
 
 FORM_TOKEN_PATTERN = re.compile(r"^[0-9a-f]{32}$")
@@ -33,7 +34,12 @@ class AddToCartForm(forms.Form):
 
 
 class CartQuantityForm(forms.Form):
-    quantity = forms.IntegerField(label=_("Copies"), min_value=0, max_value=MAX_COPIES_PER_LINE)
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The limit is a setting: read when the form is made, not when this module loads.
+        self.fields["quantity"] = forms.IntegerField(
+            label=_("Copies"), min_value=0, max_value=max_copies_per_line()
+        )
 
 
 class CheckoutForm(forms.Form):
@@ -96,28 +102,38 @@ class CustomerLoginForm(AuthenticationForm):
         self.fields["username"].widget.attrs.update({"autocomplete": "email"})
 
 
-class CustomerSignupForm(BaseUserCreationForm):
-    """A customer account: their orders in one place, their details filled in."""
+class CustomerSignupForm(SetPasswordMixin, forms.Form):
+    """A customer account: their orders in one place, their details filled in.
 
-    class Meta:
-        model = get_user_model()
-        fields = ("first_name", "last_name", "email")
-        widgets = {
-            "first_name": forms.TextInput(attrs={"autocomplete": "given-name"}),
-            "last_name": forms.TextInput(attrs={"autocomplete": "family-name"}),
-            "email": forms.EmailInput(attrs={"autocomplete": "email"}),
-        }
+    A plain form, not a ModelForm: a ModelForm would check that the email is not taken
+    and say so, which tells anyone who has an account (marketplace/accounts.py)."""
+
+    first_name = forms.CharField(
+        label=_("First name"), max_length=150, widget=forms.TextInput(attrs={"autocomplete": "given-name"})
+    )
+    last_name = forms.CharField(
+        label=_("Last name"), max_length=150, widget=forms.TextInput(attrs={"autocomplete": "family-name"})
+    )
+    email = forms.EmailField(
+        label=_("Email address"),
+        help_text=_("We send a link there to confirm the account."),
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+    )
+    password1, password2 = SetPasswordMixin.create_password_fields()
 
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("label_suffix", "")
         super().__init__(*args, **kwargs)
-        for name in ("first_name", "last_name"):
-            self.fields[name].required = True
 
-    def clean_email(self):
-        email = get_user_model().objects.normalize_email(self.cleaned_data["email"])
-        if get_user_model().objects.filter(email__iexact=email).exists():
-            raise forms.ValidationError(
-                _("An account already uses this email address: log in instead."), code="email_taken"
+    def clean(self):
+        cleaned = super().clean()
+        self.validate_passwords()
+        # The password validators compare the password with the person's name and email.
+        self.validate_password_for_user(
+            get_user_model()(
+                email=cleaned.get("email", ""),
+                first_name=cleaned.get("first_name", ""),
+                last_name=cleaned.get("last_name", ""),
             )
-        return email
+        )
+        return cleaned

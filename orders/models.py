@@ -12,6 +12,7 @@ from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
@@ -57,12 +58,29 @@ class Checkout(models.Model):
     )
     email = models.EmailField(_("email"))
     language = models.CharField(_("language"), max_length=8, choices=settings.LANGUAGES)
+    # Who sent it, as a keyed hash of the client's address (orders/limits.py): enough to
+    # count what one address holds and how often it reserves, without keeping the address.
+    client_hash = models.CharField(_("client"), max_length=64, blank=True, editable=False)
+    # The drive the customer was shopping around (the web checkout's chosen drive): where
+    # to look for the same books if a shop cannot serve them.
+    drive = models.ForeignKey(
+        "shops.Drive",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("drive"),
+    )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
     class Meta:
         verbose_name = _("checkout")
         verbose_name_plural = _("checkouts")
         ordering = ["-created_at"]
+        indexes = [
+            # Reservation limits: an address's recent checkouts, and through them its orders.
+            models.Index(fields=["client_hash", "created_at"], name="checkout_by_client"),
+        ]
 
     def __str__(self):
         return f"{self.email} ({self.created_at:%Y-%m-%d %H:%M})"
@@ -71,6 +89,10 @@ class Checkout(models.Model):
         """The confirmation page: the token is the customer's key. Deliberately not
         get_absolute_url, which generic code (the admin's "view on site") hands out."""
         return reverse("checkout_done", args=[self.token])
+
+
+# Orders that hold copies (Order.OPEN_STATUSES), for partial indexes.
+OPEN = Q(status__in=["placed", "accepted", "ready"])
 
 
 class Order(models.Model):
@@ -85,19 +107,22 @@ class Order(models.Model):
         # A context: the stock imports' "Cancelled" is masculine in French, an order is feminine.
         CANCELLED = "cancelled", pgettext_lazy("order status", "Cancelled")
         EXPIRED = "expired", _("Expired")
+        # The shop did not accept or refuse it by `answer_by` (orders/answer_deadline.py).
+        UNANSWERED = "unanswered", _("Not answered in time")
 
     # The whole life of an order. Each move is one service in orders/services.py.
     ALLOWED_TRANSITIONS = {
-        Status.PLACED: {Status.ACCEPTED, Status.REFUSED, Status.CANCELLED},
+        Status.PLACED: {Status.ACCEPTED, Status.REFUSED, Status.CANCELLED, Status.UNANSWERED},
         Status.ACCEPTED: {Status.READY, Status.CANCELLED},
         Status.READY: {Status.COLLECTED, Status.CANCELLED, Status.EXPIRED},
         Status.COLLECTED: set(),
         Status.REFUSED: set(),
         Status.CANCELLED: set(),
         Status.EXPIRED: set(),
+        Status.UNANSWERED: set(),
     }
     # Moves that put the order's copies back on sale.
-    RELEASING_STOCK = {Status.REFUSED, Status.CANCELLED, Status.EXPIRED}
+    RELEASING_STOCK = {Status.REFUSED, Status.CANCELLED, Status.EXPIRED, Status.UNANSWERED}
     OPEN_STATUSES = {Status.PLACED, Status.ACCEPTED, Status.READY}
 
     checkout = models.ForeignKey(
@@ -125,6 +150,13 @@ class Order(models.Model):
 
     refusal_reason = models.TextField(_("reason for refusal"), blank=True)
 
+    # The shop's answer (accept or refuse) is due by `answer_by`, set at checkout from its
+    # hours and its time to answer (orders/answer_deadline.py); it is reminded once at
+    # `answer_reminder_at`, and an order still placed at the deadline is cancelled.
+    answer_by = models.DateTimeField(_("to answer by"), null=True, blank=True, editable=False)
+    answer_reminder_at = models.DateTimeField(_("shop reminded at"), null=True, blank=True, editable=False)
+    shop_reminded_at = models.DateTimeField(_("shop reminded"), null=True, blank=True, editable=False)
+
     # Collection: set when the order becomes ready (orders/services.py, _set_aside).
     pickup_code = models.CharField(_("pickup code"), max_length=12, blank=True, editable=False)
     ready_at = models.DateTimeField(_("ready since"), null=True, blank=True, editable=False)
@@ -142,6 +174,17 @@ class Order(models.Model):
             models.Index(fields=["shop", "status", "-placed_at"], name="order_by_shop_status"),
             # The expiry and reminder jobs: ready orders by deadline.
             models.Index(fields=["collect_by"], name="order_ready_by_deadline", condition=Q(status="ready")),
+            # The answer deadline's jobs: placed orders by deadline, and those to remind.
+            models.Index(fields=["answer_by"], name="order_placed_by_deadline", condition=Q(status="placed")),
+            models.Index(
+                fields=["answer_reminder_at"],
+                name="order_placed_to_remind",
+                condition=Q(status="placed", shop_reminded_at__isnull=True),
+            ),
+            # Reservation limits (orders/limits.py): what one email, phone or account holds.
+            models.Index(Lower("customer_email"), name="order_open_by_email", condition=OPEN),
+            models.Index(fields=["customer_phone"], name="order_open_by_phone", condition=OPEN),
+            models.Index(fields=["customer"], name="order_open_by_account", condition=OPEN),
         ]
         constraints = [
             # A code is only ever looked up within its shop.

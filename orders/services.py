@@ -28,6 +28,14 @@ from django.utils.translation import gettext as _
 
 from catalog.models import Listing
 from marketplace.services import email_queue_on_commit
+from orders.answer_deadline import answer_deadline, search_again_url
+from orders.limits import (
+    Holder,
+    check_checkout_shape,
+    check_reservation_limits,
+    client_hash,
+    lock_reservation_holders,
+)
 from orders.models import Checkout, Order, OrderEvent, OrderLine, new_reference
 from pickup.codes import new_pickup_code
 from shops.hours import Schedule
@@ -39,8 +47,6 @@ from shops.models import Shop
 LOCK_TIMEOUT = "3s"
 LOCK_NOT_AVAILABLE = "55P03"
 DEADLOCK_DETECTED = "40P01"
-MAX_LINES_PER_CHECKOUT = 50
-MAX_COPIES_PER_LINE = 20
 
 
 class ReservationError(Exception):
@@ -146,25 +152,45 @@ class OrderStatusError(Exception):
 # --- Placing ---------------------------------------------------------------------------
 
 
-def checkout_place(*, key: str, lines: list[CartLine], customer: CustomerDetails) -> Checkout:
+def checkout_place(
+    *,
+    key: str,
+    lines: list[CartLine],
+    customer: CustomerDetails,
+    client: str = "",
+    drive_id: int | None = None,
+) -> Checkout:
     """Reserve the lines: one order per shop, all or nothing, once per `key`.
+
+    `client`: who sent it (marketplace.client_address.client_key; "" for the system),
+    counted by the reservation limits (orders/limits.py). `drive_id`: the drive the
+    customer was shopping around, if known.
 
     The same `key` with the same request returns the first checkout (a double click, a
     refresh, a network retry); with a different request it raises IdempotencyConflict.
     Raises StockChanged (nothing reserved) when a listing is gone, short or repriced,
-    and ReservationBusy when the listings stay locked longer than LOCK_TIMEOUT.
+    ReservationLimitReached when the customer would hold more than allowed, and
+    ReservationBusy when the listings stay locked longer than LOCK_TIMEOUT.
     """
     lines = _merged(lines)
     if not lines:
         raise EmptyReservation
     fingerprint = _fingerprint(lines, customer)
+    holder = Holder(
+        email=customer.email,
+        phone=str(customer.phone),
+        user_id=getattr(customer.user, "pk", None),
+        client_hash=client_hash(client),
+    )
     try:
         with transaction.atomic():
             _set_lock_timeout()
-            checkout = _claim_checkout(key=key, fingerprint=fingerprint, customer=customer)
+            checkout = _claim_checkout(
+                key=key, fingerprint=fingerprint, customer=customer, holder=holder, drive_id=drive_id
+            )
             if checkout.orders_created:
                 return checkout.instance
-            _reserve(checkout.instance, lines, customer)
+            _reserve(checkout.instance, lines, customer, holder=holder)
             return checkout.instance
     except OperationalError as error:
         if _pgcode(error) in (LOCK_NOT_AVAILABLE, DEADLOCK_DETECTED):
@@ -178,7 +204,9 @@ class _Claim:
     orders_created: bool
 
 
-def _claim_checkout(*, key: str, fingerprint: str, customer: CustomerDetails) -> _Claim:
+def _claim_checkout(
+    *, key: str, fingerprint: str, customer: CustomerDetails, holder: Holder, drive_id: int | None
+) -> _Claim:
     """Insert the checkout row, or find the one a previous request with this key made.
 
     INSERT … ON CONFLICT DO NOTHING waits for a concurrent request with the same key to
@@ -189,8 +217,9 @@ def _claim_checkout(*, key: str, fingerprint: str, customer: CustomerDetails) ->
     columns = [field.column for field in Checkout._meta.concrete_fields]
     with connection.cursor() as cursor:
         cursor.execute(
-            f"""INSERT INTO orders_checkout (key, fingerprint, token, customer_id, email, language, created_at)
-               VALUES (%s, %s, %s, %s, %s, %s, now())
+            f"""INSERT INTO orders_checkout
+                   (key, fingerprint, token, customer_id, email, language, client_hash, drive_id, created_at)
+               VALUES (%s, %s, %s, %s, %s, %s, %s, %s, now())
                ON CONFLICT (key) DO NOTHING
                RETURNING {", ".join(columns)}""",
             [
@@ -200,6 +229,8 @@ def _claim_checkout(*, key: str, fingerprint: str, customer: CustomerDetails) ->
                 getattr(customer.user, "pk", None),
                 customer.email,
                 customer.language,
+                holder.client_hash,
+                drive_id,
             ],
         )
         row = cursor.fetchone()
@@ -214,7 +245,7 @@ def _claim_checkout(*, key: str, fingerprint: str, customer: CustomerDetails) ->
     return _Claim(instance=existing, orders_created=True)
 
 
-def _reserve(checkout: Checkout, lines: list[CartLine], customer: CustomerDetails) -> None:
+def _reserve(checkout: Checkout, lines: list[CartLine], customer: CustomerDetails, *, holder: Holder) -> None:
     wanted = {line.listing_id: line for line in lines}
     # Read without locking, and write the orders, lines, events and emails first: the
     # listings are locked only for the last statements and the commit, so that the
@@ -222,10 +253,24 @@ def _reserve(checkout: Checkout, lines: list[CartLine], customer: CustomerDetail
     # every email of a checkout.
     listings = _listings(sorted(wanted))
     _check(lines, listings)
+    check_checkout_shape(
+        lines=lines,
+        titles={pk: (listing.book.title, listing.shop.trade_name) for pk, listing in listings.items()},
+    )
 
     by_shop = defaultdict(list)
     for line in lines:
         by_shop[listings[line.listing_id].shop].append(line)
+    # The customer's other checkouts wait here until this one commits: each counts what
+    # the previous ones hold (orders/limits.py).
+    lock_reservation_holders(holder)
+    check_reservation_limits(
+        holder=holder,
+        asked={shop.pk: sum(line.quantity for line in shop_lines) for shop, shop_lines in by_shop.items()},
+        shops={shop.pk: shop for shop in by_shop},
+    )
+    # Each order's answer deadline comes from its shop's hours: read for all shops at once.
+    prefetch_related_objects(list(by_shop), "opening_periods", "closures")
     for shop in sorted(by_shop, key=lambda shop: shop.pk):
         order = _create_order(checkout, shop, customer)
         OrderLine.objects.bulk_create(
@@ -306,6 +351,7 @@ def _problem(line: CartLine, listing: Listing | None) -> LineProblem | None:
 
 
 def _create_order(checkout: Checkout, shop: Shop, customer: CustomerDetails) -> Order:
+    deadline = answer_deadline(shop, timezone.now())
     for _attempt in range(5):
         order = Order(
             checkout=checkout,
@@ -316,6 +362,8 @@ def _create_order(checkout: Checkout, shop: Shop, customer: CustomerDetails) -> 
             customer_email=customer.email,
             customer_phone=customer.phone,
             language=customer.language,
+            answer_by=deadline.answer_by,
+            answer_reminder_at=deadline.remind_at,
         )
         try:
             with transaction.atomic():  # a savepoint: a reference already taken is drawn again
@@ -390,6 +438,13 @@ def order_cancel(
 def order_expire(*, order: Order) -> Order:
     """Nobody came before the deadline: the copies go back on sale."""
     return _move(order=order, to=Order.Status.EXPIRED, actor_kind=OrderEvent.Actor.SYSTEM, by=None)
+
+
+def order_mark_unanswered(*, order: Order) -> Order:
+    """The shop did not accept or refuse the order by its answer deadline: the copies go
+    back on sale, the customer is told where else to find the books, the shop that the
+    order is closed (orders/answer_deadline.py)."""
+    return _move(order=order, to=Order.Status.UNANSWERED, actor_kind=OrderEvent.Actor.SYSTEM, by=None)
 
 
 def order_line_mark_unavailable(*, line: OrderLine, by, reason: str = "") -> OrderLine:
@@ -474,7 +529,8 @@ def _move(*, order: Order, to: str, actor_kind: str, by, note: str = "", also_fr
             order=locked, from_status=previous, to_status=to, actor_kind=actor_kind, actor=by, note=note
         )
         if to in CUSTOMER_TEMPLATES:
-            _queue_customer_email(locked, event=event, template=CUSTOMER_TEMPLATES[to])
+            extra = {"search_again": search_again_url(locked)} if to == Order.Status.UNANSWERED else {}
+            _queue_customer_email(locked, event=event, template=CUSTOMER_TEMPLATES[to], extra=extra)
         if to in SHOP_TEMPLATES:
             _queue_shop_email(locked, event=event, template=SHOP_TEMPLATES[to])
     return locked
@@ -505,11 +561,13 @@ CUSTOMER_TEMPLATES = {
     Order.Status.READY: "emails/orders/customer_ready",
     Order.Status.CANCELLED: "emails/orders/customer_cancelled",
     Order.Status.EXPIRED: "emails/orders/customer_expired",
+    Order.Status.UNANSWERED: "emails/orders/customer_unanswered",
 }
 # The shop hears about the moves it did not make itself.
 SHOP_TEMPLATES = {
     Order.Status.CANCELLED: "emails/orders/shop_cancelled",
     Order.Status.EXPIRED: "emails/orders/shop_expired",
+    Order.Status.UNANSWERED: "emails/orders/shop_unanswered",
 }
 
 
@@ -548,14 +606,16 @@ def _queue_customer_placed(checkout: Checkout) -> None:
     )  # fmt: skip
 
 
-def _queue_customer_email(order: Order, *, event: OrderEvent, template: str) -> None:
+def _queue_customer_email(
+    order: Order, *, event: OrderEvent, template: str, extra: dict | None = None
+) -> None:
     order_email_customer_on_commit(
-        order=order, template=template, event_key=f"order-event:{event.pk}:customer", event=event
+        order=order, template=template, event_key=f"order-event:{event.pk}:customer", event=event, extra=extra
     )
 
 
 def order_email_customer_on_commit(
-    *, order: Order, template: str, event_key: str, event: OrderEvent | None = None
+    *, order: Order, template: str, event_key: str, event: OrderEvent | None = None, extra: dict | None = None
 ) -> None:
     """Queue an email about `order` to its customer, in their language, with the link to
     the order page and its lines (`_order_context`); sent once per `event_key`, after
@@ -566,21 +626,33 @@ def order_email_customer_on_commit(
         event_key=event_key,
         to=order.customer_email,
         template=template,
-        context=_order_context(order, event=event, link=link),
+        context=_order_context(order, event=event, link=link, **(extra or {})),
         language=order.language,
     )
 
 
 def _queue_shop_new_order(order: Order) -> None:
-    _queue_shop_email(order, event=None, template="emails/orders/shop_new_order")
+    order_email_shop_on_commit(
+        order=order, template="emails/orders/shop_new_order", event_key=f"order:{order.pk}:shop-new"
+    )
 
 
-def _queue_shop_email(order: Order, *, event: OrderEvent | None, template: str) -> None:
+def _queue_shop_email(order: Order, *, event: OrderEvent, template: str) -> None:
+    order_email_shop_on_commit(
+        order=order, template=template, event_key=f"order-event:{event.pk}:shop", event=event
+    )
+
+
+def order_email_shop_on_commit(
+    *, order: Order, template: str, event_key: str, event: OrderEvent | None = None
+) -> None:
+    """Queue an email about `order` to its shop, in the shop's language, with the link to
+    the order in the bookseller space; sent once per `event_key`, after commit."""
     shop = order.shop
     with translation.override(shop.language):
         link = _absolute(reverse("admin:orders_order_change", args=[order.pk]))
     email_queue_on_commit(
-        event_key=f"order:{order.pk}:shop-new" if event is None else f"order-event:{event.pk}:shop",
+        event_key=event_key,
         to=shop.email,
         template=template,
         context=_order_context(order, event=event, link=link),

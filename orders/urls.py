@@ -16,4 +16,8 @@ urlpatterns = [
     path("accounts/login/", views.customer_login, name="customer_login"),
     path("accounts/logout/", views.customer_logout, name="customer_logout"),
     path("accounts/signup/", views.customer_signup, name="customer_signup"),
+    path("accounts/signup/sent/", views.customer_signup_sent, name="customer_signup_sent"),
+    path(
+        "accounts/signup/confirm/<str:signed>/", views.customer_signup_confirm, name="customer_signup_confirm"
+    ),
 ]

@@ -6,6 +6,7 @@ to their order: never cached, and never announced to other sites by the Referer 
 
 from functools import wraps
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
@@ -20,6 +21,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
+from marketplace import accounts, rate_limits
+from marketplace.client_address import client_key
+from marketplace.login_guard import guarded_login
+from orders.answer_deadline import search_again_url
 from orders.cart import (
     Cart,
     CartFull,
@@ -30,11 +35,10 @@ from orders.cart import (
     short_message,
 )
 from orders.forms import AddToCartForm, CartQuantityForm, CheckoutForm, CustomerLoginForm, CustomerSignupForm
+from orders.limits import ReservationLimitReached, max_copies_per_line, max_lines_per_checkout
 from orders.models import Order, OrderEvent
 from orders.selectors import checkout_by_token, order_by_token, orders_of_customer
 from orders.services import (
-    MAX_COPIES_PER_LINE,
-    MAX_LINES_PER_CHECKOUT,
     EmptyReservation,
     IdempotencyConflict,
     OrderStatusError,
@@ -48,6 +52,7 @@ from shops.drive_session import chosen_drive, drive_in_url
 from shops.geo import haversine_km
 
 ORDERS_PER_PAGE = 20
+SIGNUP_SENT_SESSION_KEY = "signup_sent_to"
 
 
 def private_page(view):
@@ -94,7 +99,7 @@ def cart_add(request, listing_id):
                 messages.error(
                     request,
                     _("Your reservation already holds %(count)s different books: confirm it first.")
-                    % {"count": MAX_LINES_PER_CHECKOUT},
+                    % {"count": max_lines_per_checkout()},
                 )
             else:
                 messages.success(
@@ -139,7 +144,7 @@ def cart_update(request, listing_id):
     form = CartQuantityForm(request.POST)
     if not form.is_valid():
         messages.error(
-            request, _("Choose a number of copies from 0 to %(max)s.") % {"max": MAX_COPIES_PER_LINE}
+            request, _("Choose a number of copies from 0 to %(max)s.") % {"max": max_copies_per_line()}
         )
         return redirect("cart")
     listing = reservable_listings().filter(pk=listing_id).first()
@@ -175,22 +180,28 @@ def checkout(request):
     click, a refresh, a retry) reserves once and shows the same confirmation.
     """
     cart = Cart(request.session)
-    problems, busy, status = [], False, 200
+    problems, busy, refused, retry_after, status = [], False, "", None, 200
     if request.method == "POST":
         form = CheckoutForm(request.POST)
         if form.is_valid():
             key = form.cleaned_data["token"]
             if (token := cart.checkout_placed_with(key)) is not None:
                 return redirect("checkout_done", token)
+            drive = chosen_drive(request)
             try:
                 placed = checkout_place(
                     key=key,
                     lines=cart.lines_for_checkout(),
                     customer=form.customer_details(user=request.user, language=translation.get_language()),
+                    client=client_key(request),
+                    drive_id=drive.id if drive else None,
                 )
             except StockChanged as changed:
                 problems = [cart.problem_message(problem) for problem in changed.problems]
                 cart.apply_problems(changed.problems)
+            except ReservationLimitReached as limit:
+                refused, retry_after = str(limit), limit.retry_after
+                status = 429 if retry_after else 200
             except ReservationBusy as error:
                 busy, status = str(error), 503
             except IdempotencyConflict:
@@ -218,11 +229,13 @@ def checkout(request):
     response = render(
         request,
         "orders/checkout.html",
-        {"form": form, "contents": contents, "problems": problems, "busy": busy},
+        {"form": form, "contents": contents, "problems": problems, "busy": busy, "refused": refused},
         status=status,
     )
     if busy:
         response["Retry-After"] = "5"
+    elif retry_after:
+        response["Retry-After"] = str(retry_after)
     return response
 
 
@@ -264,7 +277,12 @@ def order_detail(request, token):
     return render(
         request,
         "orders/order.html",
-        {"order": order, "history": _history(order), "ready_by": order_ready_by(order)},
+        {
+            "order": order,
+            "history": _history(order),
+            "ready_by": order_ready_by(order),
+            "search_again": search_again_url(order) if order.status == Order.Status.UNANSWERED else "",
+        },
     )
 
 
@@ -332,21 +350,69 @@ class CustomerLoginView(auth_views.LoginView):
         return reverse("my_orders")
 
 
-customer_login = never_cache(CustomerLoginView.as_view())
+customer_login = never_cache(guarded_login(CustomerLoginView.as_view()))
 customer_logout = auth_views.LogoutView.as_view(next_page="home")
 
 
 @never_cache
 def customer_signup(request):
-    next_url = request.POST.get("next") or request.GET.get("next") or ""
-    if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
-        next_url = ""
+    """Sign-up: the account waits for its confirmation link, and the page says the same
+    whether the email already had an account or not (marketplace/accounts.py)."""
+    next_url = _safe_next(request, request.POST.get("next") or request.GET.get("next") or "")
     form = CustomerSignupForm(request.POST or None)
+    status = 200
     if request.method == "POST" and form.is_valid():
-        user = form.save(commit=False)
-        user.preferred_language = translation.get_language()
-        user.save()
+        if rate_limits.hit(scope="signups", who=client_key(request), rate=signups_rate()).allowed:
+            accounts.signup_request(
+                request=accounts.SignupRequest(
+                    first_name=form.cleaned_data["first_name"],
+                    last_name=form.cleaned_data["last_name"],
+                    email=form.cleaned_data["email"],
+                    password=form.cleaned_data["password1"],
+                    language=translation.get_language(),
+                    next_url=next_url,
+                )
+            )
+            request.session[SIGNUP_SENT_SESSION_KEY] = form.cleaned_data["email"]
+            return redirect("customer_signup_sent")
+        form.add_error(
+            None,
+            _("Many accounts were created from your connection in the last hour. Please try again later."),
+        )
+        status = 429
+    return render(request, "registration/signup.html", {"form": form, "next": next_url}, status=status)
+
+
+@never_cache
+def customer_signup_sent(request):
+    email = request.session.get(SIGNUP_SENT_SESSION_KEY)
+    if not email:
+        return redirect("customer_signup")
+    return render(request, "registration/signup_sent.html", {"email": email})
+
+
+@private_page  # the link's token is in the address
+def customer_signup_confirm(request, signed):
+    """The link of the confirmation email: a page with one button (a mail scanner opening
+    the link confirms nothing), then the account is active and its owner logged in."""
+    try:
+        user, next_url = accounts.signup_link_verify(signed=signed)
+    except accounts.SignupLinkRefused as refused:
+        return render(request, "registration/signup_refused.html", {"message": str(refused)}, status=410)
+    if request.method == "POST":
+        user = accounts.signup_confirm(user=user)
         login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+        request.session.pop(SIGNUP_SENT_SESSION_KEY, None)
         messages.success(request, _("Welcome! Your account is ready."))
-        return redirect(next_url or "my_orders")
-    return render(request, "registration/signup.html", {"form": form, "next": next_url})
+        return redirect(_safe_next(request, next_url) or "my_orders")
+    return render(request, "registration/signup_confirm.html", {"account": user})
+
+
+def signups_rate() -> rate_limits.Rate:
+    return rate_limits.Rate(settings.SIGNUPS_PER_ADDRESS_PER_HOUR, 3600)
+
+
+def _safe_next(request, next_url: str) -> str:
+    if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
+        return ""
+    return next_url

@@ -43,6 +43,6 @@ class HandOverForm(forms.Form):
     """The "Hand over" button: which order, with which code, at which shop's counter.
     All three are checked again by the service; the order id alone proves nothing."""
 
-    order = forms.IntegerField(widget=forms.HiddenInput)
+    order = forms.IntegerField(widget=forms.HiddenInput, min_value=1, max_value=2**63 - 1)
     code = forms.CharField(max_length=40, widget=forms.HiddenInput)
-    shop = forms.IntegerField(widget=forms.HiddenInput)
+    shop = forms.IntegerField(widget=forms.HiddenInput, min_value=1, max_value=2**63 - 1)

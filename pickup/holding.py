@@ -5,24 +5,20 @@ Two jobs, run by Celery beat every few minutes (pickup/tasks.py):
 - at the deadline, the order expires and its copies go back on sale.
 
 Both are idempotent and safe to run twice at once (two beat schedulers started by
-mistake, a task delivered twice): each order is claimed under a row lock taken with
-SKIP LOCKED, and checked again under that lock, so a run passes over what another run
-(or a bookseller collecting the order right now) holds instead of waiting for it, and
-never acts on an order twice.
+mistake, a task delivered twice, a bookseller collecting the order right now): each
+order is claimed under a row lock taken with SKIP LOCKED and checked again under it
+(marketplace/jobs.py).
 """
 
-import logging
 from datetime import timedelta
 
-from django.db import transaction
 from django.db.models import F
 from django.db.models.query import QuerySet
 from django.utils import timezone
 
+from marketplace.jobs import act_on_each_alone, act_on_each_in_batches
 from orders.models import Order
 from orders.services import OrderStatusError, order_email_customer_on_commit, order_expire
-
-logger = logging.getLogger(__name__)
 
 REMIND_BEFORE = timedelta(days=2)
 # Reminders lock only orders (no stock): a batch is claimed in one transaction. Expiry
@@ -60,30 +56,19 @@ def orders_remind_before_deadline(*, now=None) -> int:
     line of defence.
     """
     now = now or timezone.now()
-    sent, failed = 0, set()
-    while True:
-        with transaction.atomic():
-            batch = list(
-                orders_due_for_reminder(now=now)
-                .exclude(pk__in=failed)
-                .select_for_update(skip_locked=True, of=("self",))
-                .select_related("shop")
-                .prefetch_related("lines")
-                .order_by("collect_by", "pk")[:REMINDER_BATCH_SIZE]
-            )
-            if not batch:
-                return sent
-            for order in batch:
-                try:
-                    with transaction.atomic():  # a savepoint: one order that fails spares the others
-                        Order.objects.filter(pk=order.pk).update(reminder_sent_at=now)
-                        order.reminder_sent_at = now
-                        _queue_reminder(order)
-                except Exception:
-                    logger.exception("Could not remind the customer of order %s", order.pk)
-                    failed.add(order.pk)
-                else:
-                    sent += 1
+
+    def remind(order: Order) -> None:
+        Order.objects.filter(pk=order.pk).update(reminder_sent_at=now)
+        order.reminder_sent_at = now
+        _queue_reminder(order)
+
+    return act_on_each_in_batches(
+        lambda: orders_due_for_reminder(now=now).select_related("shop").prefetch_related("lines"),
+        remind,
+        order_by=("collect_by", "pk"),
+        batch_size=REMINDER_BATCH_SIZE,
+        doing="remind the customer of order",
+    )
 
 
 def _queue_reminder(order: Order) -> None:
@@ -103,39 +88,11 @@ def orders_expire_past_deadline(*, now=None) -> int:
     past its deadline and is left alone; one a concurrent run is expiring is skipped.
     """
     now = now or timezone.now()
-    expired, passed_over = 0, set()
-    while True:
-        # Read a page of candidates without locking; each is claimed below.
-        candidates = list(
-            orders_past_deadline(now=now)
-            .exclude(pk__in=passed_over)
-            .order_by("collect_by", "pk")
-            .values_list("pk", flat=True)[:EXPIRY_BATCH_SIZE]
-        )
-        if not candidates:
-            return expired
-        for order_id in candidates:
-            if _expire(order_id, now=now):
-                expired += 1
-            else:
-                passed_over.add(order_id)
-
-
-def _expire(order_id: int, *, now) -> bool:
-    try:
-        with transaction.atomic():
-            order = (
-                orders_past_deadline(now=now)
-                .select_for_update(skip_locked=True, of=("self",))
-                .filter(pk=order_id)
-                .first()
-            )
-            if order is None:
-                return False  # collected or cancelled meanwhile, or being expired by another run
-            order_expire(order=order)
-            return True
-    except OrderStatusError:
-        return False
-    except Exception:
-        logger.exception("Could not expire order %s", order_id)
-        return False
+    return act_on_each_alone(
+        lambda: orders_past_deadline(now=now),
+        lambda order: order_expire(order=order),
+        order_by=("collect_by", "pk"),
+        batch_size=EXPIRY_BATCH_SIZE,
+        doing="expire order",
+        moved_on=(OrderStatusError,),
+    )

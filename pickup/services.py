@@ -17,11 +17,12 @@ import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from marketplace.locking import advisory_xact_lock
 from orders.models import Order
 from orders.services import order_collect
 from pickup.codes import normalize_pickup_code
@@ -86,6 +87,10 @@ class CounterAnswer:
                 "Order %(reference)s has expired: it was not collected by %(deadline)s and its books "
                 "are back on sale."
             ) % {"reference": order.reference, "deadline": _datetime(order.collect_by or order.updated_at)}
+        if order.status == Order.Status.UNANSWERED:
+            return _("Order %(reference)s was cancelled: it was not answered in time.") % {
+                "reference": order.reference
+            }
         if order.status == Order.Status.CANCELLED:
             return _("Order %(reference)s was cancelled: there is nothing to hand over.") % {
                 "reference": order.reference
@@ -114,21 +119,27 @@ def pickup_code_check(*, shop: Shop, user, typed: str) -> CounterAnswer:
         return _answer_for(order, shop=shop)
 
 
-def pickup_hand_over(*, order: Order, code: str, shop: Shop, user) -> CounterAnswer:
-    """Hand `order` over at `shop`'s counter: the customer paid and takes the books.
+def pickup_hand_over(*, order_id: int, code: str, shop: Shop, user) -> CounterAnswer:
+    """Hand order `order_id` over at `shop`'s counter: the customer paid and takes the books.
 
     The code and the shop are checked again under the order's lock (the form posts an
-    order id: it proves nothing by itself), the attempt is recorded and counted like a
-    typed code, and the move goes through order_collect (stock, history). Sent twice,
-    the order is handed over once; the second answer says it was already collected.
-    The caller has checked that `user` serves at `shop` (counter_shops_for_user).
+    order id: it proves nothing by itself; an id of another shop, or of no order, is a
+    wrong code like any other, so that ids cannot be probed), the attempt is recorded and
+    counted like a typed code, and the move goes through order_collect (stock, history).
+    Sent twice, the order is handed over once; the second answer says it was already
+    collected. The caller has checked that `user` serves at `shop` (counter_shops_for_user).
     """
     code = normalize_pickup_code(code)
     with transaction.atomic():
         _wait_for_other_attempts(user=user, shop=shop)
         locked_out = _minutes_locked_out(user=user, shop=shop) > 0
-        locked = Order.objects.select_for_update(of=("self",)).select_related("shop").get(pk=order.pk)
-        right = locked.shop_id == shop.pk and bool(code) and locked.pickup_code == code
+        locked = (
+            Order.objects.select_for_update(of=("self",))
+            .select_related("shop")
+            .filter(pk=order_id, shop=shop)
+            .first()
+        )
+        right = locked is not None and bool(code) and locked.pickup_code == code
         _record(shop=shop, user=user, code=code, right=right)
         if locked_out:
             return _locked_out(user=user, shop=shop)
@@ -191,13 +202,8 @@ def _minutes_locked_out(*, user, shop: Shop) -> int:
 
 def _wait_for_other_attempts(*, user, shop: Shop) -> None:
     """Queue behind the other attempts of this person, then of this shop, until commit."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", [f"pickup-attempts:user:{user.pk}"]
-        )
-        cursor.execute(
-            "SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", [f"pickup-attempts:shop:{shop.pk}"]
-        )
+    advisory_xact_lock(f"pickup-attempts:user:{user.pk}")
+    advisory_xact_lock(f"pickup-attempts:shop:{shop.pk}")
 
 
 def _datetime(moment: datetime) -> str:

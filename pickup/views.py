@@ -1,19 +1,20 @@
 """The counter page, where shop staff hand orders over, and the QR code of a pickup code.
 
-The counter works on a phone without JavaScript: a GET with ?code= shows the order (the
-QR code's link is such a GET, so opening it hands nothing over), a POST hands it over.
+The counter works on a phone without JavaScript. Looking a code up is a POST: each one
+counts as an attempt against the guessing limits (pickup/services.py), so a link — the
+QR code's, or one anybody sends a bookseller — must not count as one: a GET with ?code=
+only fills the form in. Handing over is a POST of its own.
 """
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils.cache import patch_cache_control
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
-from orders.models import Order
 from orders.views import private_page
 from pickup.forms import HandOverForm, PickupCodeForm
 from pickup.qr import pickup_qr_png as qr_png
@@ -24,15 +25,20 @@ COUNTER_SHOP_SESSION_KEY = "counter_shop"
 QR_MAX_AGE = 3600  # seconds; the image never changes while the order waits
 
 
-@private_page  # the code is in the address: never cached, never sent to another site
+@private_page  # the code may be in the address: never cached, never sent to another site
 @login_required
+@require_http_methods(["GET", "POST"])
 def counter(request):
     shops = _counter_shops(request.user)
-    shop = _chosen_shop(request, shops, asked=request.GET.get("shop"))
-    form = PickupCodeForm(request.GET if "code" in request.GET else None)
     answer = None
-    if form.is_bound and form.is_valid():
-        answer = pickup_code_check(shop=shop, user=request.user, typed=form.cleaned_data["code"])
+    if request.method == "POST":
+        shop = _chosen_shop(request, shops, asked=request.POST.get("shop"))
+        form = PickupCodeForm(request.POST)
+        if form.is_valid():
+            answer = pickup_code_check(shop=shop, user=request.user, typed=form.cleaned_data["code"])
+    else:
+        shop = _chosen_shop(request, shops, asked=request.GET.get("shop"))
+        form = PickupCodeForm(initial={"code": request.GET.get("code", "")[:40]})
     if answer is None:
         form.fields["code"].widget.attrs["autofocus"] = True  # ready to type the next code
     locked_out = answer is not None and answer.outcome == CounterAnswer.Outcome.LOCKED_OUT
@@ -62,8 +68,9 @@ def counter_hand_over(request):
     if not form.is_valid():
         return redirect("counter")
     shop = _chosen_shop(request, shops, asked=form.cleaned_data["shop"])
-    order = get_object_or_404(Order, pk=form.cleaned_data["order"])
-    answer = pickup_hand_over(order=order, code=form.cleaned_data["code"], shop=shop, user=request.user)
+    answer = pickup_hand_over(
+        order_id=form.cleaned_data["order"], code=form.cleaned_data["code"], shop=shop, user=request.user
+    )
     if answer.outcome == CounterAnswer.Outcome.HANDED_OVER:
         messages.success(request, answer.message)
     else:

@@ -319,6 +319,7 @@ BOOKSELLER_EDITABLE_FIELDS = [
     "website",
     "description",
     "logo",
+    "answer_within_hours",
     "preparation_hours",
     "holding_days",
     "holiday_starts_on",
@@ -372,6 +373,7 @@ class ShopAdmin(admin.ModelAdmin):
             _("Collection"),
             {
                 "fields": [
+                    "answer_within_hours",
                     "preparation_hours",
                     "holding_days",
                     ("holiday_starts_on", "holiday_ends_on"),
@@ -757,7 +759,12 @@ class ListingPlanAdmin(admin.ModelAdmin):
     search_fields = ["name"]
 
     def get_queryset(self, request):
-        return super().get_queryset(request).annotate(shop_count=models.Count("shops"))
+        plans = super().get_queryset(request)
+        # How many shops are on each plan is head office's to know: annotated for them only,
+        # since anyone who opens the list could otherwise filter on it (?shop_count=3).
+        if user_sees_all_shops(request.user):
+            plans = plans.annotate(shop_count=models.Count("shops"))
+        return plans
 
     def get_list_display(self, request):
         if user_sees_all_shops(request.user):
@@ -794,7 +801,9 @@ class ShopApiTokenAdmin(admin.ModelAdmin):
 
     form = ApiKeyForm
     list_display = ["name", "shop", "prefix", "created_at", "last_used_at", "is_active"]
-    list_filter = ["shop"]
+    # Only the shops of the keys the person sees: a plain "shop" filter offers every shop of
+    # the network, pending applicants' names included, to any bookseller.
+    list_filter = [("shop", admin.RelatedOnlyFieldListFilter)]
     actions = ["revoke"]
 
     def get_queryset(self, request):

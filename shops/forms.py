@@ -28,6 +28,10 @@ def french_phone_field(**kwargs) -> PhoneNumberField:
 class ShopApplicationForm(forms.ModelForm):
     """A bookshop's application to join the marketplace."""
 
+    @property
+    def sent_by_a_robot(self) -> bool:
+        return bool(self.cleaned_data.get("homepage"))
+
     siret = forms.CharField(
         label=_("SIRET"),
         max_length=20,  # people type spaces: "123 456 789 00012"
@@ -37,6 +41,13 @@ class ShopApplicationForm(forms.ModelForm):
     contact_phone = french_phone_field(label=_("Contact's phone"), required=False, help_text=_("Optional."))
     website = forms.URLField(
         label=_("Website"), required=False, assume_scheme="https", help_text=_("Optional.")
+    )
+    # A field people never see (hidden by the style sheet, skipped by the keyboard and by
+    # screen readers) and robots fill in: an application with it filled is dropped.
+    homepage = forms.CharField(
+        label=_("Leave this field empty"),
+        required=False,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "tabindex": "-1"}),
     )
     drives = forms.ModelMultipleChoiceField(
         label=_("Drives you want to join"),

@@ -103,6 +103,18 @@ class Schedule:
             left -= closes - opens
         return None
 
+    def end_of_next_full_day(self, moment: datetime) -> datetime | None:
+        """Closing time of the first opening day that lies wholly after `moment` (a day
+        the shop is open but has already opened by `moment` does not count: it is not a
+        full day left). None when no such day comes within LOOKAHEAD_DAYS."""
+        first_day = moment.astimezone(PARIS).date()
+        moment = moment.astimezone(UTC)
+        for offset in range(LOOKAHEAD_DAYS + 1):
+            ranges = self.ranges_on(first_day + timedelta(days=offset))
+            if ranges and ranges[0][0] >= moment:
+                return ranges[-1][1].astimezone(PARIS)
+        return None
+
     def collection_deadline(self, ready_at: datetime, holding_days: int) -> datetime:
         """Until when a ready order waits: closing time, `holding_days` days after the day
         it became ready, or of the next day the shop is open after that.

@@ -89,6 +89,16 @@ class Drive(Place):
         return reverse("drive", args=[self.slug])
 
 
+def answer_hours_min() -> int:
+    """The chain's bounds on a shop's time to answer (read when a value is checked, so
+    that changing the setting needs no migration)."""
+    return settings.ORDER_ANSWER_MIN_OPENING_HOURS
+
+
+def answer_hours_max() -> int:
+    return settings.ORDER_ANSWER_MAX_OPENING_HOURS
+
+
 def logo_upload_to(shop, filename):
     # Random names: the uploaded file name may be personal, and must not be guessable.
     return f"shops/logos/{uuid.uuid4().hex}{PurePath(filename).suffix.lower()}"
@@ -175,6 +185,17 @@ class Shop(Place):
         help_text=_(
             "How long a ready order waits at the counter. The customer is reminded two days "
             "before; after that the order expires and the books go back on sale."
+        ),
+    )
+    answer_within_hours = models.PositiveSmallIntegerField(
+        _("time to answer a new order (opening hours)"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(answer_hours_min), MaxValueValidator(answer_hours_max)],
+        help_text=_(
+            "Empty: by closing time of your next full opening day. A new order holds its books until "
+            "you accept or refuse it; you are reminded before this time, and an order still unanswered "
+            "is then cancelled and the customer told."
         ),
     )
     # Holiday mode: the shop is away. Its listings leave the search, new reservations are

@@ -86,6 +86,9 @@ GROUP_PERMISSIONS = {
         ("catalog", "change_book"),
         ("catalog", "change_listing"),
         ("catalog", "view_stockimport"),
+        # Login lockouts (django-axes): see them, and lift one for someone who calls.
+        ("axes", "view_accessattempt"),
+        ("axes", "delete_accessattempt"),
     ],
     DRIVE_STAFF: _MODERATION,
 }

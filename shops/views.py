@@ -1,3 +1,6 @@
+import logging
+
+from django.conf import settings
 from django.contrib import messages
 from django.db.models import prefetch_related_objects
 from django.http import Http404
@@ -9,6 +12,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from catalog.search import BookQuery, search_books
+from marketplace import rate_limits
+from marketplace.client_address import client_key
 from orders.views import private_page
 from shops import services
 from shops.drive_session import choose_drive
@@ -17,14 +22,26 @@ from shops.models import Drive, Shop
 from shops.selectors import NearbyShop, drives_by_region, drives_matching, open_shops, shop_by_slug
 
 APPLIED_SHOP_SESSION_KEY = "applied_shop_id"
+logger = logging.getLogger(__name__)
 
 
 def apply(request):
     """The public application form. Without JavaScript, "Find drives" re-displays the
     form with the drives near the postcode; with it, they appear as the postcode is typed."""
+    status = 200
     if request.method == "POST" and "suggest_drives" not in request.POST:
         form = ShopApplicationForm(request.POST, request.FILES)
-        if form.is_valid():
+        if form.is_valid() and form.sent_by_a_robot:
+            logger.info("Shop application dropped: the robots' field was filled in.")
+            return redirect("shops:apply_done")  # as if sent; nothing saved, nobody emailed
+        if form.is_valid() and not _application_allowed(request):
+            form.add_error(
+                None,
+                _("Several applications were sent from your connection in the last hour. Please try again "
+                  "later, or write to us if you need to send more."),
+            )  # fmt: skip
+            status = 429
+        elif form.is_valid():
             shop = form.save(commit=False)
             shop.language = translation.get_language()
             try:
@@ -42,7 +59,14 @@ def apply(request):
             messages.info(request, _("Please choose your logo again."))
     else:
         form = ShopApplicationForm(initial={"postcode": request.GET.get("postcode", "")})
-    return render(request, "shops/apply.html", {"form": form})
+    return render(request, "shops/apply.html", {"form": form}, status=status)
+
+
+def _application_allowed(request) -> bool:
+    """Each application emails its applicant: a few an hour from one client address, so
+    that the form cannot send mail to strangers in bulk (counted atomically)."""
+    rate = rate_limits.Rate(settings.SHOP_APPLICATIONS_PER_ADDRESS_PER_HOUR, 3600)
+    return rate_limits.hit(scope="shop-applications", who=client_key(request), rate=rate).allowed
 
 
 @require_GET

@@ -111,9 +111,29 @@ def pytest_runtest_makereport(item, call):
     return report
 
 
+# Every page of every browser test reports what its Content-Security-Policy refused, as a
+# console message: messages survive navigation, and Chromium logs its own there too.
+REPORT_CSP_VIOLATIONS = """
+document.addEventListener("securitypolicyviolation", (event) => {
+  const where = event.sourceFile ? ` at ${event.sourceFile}:${event.lineNumber}` : "";
+  console.error(`Content Security Policy violation on ${event.documentURI}: ${event.effectiveDirective} `
+    + `refused ${event.blockedURI || "inline code"}${where} ${event.sample}`);
+});
+"""
+
+
 @pytest.fixture
-def page(browser, request):
+def csp_violations():
+    """What the Content-Security-Policy refused during the test, as the browser said it.
+    Filled by `page`, which fails the test if anything is left in it."""
+    return []
+
+
+@pytest.fixture
+def page(browser, request, csp_violations):
     context = browser.new_context(locale="en-GB", viewport={"width": 1280, "height": 900})
+    context.add_init_script(REPORT_CSP_VIOLATIONS)
+    context.on("console", lambda message: record_csp_violation(message, csp_violations))
     page = context.new_page()
     page.set_default_timeout(15_000)
     yield page
@@ -122,6 +142,16 @@ def page(browser, request):
         ARTIFACTS_DIR.mkdir(exist_ok=True)
         page.screenshot(path=ARTIFACTS_DIR / f"{request.node.name}.png", full_page=True)
     context.close()
+    if csp_violations:
+        pytest.fail("The Content-Security-Policy refused:\n" + "\n".join(csp_violations), pytrace=False)
+
+
+def record_csp_violation(message, violations: list[str]) -> None:
+    """Our listener's messages and Chromium's own ("… violates the following Content
+    Security Policy directive …"), which also covers frames that run no script."""
+    if "Content Security Policy" in message.text:
+        source = message.location.get("url")
+        violations.append(f"{message.text} [{source}]" if source else message.text)
 
 
 # --- The three actors of every permission test: owner, colleague, outsider -------------
@@ -194,6 +224,24 @@ def _default_language_after_each_test():
 
     yield
     translation.deactivate()
+
+
+@pytest.fixture(autouse=True)
+def _reservation_limits_out_of_the_way(request, settings):
+    """Most tests place many orders as one customer (the factories' Annick): the limits
+    on what one customer holds (orders/limits.py) would get in their way. Tests of the
+    limits, and those proving a real customer never meets them, are marked
+    `reservation_limits` and run with the production values."""
+    if request.node.get_closest_marker("reservation_limits"):
+        return
+    for name in (
+        "RESERVATION_MAX_HELD_PER_SHOP",
+        "RESERVATION_MAX_HELD_IN_NETWORK",
+        "RESERVATION_MAX_HELD_PER_SHOP_PER_ADDRESS",
+        "RESERVATION_MAX_HELD_IN_NETWORK_PER_ADDRESS",
+        "RESERVATION_MAX_CHECKOUTS_PER_ADDRESS_PER_HOUR",
+    ):
+        setattr(settings, name, 1_000_000)
 
 
 @pytest.fixture(autouse=True)

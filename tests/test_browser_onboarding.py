@@ -71,9 +71,7 @@ def test_apply_then_approval_then_password_then_the_bookseller_sees_only_their_s
     page.get_by_role("button", name="Log out").click()
 
     # The new owner follows the link of the approval email and chooses a password.
-    email = OutgoingEmail.objects.get(
-        to="yann@mots-voyageurs.fr", subject__contains="is now on Drive Solidaire"
-    )
+    email = OutgoingEmail.objects.get(to="yann@mots-voyageurs.fr", subject__contains="now on Drive Solidaire")
     assert email.status == OutgoingEmail.Status.SENT
     link = re.search(r"http://\S+/set-password/\S+/", email.body_text).group(0)
     page.goto(link.replace("http://127.0.0.1:8000", live_server.url))

@@ -89,6 +89,10 @@ def test_the_qr_link_goes_through_the_login_to_the_counter_and_hands_nothing_ove
     page.locator("#id_password").fill(PASSWORD)
     page.locator("#login-form [type=submit]").click()
 
+    # The link only fills the code in (opening a link never counts as an attempt): one tap.
+    expect(page.locator("form.counter-code input[name=code]")).to_have_value(order.pickup_code)
+    expect(page.locator(".counter-order")).to_have_count(0)
+    page.locator("form.counter-code [type=submit]").click()
     card = page.locator(".counter-order")
     expect(card).to_contain_text(order.reference)
     order.refresh_from_db()

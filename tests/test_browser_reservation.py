@@ -72,6 +72,17 @@ def reserve_at(page: Page, *, search: str, title: str, shop: str) -> None:
     expect(page.get_by_text(f"“{title}” ({shop}) is in your reservation.")).to_be_visible()
 
 
+def confirm_as_guest(page: Page) -> None:
+    """On the checkout page: Annick's details, the phone typed the French way, confirmed."""
+    expect(page.get_by_role("heading", name="Confirm my reservation")).to_be_visible()
+    page.get_by_label("Your name").fill("Annick Le Goff")
+    page.get_by_label("Email", exact=True).fill("annick@example.fr")
+    page.get_by_label("Phone").fill("06 12 34 56 78")
+    page.get_by_label("I accept the reservation terms.").check()
+    page.get_by_role("button", name="Reserve, pay in the shop").click()
+    expect(page.get_by_role("heading", name="Your books are reserved")).to_be_visible()
+
+
 def reserve_two_books_as_guest(page: Page, base_url: str) -> list[str]:
     """The whole customer journey on the scene; returns the two orders' references."""
     # The drive, found by its town.
@@ -92,15 +103,7 @@ def reserve_two_books_as_guest(page: Page, base_url: str) -> list[str]:
     )
     page.get_by_role("link", name="Continue").click()
 
-    # Checkout as a guest, the phone typed the French way.
-    expect(page.get_by_role("heading", name="Confirm my reservation")).to_be_visible()
-    page.get_by_label("Your name").fill("Annick Le Goff")
-    page.get_by_label("Email", exact=True).fill("annick@example.fr")
-    page.get_by_label("Phone").fill("06 12 34 56 78")
-    page.get_by_label("I accept the reservation terms.").check()
-    page.get_by_role("button", name="Reserve, pay in the shop").click()
-
-    expect(page.get_by_role("heading", name="Your books are reserved")).to_be_visible()
+    confirm_as_guest(page)
     references = page.locator(".order-card .reference")
     expect(references).to_have_count(2)
     return references.all_inner_texts()

@@ -86,5 +86,5 @@ def test_a_real_worker_sends_the_approval_email_once_through_redis(worker):
     )
     time.sleep(1)  # a second delivery would have had time to show up in the log
     output = worker.read_text()
-    assert output.count("Subject: Librairie Redis is now on Drive Solidaire") == 1, output
+    assert output.count("Subject: Your shop is now on Drive Solidaire") == 1, output
     assert "Task marketplace.tasks.send_email[" in output

@@ -19,8 +19,6 @@ from rest_framework import serializers
 from catalog.models import Listing
 from orders.models import Checkout, Order, OrderEvent, OrderLine
 from orders.services import (
-    MAX_COPIES_PER_LINE,
-    MAX_LINES_PER_CHECKOUT,
     CartLine,
     CustomerDetails,
     LineProblem,
@@ -64,8 +62,12 @@ class CustomerRequestSerializer(serializers.Serializer):
 
 class LineRequestSerializer(serializers.Serializer):
     listing = serializers.IntegerField(min_value=1, max_value=2**63 - 1, help_text="The listing's id.")
+    # The reservation limits (orders/limits.py) as the contract states them; the service
+    # checks them again whatever the caller.
     quantity = serializers.IntegerField(
-        min_value=1, max_value=MAX_COPIES_PER_LINE, help_text=f"Copies, 1 to {MAX_COPIES_PER_LINE}."
+        min_value=1,
+        max_value=settings.RESERVATION_MAX_COPIES_PER_LINE,
+        help_text=f"Copies, 1 to {settings.RESERVATION_MAX_COPIES_PER_LINE}.",
     )
     price = serializers.DecimalField(
         required=False,
@@ -86,8 +88,8 @@ class ReservationRequestSerializer(serializers.Serializer):
     lines = serializers.ListField(
         child=LineRequestSerializer(),
         allow_empty=False,
-        max_length=MAX_LINES_PER_CHECKOUT,
-        help_text=f"1 to {MAX_LINES_PER_CHECKOUT} lines, each listing once; any shops.",
+        max_length=settings.RESERVATION_MAX_LINES_PER_CHECKOUT,
+        help_text=f"1 to {settings.RESERVATION_MAX_LINES_PER_CHECKOUT} lines, each listing once; any shops.",
     )
 
     def validate_accept_terms(self, accepted):
@@ -247,8 +249,14 @@ class OrderBaseSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Order
-        fields = ["reference", "status", "status_label", "placed_at", "updated_at", "lines", "amount",
-                  "refusal_reason", "events"]  # fmt: skip
+        fields = ["reference", "status", "status_label", "placed_at", "updated_at", "answer_by", "lines",
+                  "amount", "refusal_reason", "events"]  # fmt: skip
+        extra_kwargs = {
+            "answer_by": {
+                "help_text": "The shop accepts or refuses the order by then; a placed order still unanswered "
+                "is then closed with the status `unanswered` and its copies released."
+            }
+        }
 
 
 class CustomerOrderSerializer(OrderBaseSerializer):
@@ -258,7 +266,10 @@ class CustomerOrderSerializer(OrderBaseSerializer):
 
     class Meta(OrderBaseSerializer.Meta):
         fields = ["token", "url", *OrderBaseSerializer.Meta.fields, "shop", "can_cancel"]
-        extra_kwargs = {"token": {"help_text": "The customer's key to the order in this API."}}
+        extra_kwargs = {
+            **OrderBaseSerializer.Meta.extra_kwargs,
+            "token": {"help_text": "The customer's key to the order in this API."},
+        }
 
 
 class CheckoutSerializer(serializers.ModelSerializer):
@@ -316,5 +327,14 @@ class ErrorSerializer(serializers.Serializer):
     code = serializers.CharField(help_text="What went wrong, for programs.")
 
 
-class StockChangedSerializer(ErrorSerializer):
-    problems = LineProblemSerializer(many=True)
+class ReservationLimitSerializer(ErrorSerializer):
+    limit = serializers.CharField(
+        required=False, help_text="With `reservation_limit`: which limit the reservation would go past."
+    )
+
+
+class StockChangedSerializer(ReservationLimitSerializer):
+    """The 409 answers of a reservation: `problems` with `stock_changed`, `limit` with
+    `reservation_limit`, neither with `idempotency_conflict`."""
+
+    problems = LineProblemSerializer(many=True, required=False)

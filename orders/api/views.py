@@ -24,6 +24,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from catalog.api.views import ShopApiView
+from marketplace.client_address import client_key
 from marketplace.rate_limits import AtomicRateThrottle
 from orders import services
 from orders.api.serializers import (
@@ -33,12 +34,14 @@ from orders.api.serializers import (
     ErrorSerializer,
     LineUnavailableRequestSerializer,
     RefuseRequestSerializer,
+    ReservationLimitSerializer,
     ReservationRequestSerializer,
     ShopOrderListParams,
     ShopOrderSerializer,
     StockChangedSerializer,
     valid_reservation_request,
 )
+from orders.limits import ReservationLimitReached
 from orders.models import Order, OrderLine
 from orders.selectors import order_by_token, orders_for_shop
 from shops.api.views import BAD_PARAMETERS, NOT_FOUND, THROTTLED, PublicPagination, valid_params
@@ -108,6 +111,7 @@ ORDER_EXAMPLE = {
     "status_label": "Placed",
     "placed_at": "2025-03-14T10:02:11.532Z",
     "updated_at": "2025-03-14T10:02:11.532Z",
+    "answer_by": "2025-03-15T18:00:00Z",
     "lines": [
         {"id": 311, "listing": 1042, "ean": "9782070360024", "title": "L'Étranger", "condition": "new",
          "condition_label": "New", "unit_price": "8.50", "quantity": 1, "amount": "8.50",
@@ -198,10 +202,23 @@ class ReservationCreate(CustomerApiView):
                 description=(
                     "Nothing was reserved. `stock_changed`: some lines cannot be reserved as asked "
                     "(`problems`, one per line). `idempotency_conflict`: the key was already used for a "
-                    "different request (no `problems`)."
+                    "different request (no `problems`). `reservation_limit`: the customer would hold more "
+                    "copies than allowed (`limit` says which: `held_per_shop`, `held_in_network`, "
+                    "`held_per_shop_per_address`, `held_in_network_per_address`, `copies_per_line`, "
+                    "`lines_per_checkout`); `detail` says what to do."
                 ),
                 examples=[
                     OpenApiExample("stock_changed", value=STOCK_CHANGED_EXAMPLE),
+                    OpenApiExample(
+                        "reservation_limit",
+                        value={
+                            "detail": "At Librairie du Port, one person can hold up to 20 books at a time: you "
+                            "already hold 18 and ask for 3 more. Collect or cancel an order there, or reserve "
+                            "fewer books.",
+                            "code": "reservation_limit",
+                            "limit": "held_per_shop",
+                        },
+                    ),
                     OpenApiExample(
                         "idempotency_conflict",
                         value={
@@ -212,7 +229,14 @@ class ReservationCreate(CustomerApiView):
                 ],
             ),
             415: OpenApiResponse(NOT_FOUND.response, description="The body is not sent as application/json."),
-            429: THROTTLED,
+            429: OpenApiResponse(
+                ReservationLimitSerializer,
+                description=(
+                    "Too many requests from this address (`detail` alone), or too many reservations from it in "
+                    "the last hour (`code` `reservation_limit`, `limit` `checkouts_per_hour`): nothing was "
+                    "reserved; wait the `Retry-After` seconds."
+                ),
+            ),
             503: _error_response(
                 "Too many people are reserving these books right now: nothing was reserved; retry after "
                 "the `Retry-After` seconds, with the same key.",
@@ -226,10 +250,23 @@ class ReservationCreate(CustomerApiView):
             data=request.data, idempotency_key=request.headers.get(IDEMPOTENCY_HEADER)
         )
         try:
-            checkout = services.checkout_place(key=asked.key, lines=asked.lines, customer=asked.customer)
+            checkout = services.checkout_place(
+                key=asked.key, lines=asked.lines, customer=asked.customer, client=client_key(request)
+            )
         except services.StockChanged as error:
             answer = {"detail": str(error), "code": "stock_changed", "problems": error.problems}
             return Response(StockChangedSerializer(answer).data, status=status.HTTP_409_CONFLICT)
+        except ReservationLimitReached as error:
+            if error.retry_after:
+                return Response(
+                    {"detail": str(error), "code": "reservation_limit", "limit": error.limit},
+                    status=status.HTTP_429_TOO_MANY_REQUESTS,
+                    headers={"Retry-After": str(error.retry_after)},
+                )
+            return Response(
+                {"detail": str(error), "code": "reservation_limit", "limit": error.limit},
+                status=status.HTTP_409_CONFLICT,
+            )
         except services.IdempotencyConflict as error:
             return _conflict(error, code="idempotency_conflict")
         except services.ReservationBusy as error:

@@ -3,6 +3,7 @@ JavaScript needed), once per person while their report is open, at most ten an h
 online offers only; the report lands in the moderators' queue and the offer stays
 online until they decide."""
 
+import functools
 from datetime import timedelta
 from decimal import Decimal
 
@@ -18,6 +19,7 @@ from catalog.moderation_selectors import listings_to_moderate_for_user
 from shops.models import Shop
 from tests.catalog.moderation_helpers import en, two_drives
 from tests.factories import BookFactory, DriveFactory, ListingFactory, ShopFactory, UserFactory
+from tests.race import at_once
 
 pytestmark = pytest.mark.django_db
 
@@ -250,3 +252,19 @@ def test_dismissing_a_report_keeps_the_offer_online_and_out_of_the_queue(client,
     listing.refresh_from_db()
     assert listing.status == Listing.Status.PUBLISHED
     assert list(listings_to_moderate_for_user(world.staff_x)) == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_reports_sent_at_once_never_pass_the_hourly_limit(world):
+    offers = [ListingFactory(shop=world.shop_x) for _ in range(moderation_services.REPORTS_PER_HOUR * 2)]
+
+    results = at_once(*[
+        functools.partial(moderation_services.listing_report, listing=offer, reason="wrong_price",
+                          fingerprint="the same person")
+        for offer in offers
+    ])  # fmt: skip
+
+    assert ListingReport.objects.count() == moderation_services.REPORTS_PER_HOUR
+    assert (
+        sum(isinstance(result, moderation_services.TooManyReports) for result in results) == len(offers) // 2
+    )

@@ -39,6 +39,7 @@ from orders.services import (
     order_expire,
     order_line_mark_unavailable,
     order_mark_ready,
+    order_mark_unanswered,
     order_refuse,
 )
 from shops.models import Shop
@@ -73,7 +74,7 @@ def en(name, *args) -> str:
 
 def dated_order(
     *lines, placed, accepted=None, unavailable=None, ready=None, collected=None, expired=None,
-    refused=None, cancelled=None,
+    refused=None, cancelled=None, unanswered=None,
 ) -> Order:  # fmt: skip
     """An order placed through the real checkout and moved by the real services, then
     dated (the services stamp "now"). `lines`: (listing, quantity) of one shop;
@@ -93,6 +94,7 @@ def dated_order(
         (Order.Status.EXPIRED, expired, lambda: order_expire(order=order)),
         (Order.Status.REFUSED, refused, lambda: order_refuse(order=order, by=None, reason="Épuisé")),
         (Order.Status.CANCELLED, cancelled, lambda: order_cancel(order=order)),
+        (Order.Status.UNANSWERED, unanswered, lambda: order_mark_unanswered(order=order)),
     ]:
         if when:
             moves[status] = when
@@ -296,11 +298,11 @@ def test_the_shop_by_shop_table_of_a_drive(network):
 
     assert rows == [
         ShopFigures(network.alpha.pk, "Librairie Alpha", "Lorient", "approved", published_listings=2,
-                    reservations=4, collected=2, expired=1, collected_value=Decimal("67.50")),
+                    reservations=4, collected=2, expired=1, collected_value=Decimal("67.50"), unanswered=0),
         ShopFigures(network.bravo.pk, "Librairie Bravo", "Lanester", "approved", published_listings=1,
-                    reservations=3, collected=1, expired=1, collected_value=Decimal("36.00")),
+                    reservations=3, collected=1, expired=1, collected_value=Decimal("36.00"), unanswered=0),
         ShopFigures(network.delta.pk, "Librairie Delta", "Lorient", "pending", published_listings=0,
-                    reservations=0, collected=0, expired=0, collected_value=Decimal("0.00")),
+                    reservations=0, collected=0, expired=0, collected_value=Decimal("0.00"), unanswered=0),
     ]  # fmt: skip
     assert [row.no_show_rate for row in rows] == [1 / 3, 1 / 2, None]
 
@@ -382,6 +384,7 @@ def test_a_drive_s_page_shows_its_figures_charts_and_table(client, recent):
         "No-show rate": "50.0\u00a0%",
         "Median time to accept": "45 min",
         "Median time to ready": "2.5 h",
+        "Late answers": "0",
     }
     # Two SVG charts, named for screen readers, no script.
     charts = re.findall(r'<figure class="dashboard-chart">.*?</figure>', page, flags=re.DOTALL)
@@ -392,7 +395,8 @@ def test_a_drive_s_page_shows_its_figures_charts_and_table(client, recent):
     # The same numbers in the table under the charts.
     week = next(row for row in response.context["weeks"] if row["monday"] == recent["monday"])
     assert week == {"monday": recent["monday"], "reservations": 2, "collected": 1,
-                    "collected_value": "2,469.00\u00a0€", "expired": 1, "no_show_rate": "50.0\u00a0%"}  # fmt: skip
+                    "collected_value": "2,469.00\u00a0€", "expired": 1, "no_show_rate": "50.0\u00a0%",
+                    "unanswered": 0}  # fmt: skip
     assert [row["trade_name"] for row in response.context["shop_rows"]] == ["Librairie Alpha"]
     assert reverse("dashboard_shop", args=[recent["shop"].pk]) in page
 
@@ -444,9 +448,9 @@ def test_the_shops_csv_of_a_drive(client, recent):
     )
     assert read_csv(response) == [
         ["Shop", "Town", "Status", "Published listings", "Reservations", "Orders collected",
-         "Sales kept local (€)", "Orders expired", "No-show rate", "First day of the period",
+         "Sales kept local (€)", "Orders expired", "No-show rate", "Late answers", "First day of the period",
          "Last day of the period"],
-        ["Librairie Alpha", "Lorient", "Approved", "1", "2", "1", "2469.00", "1", "0.5000",
+        ["Librairie Alpha", "Lorient", "Approved", "1", "2", "1", "2469.00", "1", "0.5000", "0",
          period.first_monday.isoformat(), period.last_day.isoformat()],
     ]  # fmt: skip
 
@@ -468,10 +472,26 @@ def test_the_weeks_csv_of_a_shop(client, recent):
 
     rows = read_csv(response)
     assert rows[0] == ["Week of", "Reservations", "Orders collected", "Sales kept local (€)", "Orders expired",
-                       "No-show rate"]  # fmt: skip
+                       "No-show rate", "Late answers"]  # fmt: skip
     assert [row[0] for row in rows[1:]] == [monday.isoformat() for monday in Period.recent().mondays]
-    assert [recent["monday"].isoformat(), "2", "1", "2469.00", "1", "0.5000"] in rows
-    assert rows[1][1:] == ["0", "0", "0.00", "0", ""]  # a quiet week: no rate rather than 0
+    assert [recent["monday"].isoformat(), "2", "1", "2469.00", "1", "0.5000", "0"] in rows
+    assert rows[1][1:] == ["0", "0", "0.00", "0", "", "0"]  # a quiet week: no rate rather than 0
+
+
+def test_orders_a_shop_let_pass_their_answer_deadline_count_as_late_answers(client, network):
+    # given two orders of Alpha (drive X) nobody answered, in the second week
+    book = ListingFactory(shop=network.alpha, quantity=50)
+    for day in (1, 3):
+        dated_order(book, placed=paris(4, day, 9), unanswered=paris(4, day + 1, 19))
+
+    # then they count on the shop's row, the drive's weeks and the network's total,
+    drive_x = dashboard_for_shops(shops=Shop.objects.filter(drives=network.drive_x), period=PERIOD)
+    rows = {row.trade_name: row for row in shop_figures(shops=Shop.objects.all(), period=PERIOD)}
+    assert [week.unanswered for week in drive_x.weeks] == [0, 2]
+    assert (rows["Librairie Alpha"].unanswered, rows["Librairie Bravo"].unanswered) == (2, 0)
+    # and not as no-shows: the customer never had the books to collect
+    assert drive_x.no_show_rate == 2 / 5
+    assert drive_x.unanswered == 2
 
 
 def test_an_unknown_csv_table_is_not_found(client, recent):

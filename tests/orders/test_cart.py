@@ -1,9 +1,11 @@
 """The cart: from the book page's "Reserve" to a reservation grouped by shop, capped by
 the copies available, kept across logging in, and never leaking into cached pages."""
 
+import re
 from decimal import Decimal
 
 import pytest
+from django.conf import settings
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -11,6 +13,7 @@ from django.urls import reverse
 from django.utils import translation
 
 from catalog.models import Listing
+from marketplace.models import OutgoingEmail
 from orders.cart import SESSION_KEY
 from shops.models import Shop
 from tests.factories import DriveFactory, ListingFactory, ShopFactory, UserFactory, reserve
@@ -235,8 +238,13 @@ def test_the_cart_survives_signing_up(client, shop_a):
         {"first_name": "Annick", "last_name": "Le Goff", "email": "annick@example.fr",
          "password1": "une phrase de passe", "password2": "une phrase de passe", "next": en("checkout")},
     )  # fmt: skip
+    assert response["Location"] == en("customer_signup_sent")
+    # the link of the confirmation email, opened in the same browser, then its button
+    email = OutgoingEmail.objects.get(to="annick@example.fr")
+    link = re.search(r"https?://\S+/accounts/signup/confirm/\S+/", email.body_text).group(0)
+    confirmed = client.post(link.removeprefix(settings.SITE_URL))
 
-    assert response["Location"] == en("checkout")
+    assert confirmed["Location"] == en("checkout")
     assert client.session["_auth_user_id"]
     assert cart_of(client) == {listing.pk: 1}
 

@@ -18,6 +18,7 @@ from orders.services import (
     order_expire,
     order_line_mark_unavailable,
     order_mark_ready,
+    order_mark_unanswered,
     order_refuse,
 )
 from tests.factories import ListingFactory, MembershipFactory, reserve
@@ -29,13 +30,14 @@ Status = Order.Status
 # The life the issue describes, written out here rather than read from the model: if
 # ALLOWED_TRANSITIONS changes, this test says so.
 THE_LIFE_OF_AN_ORDER = {
-    Status.PLACED: {Status.ACCEPTED, Status.REFUSED, Status.CANCELLED},
+    Status.PLACED: {Status.ACCEPTED, Status.REFUSED, Status.CANCELLED, Status.UNANSWERED},
     Status.ACCEPTED: {Status.READY, Status.CANCELLED},
     Status.READY: {Status.COLLECTED, Status.CANCELLED, Status.EXPIRED},
     Status.COLLECTED: set(),
     Status.REFUSED: set(),
     Status.CANCELLED: set(),
     Status.EXPIRED: set(),
+    Status.UNANSWERED: set(),
 }
 # Nothing moves an order back to "placed": there is no service for it.
 TARGETS = [status for status in Status if status != Status.PLACED]
@@ -54,6 +56,7 @@ WAY_TO = {
     Status.REFUSED: [Status.REFUSED],
     Status.CANCELLED: [Status.CANCELLED],
     Status.EXPIRED: [Status.ACCEPTED, Status.READY, Status.EXPIRED],
+    Status.UNANSWERED: [Status.UNANSWERED],
 }
 # Who makes each move (OrderEvent.actor_kind), and whether a person is recorded.
 ACTOR = {
@@ -63,6 +66,7 @@ ACTOR = {
     Status.COLLECTED: OrderEvent.Actor.SHOP,
     Status.CANCELLED: OrderEvent.Actor.CUSTOMER,
     Status.EXPIRED: OrderEvent.Actor.SYSTEM,
+    Status.UNANSWERED: OrderEvent.Actor.SYSTEM,
 }
 
 
@@ -82,6 +86,7 @@ def move(order: Order, to: str, *, by=None) -> Order:
         Status.COLLECTED: lambda: order_collect(order=order, by=by),
         Status.CANCELLED: lambda: order_cancel(order=order),
         Status.EXPIRED: lambda: order_expire(order=order),
+        Status.UNANSWERED: lambda: order_mark_unanswered(order=order),
     }
     return services[to]()
 
@@ -102,8 +107,8 @@ def stock(listing: Listing) -> tuple[int, int]:
 
 def test_the_model_declares_the_life_of_an_order():
     assert Order.ALLOWED_TRANSITIONS == THE_LIFE_OF_AN_ORDER
-    assert len(ALLOWED) == 8
-    assert len(REFUSED) == 28
+    assert len(ALLOWED) == 9
+    assert len(REFUSED) == 40
 
 
 # --- Allowed moves ---------------------------------------------------------------------
@@ -138,6 +143,7 @@ def test_each_allowed_move_goes_through_its_service_and_is_recorded_once(start, 
         (Status.REFUSED, (5, 0)),  # back on sale
         (Status.CANCELLED, (5, 0)),
         (Status.EXPIRED, (5, 0)),
+        (Status.UNANSWERED, (5, 0)),
         (Status.COLLECTED, (3, 0)),  # the copies left the shop with the customer
     ],
 )

@@ -1,7 +1,7 @@
 """Orders waiting at a counter, and the counter's pages, for the pickup tests.
 
 order = ready_order(shop, by=owner, listings=[(listing, 2)])
-client.get(counter_url(code="ACDEFGHJ", shop=shop))
+look_up(client, "ACDEFGHJ", shop=shop)           # type a code and press "Find the order"
 hand_over(client, order, code=order.pickup_code, shop=shop)
 """
 
@@ -47,6 +47,15 @@ def counter_url(*, code: str | None = None, shop=None) -> str:
     if code is not None:
         params["code"] = code
     return en("counter") + (f"?{urlencode(params)}" if params else "")
+
+
+def look_up(client, code: str, *, shop=None):
+    """Type `code` at the counter (of `shop`, else the one the session remembers) and press
+    "Find the order": a POST, which counts as an attempt."""
+    data = {"code": code}
+    if shop is not None:
+        data["shop"] = shop.pk
+    return client.post(en("counter"), data)
 
 
 def hand_over(client, order: Order, *, code: str, shop):

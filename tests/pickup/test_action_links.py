@@ -18,8 +18,8 @@ from pickup import action_links
 from pickup.action_links import LinkUsed, action_link_use, action_link_verify
 from pickup.models import UsedActionLink
 from tests.factories import ListingFactory
-from tests.orders.test_concurrency import at_once
 from tests.pickup.holding_helpers import action_links_in, placed_order
+from tests.race import at_once
 
 Status = Order.Status
 

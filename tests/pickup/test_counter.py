@@ -22,7 +22,15 @@ from pickup.models import CodeAttempt
 from pickup.services import MAX_WRONG_PER_SHOP, MAX_WRONG_PER_USER, WINDOW
 from shops.models import Membership
 from tests.factories import ChainStaffFactory, ListingFactory, MembershipFactory, ShopFactory, UserFactory
-from tests.pickup.counter_helpers import counter_url, en, hand_over, placed_order, ready_order, set_aside
+from tests.pickup.counter_helpers import (
+    counter_url,
+    en,
+    hand_over,
+    look_up,
+    placed_order,
+    ready_order,
+    set_aside,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -38,7 +46,7 @@ def answer_of(page) -> str:
 
 def type_wrong_codes(client, count: int, *, shop=None) -> None:
     for _ in range(count):
-        assert NO_ORDER_AT_ALPHA in client.get(counter_url(code=WRONG_CODE, shop=shop)).content.decode()
+        assert NO_ORDER_AT_ALPHA in look_up(client, WRONG_CODE, shop=shop).content.decode()
 
 
 def stock(listing: Listing) -> tuple[int, int]:
@@ -60,7 +68,7 @@ def test_the_right_code_shows_the_order_and_hand_over_collects_it(client, shop_a
     client.force_login(owner_a)
 
     # when the bookseller types the code the customer shows
-    page = client.get(counter_url(code=format_pickup_code(order.pickup_code)))
+    page = look_up(client, format_pickup_code(order.pickup_code))
 
     # then they see the order, what to take and until when it waits
     assert page.status_code == 200
@@ -95,7 +103,7 @@ def test_case_spaces_and_dashes_do_not_matter(client, shop_a, owner_a, colleague
     client.force_login(colleague_a)
     typed = " " + " ".join(format_pickup_code(order.pickup_code).lower()) + " "
 
-    page = client.get(counter_url(code=typed))
+    page = look_up(client, typed)
 
     assert order.reference in page.content.decode()
     assert "Hand over" in page.content.decode()
@@ -104,7 +112,7 @@ def test_case_spaces_and_dashes_do_not_matter(client, shop_a, owner_a, colleague
 def test_a_code_of_the_wrong_length_is_not_looked_up(client, shop_a, owner_a):
     client.force_login(owner_a)
 
-    page = client.get(counter_url(code="ACDE-FGH"))
+    page = look_up(client, "ACDE-FGH")
 
     assert "A pickup code has 8 letters and digits" in page.content.decode()
     assert not CodeAttempt.objects.exists()
@@ -129,19 +137,53 @@ def test_opening_the_qr_link_never_hands_over_by_itself(client, shop_a, owner_a)
     client.force_login(owner_a)
 
     for _ in range(2):
-        assert client.get(counter_url(code=order.pickup_code)).status_code == 200
+        assert look_up(client, order.pickup_code).status_code == 200
     assert client.get(en("counter_hand_over")).status_code == 405
 
     order.refresh_from_db()
     assert order.status == Order.Status.READY
 
 
+def test_a_link_with_a_code_only_fills_the_form_in(client, shop_a, owner_a):
+    order = ready_order(shop_a, by=owner_a)
+    client.force_login(owner_a)
+
+    page = client.get(counter_url(code=order.pickup_code))
+
+    assert page.status_code == 200
+    assert f'value="{order.pickup_code}"' in page.content.decode()
+    assert order.reference not in page.content.decode()  # not looked up: nothing shown yet
+    assert not CodeAttempt.objects.exists()
+
+
+def test_links_sent_to_a_bookseller_cannot_lock_the_counter_out(client, shop_a, owner_a):
+    order = ready_order(shop_a, by=owner_a)
+    client.force_login(owner_a)
+
+    for _ in range(30):  # a page of hidden images pointing at the counter with wrong codes
+        assert client.get(counter_url(code=WRONG_CODE)).status_code == 200
+
+    assert not CodeAttempt.objects.exists()
+    assert order.reference in look_up(client, order.pickup_code).content.decode()
+
+
+def test_a_look_up_needs_the_pages_csrf_token(shop_a, owner_a):
+    from django.test import Client
+
+    order = ready_order(shop_a, by=owner_a)
+    browser = Client(enforce_csrf_checks=True)
+    browser.force_login(owner_a)
+
+    assert look_up(browser, order.pickup_code).status_code == 403
+    assert not CodeAttempt.objects.exists()
+
+
 def test_every_attempt_is_recorded(client, shop_a, owner_a):
     order = ready_order(shop_a, by=owner_a)
     client.force_login(owner_a)
 
-    client.get(counter_url(code=WRONG_CODE))
-    client.get(counter_url(code=order.pickup_code.lower()))
+    look_up(client, WRONG_CODE)
+    look_up(client, order.pickup_code.lower())
     hand_over(client, order, code=order.pickup_code, shop=shop_a)
 
     attempts = CodeAttempt.objects.order_by("created_at", "pk")
@@ -159,8 +201,8 @@ def test_a_wrong_code_and_another_shops_code_get_the_same_answer(client, shop_a,
     elsewhere = ready_order(shop_b, by=outsider)
     client.force_login(owner_a)
 
-    unknown = client.get(counter_url(code=WRONG_CODE))
-    other_shops = client.get(counter_url(code=elsewhere.pickup_code))
+    unknown = look_up(client, WRONG_CODE)
+    other_shops = look_up(client, elsewhere.pickup_code)
 
     assert NO_ORDER_AT_ALPHA in unknown.content.decode()
     assert answer_of(other_shops) == answer_of(unknown)
@@ -174,7 +216,7 @@ def test_an_order_already_collected_says_when(client, shop_a, owner_a):
     collected_at = order.events.get(to_status=Order.Status.COLLECTED).created_at
     client.force_login(owner_a)
 
-    text = client.get(counter_url(code=order.pickup_code)).content.decode()
+    text = look_up(client, order.pickup_code).content.decode()
 
     when = timezone.localtime(collected_at)
     assert f"Order {order.reference} was already collected on " in text
@@ -196,7 +238,7 @@ def test_an_order_that_ended_says_so(client, shop_a, owner_a, end, message):
     end(order, owner_a)
     client.force_login(owner_a)
 
-    text = client.get(counter_url(code=order.pickup_code)).content.decode()
+    text = look_up(client, order.pickup_code).content.decode()
 
     assert f"Order {order.reference} {message}" in text
     assert "Hand over" not in text
@@ -220,7 +262,7 @@ def test_an_order_of_the_shop_that_is_not_waiting_says_its_status(client, shop_a
     Order.objects.filter(pk=order.pk).update(status=status, pickup_code="ACDEFGHJ")
     client.force_login(owner_a)
 
-    text = client.get(counter_url(code="ACDE-FGHJ")).content.decode()
+    text = look_up(client, "ACDE-FGHJ").content.decode()
 
     assert f"Order {order.reference} {message}" in text
     assert "Hand over" not in text
@@ -234,7 +276,7 @@ def test_after_five_wrong_codes_even_the_right_one_is_refused_for_a_while(client
     client.force_login(owner_a)
     type_wrong_codes(client, MAX_WRONG_PER_USER)
 
-    locked = client.get(counter_url(code=order.pickup_code))
+    locked = look_up(client, order.pickup_code)
 
     assert locked.status_code == 429
     assert int(locked["Retry-After"]) == 15 * 60
@@ -256,16 +298,16 @@ def test_the_lock_lifts_as_wrong_codes_leave_the_window(client, shop_a, owner_a)
 
     # 14 minutes later for the oldest wrong code: one minute to wait
     CodeAttempt.objects.filter(pk=oldest.pk).update(created_at=oldest.created_at - timedelta(minutes=14))
-    assert "Try again in 1 minute." in client.get(counter_url(code=order.pickup_code)).content.decode()
+    assert "Try again in 1 minute." in look_up(client, order.pickup_code).content.decode()
 
     # once it is out of the window, four wrong codes are left: the right code works again
     CodeAttempt.objects.filter(pk=oldest.pk).update(created_at=timezone.now() - WINDOW - timedelta(seconds=1))
-    page = client.get(counter_url(code=order.pickup_code))
+    page = look_up(client, order.pickup_code)
     assert page.status_code == 200
     assert order.reference in page.content.decode()
     # and one more wrong code locks again
     type_wrong_codes(client, 1)
-    assert client.get(counter_url(code=order.pickup_code)).status_code == 429
+    assert look_up(client, order.pickup_code).status_code == 429
 
 
 def test_guessing_through_the_hand_over_form_counts_too(client, shop_a, owner_a):
@@ -276,7 +318,7 @@ def test_guessing_through_the_hand_over_form_counts_too(client, shop_a, owner_a)
         response = hand_over(client, order, code="XXXXXXXX", shop=shop_a)
         assert NO_ORDER_AT_ALPHA in response.content.decode()
 
-    assert client.get(counter_url(code=order.pickup_code)).status_code == 429
+    assert look_up(client, order.pickup_code).status_code == 429
     order.refresh_from_db()
     assert order.status == Order.Status.READY
 
@@ -287,7 +329,7 @@ def test_a_person_locked_out_at_one_shop_is_locked_out_at_all_their_counters(cli
     client.force_login(owner_a)
     type_wrong_codes(client, MAX_WRONG_PER_USER, shop=shop_a)
 
-    assert client.get(counter_url(code=order_b.pickup_code, shop=shop_b)).status_code == 429
+    assert look_up(client, order_b.pickup_code, shop=shop_b).status_code == 429
 
 
 def test_twenty_wrong_codes_at_a_shop_lock_its_counter_for_everyone(
@@ -301,13 +343,13 @@ def test_twenty_wrong_codes_at_a_shop_lock_its_counter_for_everyone(
         type_wrong_codes(client, per_person)
 
     client.force_login(owner_a)  # who typed nothing wrong
-    locked = client.get(counter_url(code=order.pickup_code))
+    locked = look_up(client, order.pickup_code)
     assert locked.status_code == 429
     assert "Too many wrong codes. Try again in 15 minutes." in locked.content.decode()
 
     # another shop's counter is not concerned
     client.force_login(outsider)
-    assert order_b.reference in client.get(counter_url(code=order_b.pickup_code)).content.decode()
+    assert order_b.reference in look_up(client, order_b.pickup_code).content.decode()
 
 
 # --- Who may use the counter -----------------------------------------------------------
@@ -318,6 +360,7 @@ def test_anonymous_visitors_are_sent_to_log_in_and_come_back_with_the_code(clien
 
     page = client.get(counter_url(code=order.pickup_code))
 
+    assert look_up(client, order.pickup_code).status_code == 302
     assert page.status_code == 302
     assert page["Location"].startswith(en("admin:login"))
     assert f"code%3D{order.pickup_code}" in page["Location"]
@@ -330,7 +373,7 @@ def test_people_without_a_shop_are_refused(client, shop_a, owner_a, who):
     order = ready_order(shop_a, by=owner_a)
     client.force_login(ChainStaffFactory() if who == "chain_staff" else UserFactory())
 
-    assert client.get(counter_url(code=order.pickup_code)).status_code == 403
+    assert look_up(client, order.pickup_code).status_code == 403
     response = client.post(
         en("counter_hand_over"), {"order": order.pk, "code": order.pickup_code, "shop": shop_a.pk}
     )
@@ -346,12 +389,12 @@ def test_a_bookseller_of_another_shop_cannot_open_its_counter_nor_find_its_order
 
     # the owner's colleague serves at the same counter
     client.force_login(colleague_a)
-    assert order.reference in client.get(counter_url(code=order.pickup_code)).content.decode()
+    assert order.reference in look_up(client, order.pickup_code).content.decode()
 
     # the bookseller of another shop: not that counter, and nothing found at theirs
     client.force_login(outsider)
-    assert client.get(counter_url(code=order.pickup_code, shop=shop_a)).status_code == 404
-    text = client.get(counter_url(code=order.pickup_code)).content.decode()
+    assert look_up(client, order.pickup_code, shop=shop_a).status_code == 404
+    text = look_up(client, order.pickup_code).content.decode()
     assert "No order ready with this code at Librairie Bravo." in text
     assert order.reference not in text
 
@@ -384,11 +427,11 @@ def test_a_member_of_two_shops_chooses_the_counter_and_it_is_remembered(client, 
     page = client.get(counter_url()).content.decode()
     assert f'<option value="{shop_a.pk}" selected>Librairie Alpha' in page
     assert f'<option value="{zulu.pk}">Librairie Zulu' in page
-    assert NO_ORDER_AT_ALPHA in client.get(counter_url(code=order_zulu.pickup_code)).content.decode()
+    assert NO_ORDER_AT_ALPHA in look_up(client, order_zulu.pickup_code).content.decode()
 
     # once Zulu is chosen, the counter stays Zulu's, also for a scanned link without a shop
     client.get(counter_url(shop=zulu))
-    text = client.get(counter_url(code=order_zulu.pickup_code)).content.decode()
+    text = look_up(client, order_zulu.pickup_code).content.decode()
     assert order_zulu.reference in text
     done = hand_over(client, order_zulu, code=order_zulu.pickup_code, shop=zulu)
     assert f"Handed over: {order_zulu.reference}." in done.content.decode()
@@ -411,3 +454,22 @@ def test_the_counter_links_back_to_the_bookseller_space(client, owner_a):
     assert f'href="{en("admin:index")}"' in page
     assert 'autocapitalize="characters"' in page
     assert 'autocomplete="off"' in page
+
+
+def test_order_ids_cannot_be_probed_through_the_hand_over_form(client, shop_a, shop_b, owner_a):
+    elsewhere = ready_order(shop_b, by=None)
+    client.force_login(owner_a)
+
+    answers = [
+        client.post(
+            en("counter_hand_over"), {"order": order_id, "code": WRONG_CODE, "shop": shop_a.pk}, follow=True
+        )
+        for order_id in (elsewhere.pk, elsewhere.pk + 1000, 2**63 - 1)
+    ]
+
+    texts = [answer.content.decode() for answer in answers]
+    assert {answer.status_code for answer in answers} == {200}
+    assert all(NO_ORDER_AT_ALPHA in text for text in texts)
+    assert CodeAttempt.objects.filter(user=owner_a, succeeded=False).count() == 3
+    elsewhere.refresh_from_db()
+    assert elsewhere.status == Order.Status.READY

@@ -86,7 +86,8 @@ def test_a_bookshop_applies_and_sees_the_confirmation(
 
     [acknowledgement] = mailoutbox
     assert acknowledgement.to == ["yann@librairie-du-port.fr"]
-    assert "Librairie du Port" in acknowledgement.subject
+    assert acknowledgement.subject == "We have received your application"  # no applicant-written text
+    assert "Librairie du Port" in acknowledgement.body
     assert "73282932000074" in acknowledgement.body
 
 

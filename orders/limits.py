@@ -1,0 +1,243 @@
+"""What one customer may reserve and hold, so that nobody can empty a shop's shelves.
+
+A reservation holds copies until the shop answers and then until collection: one
+script reserving with made-up emails could otherwise hold a whole shop's stock. The
+limits (settings, RESERVATION_*) are far above what a person reserves and far below what
+hurts a shop:
+- per checkout: copies of one book, different books;
+- held at once (orders placed, accepted or ready) by one person — the same email, phone
+  or account, any of them —, at one shop and across the network;
+- held at once from one client address (several people may share one: a family, a
+  mobile operator's NAT, so the address limits are higher), at one shop and across the
+  network; and checkouts from one address per hour.
+However many requests a client sends, it holds at most RESERVATION_MAX_HELD_PER_SHOP_PER_
+ADDRESS copies of a shop.
+
+`check_reservation_limits` runs inside the checkout's transaction, after
+`lock_reservation_holders` has taken a transaction-level advisory lock per email, phone,
+account and address: two checkouts of the same person count one after the other, so
+they cannot both pass a limit. Those locks are taken before any listing's, in a fixed
+order, by checkouts only: no lock cycle.
+"""
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.db.models import Exists, OuterRef, Q, Sum
+from django.db.models.functions import Lower
+from django.utils import timezone
+from django.utils.crypto import salted_hmac
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from marketplace.locking import advisory_xact_lock
+from orders.models import Checkout, Order, OrderLine
+
+CHECKOUTS_WINDOW_SECONDS = 3600
+
+
+class ReservationLimitReached(Exception):
+    """The checkout would go past a limit: nothing was reserved. `limit` names which
+    (for the API), `retry_after` is set when waiting helps (seconds)."""
+
+    def __init__(self, message: str, *, limit: str, retry_after: int | None = None):
+        super().__init__(message)
+        self.limit = limit
+        self.retry_after = retry_after
+
+
+@dataclass(frozen=True)
+class Holder:
+    """Who reserves: their details, and a keyed hash of their client address ("" when
+    unknown: a reservation made by the system or a script on the server)."""
+
+    email: str
+    phone: str
+    user_id: int | None
+    client_hash: str
+
+
+def client_hash(client_key: str) -> str:
+    """The address as Checkout.client_hash keeps it (not the address itself)."""
+    if not client_key:
+        return ""
+    return salted_hmac("orders.reservation-client", client_key, algorithm="sha256").hexdigest()
+
+
+def max_copies_per_line() -> int:
+    return settings.RESERVATION_MAX_COPIES_PER_LINE
+
+
+def max_lines_per_checkout() -> int:
+    return settings.RESERVATION_MAX_LINES_PER_CHECKOUT
+
+
+def check_checkout_shape(*, lines, titles: dict[int, tuple[str, str]]) -> None:
+    """Copies per line and lines per checkout. `titles`: listing id → (title, shop)."""
+    if len(lines) > max_lines_per_checkout():
+        raise ReservationLimitReached(
+            _("One reservation can hold up to %(max)s different books; yours has %(count)s. Please reserve the "
+              "others in a second reservation.") % {"max": max_lines_per_checkout(), "count": len(lines)},
+            limit="lines_per_checkout",
+        )  # fmt: skip
+    for line in lines:
+        if line.quantity > max_copies_per_line():
+            title, shop = titles.get(line.listing_id, ("?", "?"))
+            raise ReservationLimitReached(
+                ngettext(
+                    "You can reserve up to %(max)s copy of “%(title)s” at a time. For more, please ask "
+                    "%(shop)s directly.",
+                    "You can reserve up to %(max)s copies of “%(title)s” at a time. For more, please ask "
+                    "%(shop)s directly.",
+                    max_copies_per_line(),
+                )
+                % {"max": max_copies_per_line(), "title": title, "shop": shop},
+                limit="copies_per_line",
+            )
+
+
+def lock_reservation_holders(holder: Holder) -> None:
+    """Queue behind the other checkouts of the same email, phone, account or address
+    until this transaction ends (sorted: every checkout takes them in the same order)."""
+    keys = sorted(
+        key
+        for key in (
+            f"email:{holder.email.lower()}" if holder.email else "",
+            f"phone:{holder.phone}" if holder.phone else "",
+            f"account:{holder.user_id}" if holder.user_id else "",
+            f"address:{holder.client_hash}" if holder.client_hash else "",
+        )
+        if key
+    )
+    for key in keys:
+        advisory_xact_lock(f"reservation-holder:{key}")
+
+
+def check_reservation_limits(*, holder: Holder, asked: dict, shops: dict) -> None:
+    """Refuse (ReservationLimitReached) a checkout asking `asked` (shop id → copies) if the
+    holder would then hold more than allowed. `shops`: shop id → shop (for messages).
+    Call under lock_reservation_holders, before the new orders exist."""
+    # Lower(email) as the partial index has it (iexact would compare UPPER()s: no index).
+    person = Q(email_lower=holder.email.lower()) | Q(customer_phone=holder.phone)
+    if holder.user_id:
+        person |= Q(customer_id=holder.user_id)
+    _check_held(
+        held=_held_by(person),
+        asked=asked,
+        shops=shops,
+        per_shop=settings.RESERVATION_MAX_HELD_PER_SHOP,
+        in_network=settings.RESERVATION_MAX_HELD_IN_NETWORK,
+        by_address=False,
+    )
+    if not holder.client_hash:
+        return
+    _check_recent_checkouts(holder.client_hash)
+    _check_held(
+        held=_held_by(Q(checkout__client_hash=holder.client_hash)),
+        asked=asked,
+        shops=shops,
+        per_shop=settings.RESERVATION_MAX_HELD_PER_SHOP_PER_ADDRESS,
+        in_network=settings.RESERVATION_MAX_HELD_IN_NETWORK_PER_ADDRESS,
+        by_address=True,
+    )
+
+
+def _held_by(who: Q) -> dict[int, int]:
+    """Copies held (lines still served, of open orders) by `who`, per shop id."""
+    orders = (
+        Order.objects.alias(email_lower=Lower("customer_email"))
+        .filter(who, status__in=Order.OPEN_STATUSES)
+        .values("pk")
+    )
+    rows = (
+        OrderLine.objects.filter(order__in=orders, is_unavailable=False)
+        .values("order__shop_id")
+        .annotate(copies=Sum("quantity"))
+    )
+    return {row["order__shop_id"]: row["copies"] for row in rows}
+
+
+def _check_held(*, held, asked, shops, per_shop: int, in_network: int, by_address: bool) -> None:
+    for shop_id, copies in sorted(asked.items()):
+        already = held.get(shop_id, 0)
+        if already + copies > per_shop:
+            raise ReservationLimitReached(
+                _held_message(
+                    by_address=by_address, where=shops[shop_id].trade_name, most=per_shop, already=already,
+                    asked=copies,
+                ),
+                limit="held_per_shop_per_address" if by_address else "held_per_shop",
+            )  # fmt: skip
+    already, copies = sum(held.values()), sum(asked.values())
+    if already + copies > in_network:
+        raise ReservationLimitReached(
+            _held_message(by_address=by_address, where=None, most=in_network, already=already, asked=copies),
+            limit="held_in_network_per_address" if by_address else "held_in_network",
+        )
+
+
+def _held_message(*, by_address: bool, where: str | None, most: int, already: int, asked: int) -> str:
+    values = {"shop": where, "max": most, "held": already, "asked": asked}
+    if by_address and where:
+        return (
+            _(
+                "Many books are already reserved at %(shop)s from your internet connection (%(held)s of at most "
+                "%(max)s at a time). Please try again once some are collected, or contact the shop."
+            )
+            % values
+        )
+    if by_address:
+        return (
+            _(
+                "Many books are already reserved on Drive Solidaire from your internet connection (%(held)s of at "
+                "most %(max)s at a time). Please try again once some are collected."
+            )
+            % values
+        )
+    if where:
+        return (
+            _(
+                "At %(shop)s, one person can hold up to %(max)s books at a time: you already hold %(held)s and "
+                "ask for %(asked)s more. Collect or cancel an order there, or reserve fewer books."
+            )
+            % values
+        )
+    return (
+        _(
+            "On Drive Solidaire, one person can hold up to %(max)s books at a time: you already hold %(held)s and "
+            "ask for %(asked)s more. Collect or cancel an order, or reserve fewer books."
+        )
+        % values
+    )
+
+
+def _check_recent_checkouts(client_hash_: str) -> None:
+    most = settings.RESERVATION_MAX_CHECKOUTS_PER_ADDRESS_PER_HOUR
+    now = timezone.now()
+    window = timedelta(seconds=CHECKOUTS_WINDOW_SECONDS)
+    # This checkout's own row exists already, without orders yet: not counted.
+    newest = list(
+        Checkout.objects.filter(
+            Exists(Order.objects.filter(checkout=OuterRef("pk"))),
+            client_hash=client_hash_,
+            created_at__gte=now - window,
+        )
+        .order_by("-created_at")
+        .values_list("created_at", flat=True)[:most]
+    )
+    if len(newest) < most:
+        return
+    # Possible again once the oldest of the last `most` checkouts leaves the hour.
+    wait = max(60, int((newest[-1] + window - now).total_seconds()))
+    minutes = (wait + 59) // 60
+    raise ReservationLimitReached(
+        ngettext(
+            "You have made many reservations in the last hour. Please try again in %(minutes)s minute.",
+            "You have made many reservations in the last hour. Please try again in %(minutes)s minutes.",
+            minutes,
+        )
+        % {"minutes": minutes},
+        limit="checkouts_per_hour",
+        retry_after=wait,
+    )

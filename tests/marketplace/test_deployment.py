@@ -1,0 +1,42 @@
+"""docker-compose.yml (production) reaches the app through its proxy only, and the app
+believes X-Forwarded-For from that proxy alone."""
+
+import ipaddress
+
+import yaml
+
+from marketplace.client_address import TrustedProxies
+from tests.conftest import REPO_DIR
+
+COMPOSE = yaml.safe_load((REPO_DIR / "docker-compose.yml").read_text())
+SERVICES = COMPOSE["services"]
+
+
+def published(service: dict) -> list[str]:
+    return [str(port) for port in service.get("ports", [])]
+
+
+def test_only_the_proxy_is_published_to_the_world():
+    public = {name for name, service in SERVICES.items() if any(not port.startswith("127.0.0.1:")
+                                                                 for port in published(service))}  # fmt: skip
+
+    assert public == {"proxy"}
+    assert set(published(SERVICES["proxy"])) <= {"80:80", "443:443", "443:443/udp"}
+    assert "ports" not in SERVICES["web"]
+
+
+def test_the_app_trusts_the_forwarded_address_of_the_proxy_only():
+    proxy_address = ipaddress.ip_address(SERVICES["proxy"]["networks"]["internal"]["ipv4_address"])
+    trusted = TrustedProxies.parse(SERVICES["web"]["environment"]["DJANGO_TRUSTED_PROXIES"])
+
+    assert trusted.trusts(proxy_address)
+    assert not trusted.trusts(ipaddress.ip_address("172.28.0.3"))  # another container of the network
+    assert trusted.count == 0
+
+
+def test_the_proxy_sets_the_clients_address_itself():
+    caddyfile = (REPO_DIR / "deploy" / "Caddyfile").read_text()
+
+    assert "reverse_proxy web:8000" in caddyfile
+    assert "header_up X-Forwarded-For {remote_host}" in caddyfile
+    assert SERVICES["proxy"]["volumes"][0].startswith("./deploy/Caddyfile:")

@@ -1,0 +1,157 @@
+"""Sign-up never says who has an account: the same page whether the email is new or
+taken, the difference told by email to the address's owner; the account works once its
+link is confirmed, and an unconfirmed one is deleted after a few days."""
+
+import re
+from datetime import timedelta
+
+import pytest
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone, translation
+
+from marketplace import accounts
+from marketplace.models import OutgoingEmail
+from marketplace.tasks import delete_unconfirmed_accounts
+from tests.factories import UserFactory
+
+pytestmark = pytest.mark.django_db
+
+User = get_user_model()
+PASSWORD = "une phrase de passe"
+
+
+def en(name: str, *args) -> str:
+    with translation.override("en"):
+        return reverse(name, args=args)
+
+
+def sign_up(client, email: str = "annick@example.fr", **overrides):
+    data = {"first_name": "Annick", "last_name": "Le Goff", "email": email, "password1": PASSWORD,
+            "password2": PASSWORD} | overrides  # fmt: skip
+    return client.post(en("customer_signup"), data)
+
+
+def confirmation_link(email: str) -> str:
+    message = OutgoingEmail.objects.filter(to=email).latest("created_at")
+    return (
+        re.search(r"https?://\S+/accounts/signup/confirm/\S+/", message.body_text)
+        .group(0)
+        .removeprefix(settings.SITE_URL)
+    )
+
+
+def test_a_new_customer_confirms_the_link_and_is_logged_in(client):
+    response = sign_up(client)
+
+    assert response["Location"] == en("customer_signup_sent")
+    assert "annick@example.fr" in client.get(response["Location"]).text
+    user = User.objects.get(email="annick@example.fr")
+    assert not user.is_active  # nobody logs in before the address is proven
+    link = confirmation_link("annick@example.fr")
+    assert client.get(link).status_code == 200  # a mail scanner opening it confirms nothing
+    user.refresh_from_db()
+    assert not user.is_active
+
+    confirmed = client.post(link)
+
+    user.refresh_from_db()
+    assert user.is_active
+    assert user.awaiting_confirmation_since is None
+    assert confirmed["Location"] == en("my_orders")
+    assert client.session["_auth_user_id"] == str(user.pk)
+
+
+def test_a_taken_email_gets_the_same_page_and_its_owner_an_email(client):
+    owner = UserFactory(email="annick@example.fr")
+    stranger = Client()
+
+    taken = sign_up(stranger, email="Annick@Example.fr")
+    new = sign_up(Client(), email="someone-new@example.fr")
+
+    assert taken.status_code == new.status_code == 302
+    assert taken["Location"] == new["Location"]
+    owner.refresh_from_db()
+    assert owner.is_active
+    assert owner.check_password("correct horse battery staple")  # untouched
+    [told] = OutgoingEmail.objects.filter(to="annick@example.fr")
+    assert "already has one" in told.body_text or "déjà" in told.body_text
+    assert en("customer_login") in told.body_text
+
+
+def test_a_pending_sign_up_asked_again_gets_a_fresh_link():
+    sign_up(Client())
+    sign_up(Client(), first_name="Annie")
+
+    user = User.objects.get(email="annick@example.fr")
+    assert user.first_name == "Annie"
+    assert OutgoingEmail.objects.filter(to="annick@example.fr").count() == 2
+
+
+def test_the_link_works_once_and_not_after_its_days(client):
+    sign_up(client)
+    link = confirmation_link("annick@example.fr")
+    client.post(link)
+
+    again = Client().get(link)
+    assert again.status_code == 410
+
+    sign_up(Client(), email="late@example.fr")
+    late = confirmation_link("late@example.fr")
+    with pytest.MonkeyPatch.context() as patch:
+        later = timezone.now() + timedelta(days=settings.SIGNUP_CONFIRMATION_DAYS, seconds=5)
+        patch.setattr("django.core.signing.time.time", lambda: later.timestamp())
+        assert Client().get(late).status_code == 410
+
+
+def test_a_damaged_link_is_refused_clearly(client):
+    response = client.get(en("customer_signup_confirm", "not-a-signed-value"))
+
+    assert response.status_code == 410
+    assert "damaged" in response.text or "abîmé" in response.text
+
+
+def test_unconfirmed_accounts_are_deleted_after_their_days_and_no_other():
+    sign_up(Client())
+    sign_up(Client(), email="recent@example.fr")
+    inactive_bookseller = UserFactory(is_active=False)  # deactivated by head office: not a sign-up
+    old = timezone.now() - timedelta(days=settings.SIGNUP_CONFIRMATION_DAYS, minutes=1)
+    User.objects.filter(email="annick@example.fr").update(awaiting_confirmation_since=old)
+    User.objects.filter(pk=inactive_bookseller.pk).update(date_joined=old)
+
+    assert delete_unconfirmed_accounts.apply().get() == 1
+    assert accounts.accounts_delete_unconfirmed() == 0
+    assert set(User.objects.values_list("email", flat=True)) == {
+        "recent@example.fr",
+        inactive_bookseller.email,
+    }
+
+
+def test_one_address_may_sign_up_a_few_times_an_hour(settings):
+    settings.SIGNUPS_PER_ADDRESS_PER_HOUR = 2
+    bot = Client(REMOTE_ADDR="203.0.113.7")
+
+    statuses = [sign_up(bot, email=f"target{number}@example.fr").status_code for number in range(3)]
+
+    assert statuses == [302, 302, 429]
+    assert OutgoingEmail.objects.count() == 2
+
+
+def test_one_email_address_gets_a_few_sign_up_emails_an_hour(settings):
+    settings.SIGNUP_EMAILS_PER_RECIPIENT_PER_HOUR = 2
+
+    for number in range(4):
+        assert sign_up(Client(REMOTE_ADDR=f"203.0.113.{number}")).status_code == 302
+
+    assert OutgoingEmail.objects.filter(to="annick@example.fr").count() == 2
+
+
+def test_a_weak_password_is_refused_before_anything_is_sent(client):
+    response = sign_up(client, password1="annick", password2="annick")
+
+    assert response.status_code == 200
+    assert response.context["form"].errors["password2"]
+    assert not User.objects.exists()
+    assert not OutgoingEmail.objects.exists()
