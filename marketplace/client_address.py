@@ -14,9 +14,11 @@ as far as settings.TRUSTED_PROXIES says (DJANGO_TRUSTED_PROXIES in the environme
   right. Only safe when nothing but those proxies can reach the app (a client reaching
   gunicorn directly would choose its own address).
 
-Limits and lockouts count clients with `client_key`: the address, or for IPv6 its /64
-network, which one household, phone or server gets whole (a client changing the last
-64 bits of its address is the same client).
+Limits and lockouts count clients with `client_key`: the IPv4 address, or for IPv6 its
+/56 network. An IPv6 client chooses the last 64 bits of its address at will, and a home
+or a server usually gets a whole /56 (often a /48) to choose its /64s from: counted by
+/64, one client would be 256 clients or more. A /56 of a mobile operator may hold a few
+subscribers, as an IPv4 address behind its NAT does; the address limits are set for that.
 """
 
 import ipaddress
@@ -28,7 +30,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 logger = logging.getLogger(__name__)
 
-IPV6_CLIENT_PREFIX = 64
+IPV6_CLIENT_PREFIX = 56
 UNKNOWN = "0.0.0.0"  # a request without a usable peer address (tests, broken WSGI servers)
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -75,7 +77,7 @@ def client_address(request) -> str:
 
 
 def client_key(request) -> str:
-    """The client as limits count it: its IPv4 address, or its IPv6 /64 network
+    """The client as limits count it: its IPv4 address, or its IPv6 /56 network
     (written as the network's first address, so it still fits an address column)."""
     address = ipaddress.ip_address(client_address(request))
     if address.version == 4:

@@ -319,6 +319,7 @@ def _seed_orders(shop: Shop) -> None:
                 for i, listing in enumerate(picked)
             ],
             customer=CustomerDetails(name=name, email=email, phone=phone, language="fr"),
+            client="",  # the demo's own data: no client address
         )
         if index == READY_DEMO_CUSTOMER:
             for order in checkout.orders.all():

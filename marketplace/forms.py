@@ -6,6 +6,7 @@ from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
 from marketplace.accounts import password_reset_allowed
+from marketplace.login_guard import login_lockouts_lift
 from marketplace.models import ModerationReason
 from marketplace.services import email_queue_on_commit
 
@@ -34,11 +35,20 @@ class OutboxPasswordResetForm(PasswordResetForm):
 
 class ChoosePasswordForm(SetPasswordForm):
     """The page a new bookseller reaches from the approval email (and anyone from a
-    password-reset email), laid out like the public site."""
+    password-reset email, or a customer from their sign-up link), laid out like the
+    public site."""
 
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("label_suffix", "")
         super().__init__(*args, **kwargs)
+
+    def save(self, commit=True):
+        user = super().save(commit=commit)
+        if commit:
+            # Whoever reads the account's email has just proven it: the lockouts of wrong
+            # passwords tried on it (marketplace/login_guard.py) are lifted.
+            login_lockouts_lift(username=user.email)
+        return user
 
 
 class DecisionReasonForm(forms.Form):

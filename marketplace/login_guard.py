@@ -22,7 +22,9 @@ from functools import wraps
 
 from axes.models import AccessAttempt
 from django.conf import settings
-from django.db import transaction
+from django.contrib.auth.signals import user_login_failed
+from django.db import OperationalError, connection, transaction
+from django.dispatch import receiver
 from django.shortcuts import render
 from django.utils import timezone
 
@@ -31,6 +33,12 @@ from marketplace.client_address import client_key
 from marketplace.locking import advisory_xact_lock
 
 LOCKED_OUT_TEMPLATE = "registration/locked_out.html"
+BUSY_TEMPLATE = "registration/login_busy.html"
+LOGIN_FAILED_FLAG = "_drive_solidaire_login_failed"
+# How long an attempt waits for the others of its account or client (PostgreSQL's
+# lock_timeout): someone flooding an account's log-in must not hold workers for ever.
+WAIT_FOR_OTHER_ATTEMPTS = "5s"
+LOCK_NOT_AVAILABLE = "55P03"
 KEEP_FOR = timedelta(days=1)
 
 
@@ -57,18 +65,37 @@ def guarded_login(view):
         if request.method != "POST":
             return view(request, *args, **kwargs)
         address = client_key(request)
-        with transaction.atomic():
-            _wait_for_other_attempts(f"login:address:{address}")
-            _wait_for_other_attempts(f"login:account:{login_username(request)}")
-            failures = rate_limits.count(scope="login-failures", who=address, rate=address_failures_rate())
-            if failures >= settings.LOGIN_FAILURES_PER_ADDRESS_PER_HOUR:
-                return locked_out_page(request)
-            response = view(request, *args, **kwargs)
-            if not request.user.is_authenticated:
-                rate_limits.hit(scope="login-failures", who=address, rate=address_failures_rate())
+        try:
+            with transaction.atomic():
+                _wait_for_other_attempts(f"login:address:{address}")
+                _wait_for_other_attempts(f"login:account:{login_username(request)}")
+                failures = rate_limits.count(
+                    scope="login-failures", who=address, rate=address_failures_rate()
+                )
+                if failures >= settings.LOGIN_FAILURES_PER_ADDRESS_PER_HOUR:
+                    return locked_out_page(request)
+                response = view(request, *args, **kwargs)
+                # Told by authenticate() itself (user_login_failed, below): a person already
+                # logged in who tries other accounts is counted like anyone else.
+                if getattr(request, LOGIN_FAILED_FLAG, False):
+                    rate_limits.hit(scope="login-failures", who=address, rate=address_failures_rate())
+                return response
+        except OperationalError as error:
+            if getattr(error.__cause__, "pgcode", None) != LOCK_NOT_AVAILABLE:
+                raise
+            # Many attempts at the same account or from the same client right now: they
+            # queue for at most WAIT_FOR_OTHER_ATTEMPTS, then this one is asked to retry.
+            response = render(request, BUSY_TEMPLATE, status=503)
+            response["Retry-After"] = "5"
             return response
 
     return wrapper
+
+
+@receiver(user_login_failed)
+def _mark_the_request(sender, credentials, request=None, **kwargs):
+    if request is not None:
+        setattr(request, LOGIN_FAILED_FLAG, True)
 
 
 def locked_out_page(request, *args, **kwargs):
@@ -83,7 +110,19 @@ def locked_out_page(request, *args, **kwargs):
 
 
 def _wait_for_other_attempts(key: str) -> None:
+    """Queue behind the other attempts sharing `key` (the tests replace it to show the race)."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"SET LOCAL lock_timeout = '{WAIT_FOR_OTHER_ATTEMPTS}'")
     advisory_xact_lock(key)
+
+
+def login_lockouts_lift(*, username: str) -> int:
+    """Forget the wrong passwords tried on an account, from every client (its owner just
+    chose a new password from their email). Returns how many counts it deleted."""
+    deleted, _by_model = AccessAttempt.objects.filter(
+        username=login_username(None, {"username": username})
+    ).delete()
+    return deleted
 
 
 def login_failures_forget_expired(*, now=None) -> int:

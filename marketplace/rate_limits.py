@@ -21,6 +21,7 @@ import re
 import time
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.core.cache import cache
 from rest_framework.throttling import BaseThrottle
 
@@ -95,15 +96,6 @@ def count(*, scope: str, who: str, rate: Rate | str) -> int:
         return 0
 
 
-def forget(*, scope: str, who: str, rate: Rate | str) -> None:
-    """Start `who`'s count for `scope` again (for example after a successful log-in)."""
-    rate = rate if isinstance(rate, Rate) else Rate.parse(rate)
-    try:
-        cache.delete(_key(scope, who, rate, int(time.time() // rate.seconds)))
-    except Exception:
-        logger.warning("Rate limits: could not reset %s (cache unreachable).", scope)
-
-
 def _increment(key: str, *, timeout: int) -> int:
     for _attempt in range(3):
         cache.add(key, 0, timeout)
@@ -121,13 +113,16 @@ def _key(scope: str, who: str, rate: Rate, window: int) -> str:
 
 
 class AtomicRateThrottle(BaseThrottle):
-    """A DRF throttle counting with `hit` (atomic), per client (`client_key`)."""
+    """A DRF throttle counting with `hit` (atomic), per client (`client_key`): `rate`, or
+    the setting named by `per_minute_setting` (requests a minute)."""
 
     scope: str = ""
     rate: str = ""
+    per_minute_setting: str = ""
 
     def allow_request(self, request, view) -> bool:
-        self.verdict = hit(scope=f"api:{self.scope}", who=self.get_ident(request), rate=self.rate)
+        rate = self.rate or f"{getattr(settings, self.per_minute_setting)}/min"
+        self.verdict = hit(scope=f"api:{self.scope}", who=self.get_ident(request), rate=rate)
         return self.verdict.allowed
 
     def get_ident(self, request) -> str:

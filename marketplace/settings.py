@@ -260,14 +260,14 @@ CELERY_BEAT_SCHEDULE = {
     # Both jobs are idempotent and safe to run twice at once (pickup/holding.py).
     "remind-uncollected-orders": {"task": "pickup.tasks.remind_uncollected_orders", "schedule": 300.0},
     "expire-uncollected-orders": {"task": "pickup.tasks.expire_uncollected_orders", "schedule": 300.0},
-    # Placed orders: remind the shop before its answer deadline, cancel them after
-    # (orders/answer_deadline.py, same rules).
     # Sign-ups nobody confirmed, and wrong-password counts whose lockout is long over.
     "delete-unconfirmed-accounts": {
         "task": "marketplace.tasks.delete_unconfirmed_accounts",
         "schedule": 3600.0,
     },
     "forget-old-login-failures": {"task": "marketplace.tasks.forget_old_login_failures", "schedule": 3600.0},
+    # Placed orders: remind the shop before its answer deadline, close them after
+    # (orders/answer_jobs.py, same rules).
     "remind-shops-to-answer": {"task": "orders.tasks.remind_shops_to_answer", "schedule": 300.0},
     "cancel-unanswered-orders": {"task": "orders.tasks.cancel_unanswered_orders", "schedule": 300.0},
 }
@@ -304,6 +304,15 @@ RESERVATION_MAX_HELD_IN_NETWORK_PER_ADDRESS = env.int(
 )
 RESERVATION_MAX_CHECKOUTS_PER_ADDRESS_PER_HOUR = env.int(
     "RESERVATION_MAX_CHECKOUTS_PER_ADDRESS_PER_HOUR", default=10
+)
+# Requests a minute from one client address: reservations sent (the web checkout's form
+# and the API alike, refused ones included), the API's order pages, its public reads.
+RESERVATION_REQUESTS_PER_ADDRESS_PER_MINUTE = env.int(
+    "RESERVATION_REQUESTS_PER_ADDRESS_PER_MINUTE", default=20
+)
+API_ORDER_REQUESTS_PER_ADDRESS_PER_MINUTE = env.int("API_ORDER_REQUESTS_PER_ADDRESS_PER_MINUTE", default=120)
+API_PUBLIC_REQUESTS_PER_ADDRESS_PER_MINUTE = env.int(
+    "API_PUBLIC_REQUESTS_PER_ADDRESS_PER_MINUTE", default=240
 )
 # A new order holds its copies until the shop answers. By default it must answer by the
 # closing time of its next full opening day; a shop may choose a number of opening hours

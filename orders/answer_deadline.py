@@ -18,7 +18,7 @@ drive, `search_again_url`).
 """
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.urls import reverse
@@ -43,10 +43,16 @@ def answer_deadline(shop: Shop, placed_at: datetime, *, schedule: Schedule | Non
     if not schedule.has_hours:
         deadline = placed_at + timedelta(hours=settings.ORDER_ANSWER_HOURS_WITHOUT_OPENING_HOURS)
     elif shop.answer_within_hours:
-        deadline = schedule.ready_by(placed_at, timedelta(hours=shop.answer_within_hours))
+        # Within the chain's bounds as they are now (a value saved under wider ones).
+        hours = min(max(shop.answer_within_hours, settings.ORDER_ANSWER_MIN_OPENING_HOURS),
+                    settings.ORDER_ANSWER_MAX_OPENING_HOURS)  # fmt: skip
+        deadline = schedule.ready_by(placed_at, timedelta(hours=hours))
     else:
         deadline = schedule.end_of_next_full_day(placed_at)
-    deadline = min(deadline or latest, latest)
+    # In UTC: Python subtracts hours from a Paris time on the wall clock, an hour off on
+    # the nights the clocks change.
+    deadline = min(deadline or latest, latest).astimezone(UTC)
+    placed_at = placed_at.astimezone(UTC)
     remind_at = max(
         placed_at + (deadline - placed_at) / 2,
         deadline - timedelta(hours=settings.ORDER_ANSWER_REMIND_BEFORE_HOURS),

@@ -8,6 +8,7 @@ from django.db.models.query import QuerySet
 from django.utils import timezone
 
 from marketplace.jobs import act_on_each_alone, act_on_each_in_batches
+from orders.answer_deadline import answer_deadline
 from orders.models import Order
 from orders.services import OrderStatusError, order_email_shop_on_commit, order_mark_unanswered
 
@@ -28,6 +29,21 @@ def orders_due_for_answer_reminder(*, now) -> QuerySet:
 
 def orders_past_answer_deadline(*, now) -> QuerySet:
     return Order.objects.filter(status=Order.Status.PLACED, answer_by__lte=now)
+
+
+def orders_without_deadline_get_one() -> int:
+    """Give placed orders without an answer deadline the one of their shop and time of
+    placing: orders placed by a web process still running the previous version while the
+    migration ran. Normally none. Returns how many it dated."""
+    dated = 0
+    undated = Order.objects.filter(status=Order.Status.PLACED, answer_by__isnull=True)
+    for order in undated.select_related("shop").prefetch_related("shop__opening_periods", "shop__closures"):
+        deadline = answer_deadline(order.shop, order.placed_at)
+        # Conditional: an order answered meanwhile keeps what it has.
+        dated += undated.filter(pk=order.pk).update(
+            answer_by=deadline.answer_by, answer_reminder_at=deadline.remind_at
+        )
+    return dated
 
 
 def orders_remind_shops_to_answer(*, now=None) -> int:
@@ -60,6 +76,7 @@ def orders_cancel_unanswered(*, now=None) -> int:
     (orders.services.order_mark_unanswered). One order per transaction: the order first,
     then its listings, the order every move locks in. Returns how many it closed."""
     now = now or timezone.now()
+    orders_without_deadline_get_one()
     return act_on_each_alone(
         lambda: orders_past_answer_deadline(now=now),
         lambda order: order_mark_unanswered(order=order),

@@ -2,8 +2,7 @@ import re
 import uuid
 
 from django import forms
-from django.contrib.auth import get_user_model
-from django.contrib.auth.forms import AuthenticationForm, SetPasswordMixin
+from django.contrib.auth.forms import AuthenticationForm
 from django.utils.translation import gettext_lazy as _
 
 from orders.limits import max_copies_per_line
@@ -52,6 +51,7 @@ class CheckoutForm(forms.Form):
     )
     email = forms.EmailField(
         label=_("Email"),
+        max_length=254,  # the column's length; a longer (valid) address would not fit
         help_text=_("We send the confirmation there, then each shop's news about your order."),
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
     )
@@ -102,11 +102,12 @@ class CustomerLoginForm(AuthenticationForm):
         self.fields["username"].widget.attrs.update({"autocomplete": "email"})
 
 
-class CustomerSignupForm(SetPasswordMixin, forms.Form):
-    """A customer account: their orders in one place, their details filled in.
+class CustomerSignupForm(forms.Form):
+    """A customer account: their orders in one place, their details filled in. The
+    password is chosen on the page of the emailed link (marketplace/accounts.py).
 
     A plain form, not a ModelForm: a ModelForm would check that the email is not taken
-    and say so, which tells anyone who has an account (marketplace/accounts.py)."""
+    and say so, which tells anyone who has an account."""
 
     first_name = forms.CharField(
         label=_("First name"), max_length=150, widget=forms.TextInput(attrs={"autocomplete": "given-name"})
@@ -116,24 +117,11 @@ class CustomerSignupForm(SetPasswordMixin, forms.Form):
     )
     email = forms.EmailField(
         label=_("Email address"),
-        help_text=_("We send a link there to confirm the account."),
+        max_length=254,  # the column's length; a longer (valid) address would not fit
+        help_text=_("We send a link there: you choose your password on its page."),
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
     )
-    password1, password2 = SetPasswordMixin.create_password_fields()
 
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("label_suffix", "")
         super().__init__(*args, **kwargs)
-
-    def clean(self):
-        cleaned = super().clean()
-        self.validate_passwords()
-        # The password validators compare the password with the person's name and email.
-        self.validate_password_for_user(
-            get_user_model()(
-                email=cleaned.get("email", ""),
-                first_name=cleaned.get("first_name", ""),
-                last_name=cleaned.get("last_name", ""),
-            )
-        )
-        return cleaned

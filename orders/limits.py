@@ -160,53 +160,50 @@ def _held_by(who: Q) -> dict[int, int]:
 
 def _check_held(*, held, asked, shops, per_shop: int, in_network: int, by_address: bool) -> None:
     for shop_id, copies in sorted(asked.items()):
-        already = held.get(shop_id, 0)
-        if already + copies > per_shop:
+        if held.get(shop_id, 0) + copies > per_shop:
             raise ReservationLimitReached(
-                _held_message(
-                    by_address=by_address, where=shops[shop_id].trade_name, most=per_shop, already=already,
-                    asked=copies,
-                ),
+                _held_message(by_address=by_address, where=shops[shop_id].trade_name, most=per_shop),
                 limit="held_per_shop_per_address" if by_address else "held_per_shop",
-            )  # fmt: skip
-    already, copies = sum(held.values()), sum(asked.values())
-    if already + copies > in_network:
+            )
+    if sum(held.values()) + sum(asked.values()) > in_network:
         raise ReservationLimitReached(
-            _held_message(by_address=by_address, where=None, most=in_network, already=already, asked=copies),
+            _held_message(by_address=by_address, where=None, most=in_network),
             limit="held_in_network_per_address" if by_address else "held_in_network",
         )
 
 
-def _held_message(*, by_address: bool, where: str | None, most: int, already: int, asked: int) -> str:
-    values = {"shop": where, "max": most, "held": already, "asked": asked}
+def _held_message(*, by_address: bool, where: str | None, most: int) -> str:
+    # No count of what is already held: whoever types someone else's email or phone
+    # must not learn where and how much that person reserved.
+    values = {"shop": where, "max": most}
     if by_address and where:
         return (
             _(
-                "Many books are already reserved at %(shop)s from your internet connection (%(held)s of at most "
-                "%(max)s at a time). Please try again once some are collected, or contact the shop."
+                "Many books are already reserved at %(shop)s from your internet connection. Please try again once "
+                "some are collected, or contact the shop."
             )
             % values
         )
     if by_address:
         return (
             _(
-                "Many books are already reserved on Drive Solidaire from your internet connection (%(held)s of at "
-                "most %(max)s at a time). Please try again once some are collected."
+                "Many books are already reserved on Drive Solidaire from your internet connection. Please try again "
+                "once some are collected."
             )
             % values
         )
     if where:
         return (
             _(
-                "At %(shop)s, one person can hold up to %(max)s books at a time: you already hold %(held)s and "
-                "ask for %(asked)s more. Collect or cancel an order there, or reserve fewer books."
+                "At %(shop)s, one person can hold up to %(max)s books at a time, counting the orders already made "
+                "with the same email, phone or account. Collect or cancel an order there, or reserve fewer books."
             )
             % values
         )
     return (
         _(
-            "On Drive Solidaire, one person can hold up to %(max)s books at a time: you already hold %(held)s and "
-            "ask for %(asked)s more. Collect or cancel an order, or reserve fewer books."
+            "On Drive Solidaire, one person can hold up to %(max)s books at a time, counting the orders already "
+            "made with the same email, phone or account. Collect or cancel an order, or reserve fewer books."
         )
         % values
     )

@@ -154,7 +154,9 @@ class Order(models.Model):
     # hours and its time to answer (orders/answer_deadline.py); it is reminded once at
     # `answer_reminder_at`, and an order still placed at the deadline is cancelled.
     answer_by = models.DateTimeField(_("to answer by"), null=True, blank=True, editable=False)
-    answer_reminder_at = models.DateTimeField(_("shop reminded at"), null=True, blank=True, editable=False)
+    answer_reminder_at = models.DateTimeField(
+        _("reminder to the shop due"), null=True, blank=True, editable=False
+    )
     shop_reminded_at = models.DateTimeField(_("shop reminded"), null=True, blank=True, editable=False)
 
     # Collection: set when the order becomes ready (orders/services.py, _set_aside).

@@ -157,13 +157,14 @@ def checkout_place(
     key: str,
     lines: list[CartLine],
     customer: CustomerDetails,
-    client: str = "",
+    client: str,
     drive_id: int | None = None,
 ) -> Checkout:
     """Reserve the lines: one order per shop, all or nothing, once per `key`.
 
-    `client`: who sent it (marketplace.client_address.client_key; "" for the system),
-    counted by the reservation limits (orders/limits.py). `drive_id`: the drive the
+    `client`: who sent it (marketplace.client_address.client_key; "" only for the system:
+    demo data, scripts), counted by the reservation limits (orders/limits.py). Required,
+    so that no new caller forgets it and escapes the per-address limits. `drive_id`: the drive the
     customer was shopping around, if known.
 
     The same `key` with the same request returns the first checkout (a double click, a

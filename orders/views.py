@@ -23,6 +23,7 @@ from django.views.decorators.http import require_POST
 
 from marketplace import accounts, rate_limits
 from marketplace.client_address import client_key
+from marketplace.forms import ChoosePasswordForm
 from marketplace.login_guard import guarded_login
 from orders.answer_deadline import search_again_url
 from orders.cart import (
@@ -188,7 +189,19 @@ def checkout(request):
             if (token := cart.checkout_placed_with(key)) is not None:
                 return redirect("checkout_done", token)
             drive = chosen_drive(request)
+            # Counted with the API's reservations (ReservationThrottle): refused ones too,
+            # so that nobody probes the limits, or someone's orders, at will.
+            sent = rate_limits.hit(
+                scope="api:reservations", who=client_key(request), rate=reservations_rate()
+            )
             try:
+                if not sent.allowed:
+                    raise ReservationLimitReached(
+                        _("Many reservations were sent from your connection in the last minute. Please wait a "
+                          "minute, then confirm again."),
+                        limit="requests_per_minute",
+                        retry_after=sent.retry_after,
+                    )  # fmt: skip
                 placed = checkout_place(
                     key=key,
                     lines=cart.lines_for_checkout(),
@@ -368,7 +381,6 @@ def customer_signup(request):
                     first_name=form.cleaned_data["first_name"],
                     last_name=form.cleaned_data["last_name"],
                     email=form.cleaned_data["email"],
-                    password=form.cleaned_data["password1"],
                     language=translation.get_language(),
                     next_url=next_url,
                 )
@@ -393,19 +405,24 @@ def customer_signup_sent(request):
 
 @private_page  # the link's token is in the address
 def customer_signup_confirm(request, signed):
-    """The link of the confirmation email: a page with one button (a mail scanner opening
-    the link confirms nothing), then the account is active and its owner logged in."""
+    """The link of the confirmation email: its owner chooses the password (a mail scanner
+    opening the link sets nothing), then the account is open and they are logged in."""
     try:
         user, next_url = accounts.signup_link_verify(signed=signed)
     except accounts.SignupLinkRefused as refused:
         return render(request, "registration/signup_refused.html", {"message": str(refused)}, status=410)
-    if request.method == "POST":
-        user = accounts.signup_confirm(user=user)
+    form = ChoosePasswordForm(user, request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        user = accounts.signup_confirm(user=user, password=form.cleaned_data["new_password1"])
         login(request, user, backend="django.contrib.auth.backends.ModelBackend")
         request.session.pop(SIGNUP_SENT_SESSION_KEY, None)
         messages.success(request, _("Welcome! Your account is ready."))
         return redirect(_safe_next(request, next_url) or "my_orders")
-    return render(request, "registration/signup_confirm.html", {"account": user})
+    return render(request, "registration/signup_confirm.html", {"account": user, "form": form})
+
+
+def reservations_rate() -> rate_limits.Rate:
+    return rate_limits.Rate(settings.RESERVATION_REQUESTS_PER_ADDRESS_PER_MINUTE, 60)
 
 
 def signups_rate() -> rate_limits.Rate:

@@ -199,7 +199,9 @@ class Shop(Place):
         ),
     )
     # Holiday mode: the shop is away. Its listings leave the search, new reservations are
-    # refused; orders already placed stay (the shop handles them when it is back).
+    # refused; orders already placed stay (the shop handles them when it is back), within
+    # their deadlines: a placed order still unanswered after ORDER_ANSWER_LATEST_DAYS is
+    # closed (orders/answer_deadline.py), a ready one waits its holding period.
     holiday_starts_on = models.DateField(_("away from"), null=True, blank=True)
     holiday_ends_on = models.DateField(
         _("away until (included)"),

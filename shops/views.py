@@ -33,7 +33,9 @@ def apply(request):
         form = ShopApplicationForm(request.POST, request.FILES)
         if form.is_valid() and form.sent_by_a_robot:
             logger.info("Shop application dropped: the robots' field was filled in.")
-            return redirect("shops:apply_done")  # as if sent; nothing saved, nobody emailed
+            # Nothing saved, nobody emailed; the robot is sent where a person would be (the
+            # thank-you page, which without an application in the session shows the form).
+            return redirect("shops:apply_done")
         if form.is_valid() and not _application_allowed(request):
             form.add_error(
                 None,

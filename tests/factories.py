@@ -155,4 +155,6 @@ def reserve(*listings_and_quantities, key: str | None = None, **customer):
     for item in listings_and_quantities:
         listing, quantity = item if isinstance(item, tuple) else (item, 1)
         lines.append(CartLine(listing_id=listing.pk, quantity=quantity))
-    return checkout_place(key=key or uuid.uuid4().hex, lines=lines, customer=customer_details(**customer))
+    return checkout_place(
+        key=key or uuid.uuid4().hex, lines=lines, customer=customer_details(**customer), client=""
+    )

@@ -56,12 +56,12 @@ class ReservationThrottle(AtomicRateThrottle):
     a short one for a script emptying the shelves. Per address, as the public API."""
 
     scope = "reservations"
-    rate = "20/min"
+    per_minute_setting = "RESERVATION_REQUESTS_PER_ADDRESS_PER_MINUTE"
 
 
 class CustomerOrderThrottle(AtomicRateThrottle):
     scope = "customer-orders"
-    rate = "120/min"
+    per_minute_setting = "API_ORDER_REQUESTS_PER_ADDRESS_PER_MINUTE"
 
 
 class CustomerApiView(APIView):
@@ -212,9 +212,9 @@ class ReservationCreate(CustomerApiView):
                     OpenApiExample(
                         "reservation_limit",
                         value={
-                            "detail": "At Librairie du Port, one person can hold up to 20 books at a time: you "
-                            "already hold 18 and ask for 3 more. Collect or cancel an order there, or reserve "
-                            "fewer books.",
+                            "detail": "At Librairie du Port, one person can hold up to 20 books at a time, "
+                            "counting the orders already made with the same email, phone or account. Collect or "
+                            "cancel an order there, or reserve fewer books.",
                             "code": "reservation_limit",
                             "limit": "held_per_shop",
                         },

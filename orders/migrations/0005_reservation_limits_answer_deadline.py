@@ -33,7 +33,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='order',
             name='answer_reminder_at',
-            field=models.DateTimeField(blank=True, editable=False, null=True, verbose_name='shop reminded at'),
+            field=models.DateTimeField(blank=True, editable=False, null=True, verbose_name='reminder to the shop due'),
         ),
         migrations.AddField(
             model_name='order',
@@ -79,12 +79,13 @@ class Migration(migrations.Migration):
             model_name='order',
             index=models.Index(condition=models.Q(('status__in', ['placed', 'accepted', 'ready'])), fields=['customer'], name='order_open_by_account'),
         ),
-        # Orders placed before deadlines existed get one now: two days from the deploy,
-        # so that no shop loses an order it was about to answer.
+        # Orders placed before deadlines existed get the longest one from the deploy
+        # (ORDER_ANSWER_LATEST_DAYS, 7 days): whatever a shop's hours and closures, none
+        # loses an order it was about to answer.
         migrations.RunSQL(
             sql="""UPDATE orders_order
-                   SET answer_by = now() + interval '48 hours',
-                       answer_reminder_at = now() + interval '45 hours'
+                   SET answer_by = now() + interval '7 days',
+                       answer_reminder_at = now() + interval '7 days' - interval '3 hours'
                    WHERE status = 'placed' AND answer_by IS NULL""",
             reverse_sql=migrations.RunSQL.noop,
         ),

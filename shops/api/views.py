@@ -49,7 +49,7 @@ class PublicReadThrottle(AtomicRateThrottle):
     The rate lives here rather than in DEFAULT_THROTTLE_RATES: the endpoints own it."""
 
     scope = "public"
-    rate = "240/min"
+    per_minute_setting = "API_PUBLIC_REQUESTS_PER_ADDRESS_PER_MINUTE"
 
 
 class PublicPagination(PageNumberPagination):

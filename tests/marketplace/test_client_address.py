@@ -72,12 +72,12 @@ def test_addresses_are_read_as_proxies_write_them(settings, written, read):
     assert client_address(request_from("127.0.0.1", written)) == read
 
 
-def test_an_ipv6_client_is_counted_by_its_64_network():
+def test_an_ipv6_client_is_counted_by_its_56_network():
     one = request_from("2001:db8:1:2:aaaa::1")
-    same_network = request_from("2001:db8:1:2:ffff::9")
-    other = request_from("2001:db8:1:3::1")
+    another_64_of_the_same_home = request_from("2001:db8:1:ff:ffff::9")
+    other = request_from("2001:db8:1:100::1")
 
-    assert client_key(one) == client_key(same_network) == "2001:db8:1:2::"
+    assert client_key(one) == client_key(another_64_of_the_same_home) == "2001:db8:1::"
     assert client_key(other) != client_key(one)
     assert client_key(request_from("::ffff:192.0.2.1")) == "192.0.2.1"
 

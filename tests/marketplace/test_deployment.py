@@ -26,12 +26,19 @@ def test_only_the_proxy_is_published_to_the_world():
 
 
 def test_the_app_trusts_the_forwarded_address_of_the_proxy_only():
-    proxy_address = ipaddress.ip_address(SERVICES["proxy"]["networks"]["internal"]["ipv4_address"])
+    network = SERVICES["proxy"]["networks"]["internal"]
     trusted = TrustedProxies.parse(SERVICES["web"]["environment"]["DJANGO_TRUSTED_PROXIES"])
 
-    assert trusted.trusts(proxy_address)
+    # the proxy reaches gunicorn over IPv4 or IPv6: both its addresses, nothing else
+    assert trusted.trusts(ipaddress.ip_address(network["ipv4_address"]))
+    assert trusted.trusts(ipaddress.ip_address(network["ipv6_address"]))
     assert not trusted.trusts(ipaddress.ip_address("172.28.0.3"))  # another container of the network
+    assert not trusted.trusts(ipaddress.ip_address("fd00:d5:28::3"))
     assert trusted.count == 0
+
+
+def test_visitors_over_ipv6_keep_their_address():
+    assert COMPOSE["networks"]["internal"]["enable_ipv6"] is True
 
 
 def test_the_proxy_sets_the_clients_address_itself():

@@ -210,3 +210,64 @@ def test_a_hostile_username_gets_the_form_again_not_an_error(client, page, usern
 
     assert response.status_code == 200
     assert not logged_in(client)
+
+
+@pytest.mark.django_db
+def test_someone_logged_in_who_tries_other_accounts_is_counted_too(settings):
+    settings.LOGIN_FAILURES_PER_ADDRESS_PER_HOUR = 3
+    stuffer = Client(REMOTE_ADDR="203.0.113.9")
+    stuffer.force_login(UserFactory(email="throwaway@example.fr"))
+    victims = [UserFactory(email=f"victim{number}@example.fr") for number in range(4)]
+
+    answers = [log_in(stuffer, "customer", victim.email, "Summer2024!").status_code for victim in victims]
+
+    assert answers == [200, 200, 200, 429]
+
+
+@pytest.mark.django_db
+def test_choosing_a_new_password_from_the_email_lifts_the_lockout(client, account):
+    from marketplace.forms import ChoosePasswordForm
+
+    for _ in range(5):
+        log_in(client, "customer", account.email.upper(), "wrong guess")
+    assert AccessAttempt.objects.exists()
+
+    form = ChoosePasswordForm(
+        account, {"new_password1": "A-new-long-secret", "new_password2": "A-new-long-secret"}
+    )
+    assert form.is_valid()
+    form.save()
+
+    log_in(client, "customer", account.email, "A-new-long-secret")
+    assert logged_in(client)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_attempts_queued_too_long_behind_others_are_asked_to_retry(account, monkeypatch):
+    from django.db import connection, transaction
+
+    from marketplace.locking import advisory_xact_lock
+
+    monkeypatch.setattr(login_guard, "WAIT_FOR_OTHER_ATTEMPTS", "200ms")
+    held, release = threading.Event(), threading.Event()
+
+    def someone_else_trying_the_account():
+        try:
+            with transaction.atomic():
+                advisory_xact_lock(f"login:account:{account.email}")
+                held.set()
+                release.wait(timeout=30)
+        finally:
+            connection.close()
+
+    other = threading.Thread(target=someone_else_trying_the_account)
+    other.start()
+    try:
+        assert held.wait(timeout=10)
+        response = log_in(Client(), "customer", account.email, PASSWORD)
+    finally:
+        release.set()
+        other.join(timeout=30)
+
+    assert response.status_code == 503
+    assert response["Retry-After"] == "5"

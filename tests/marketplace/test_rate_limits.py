@@ -51,15 +51,6 @@ def test_each_client_and_each_scope_counts_apart():
     assert not hit(scope="test", who="a", rate="3/hour").allowed
 
 
-def test_forget_starts_the_count_again():
-    for _ in range(3):
-        hit(scope="test", who="a", rate="3/hour")
-
-    rate_limits.forget(scope="test", who="a", rate="3/hour")
-
-    assert hit(scope="test", who="a", rate="3/hour").allowed
-
-
 def test_concurrent_hits_never_pass_the_limit_in_memory():
     allowed = hits_at_once(40, rate="20/hour")
 

@@ -17,7 +17,7 @@ from orders.models import Order, OrderEvent
 from orders.services import order_accept, order_refuse
 from orders.tasks import cancel_unanswered_orders, remind_shops_to_answer
 from shops.hours import PARIS
-from tests.factories import DriveFactory, ListingFactory, ShopFactory, reserve
+from tests.factories import DriveFactory, ListingFactory, reserve
 from tests.race import at_once
 from tests.shops.hours_helpers import BOOKSHOP_WEEK, clock_at, give_hours, paris
 
@@ -227,21 +227,16 @@ def test_the_jobs_are_celery_tasks_on_the_beat_schedule(bookshop, settings):
 
 
 @pytest.mark.django_db
-def test_orders_placed_before_deadlines_existed_get_one():
-    # The migration gives every placed order without a deadline two days from the deploy.
-    from django.db import connection
-
-    order = placed(ListingFactory(shop=ShopFactory()))
+def test_an_order_placed_without_a_deadline_gets_its_shops_before_anything_is_closed(bookshop):
+    # An order placed by a web process still running the previous version during the deploy.
+    with clock_at(paris("2026-12-01 15:00")):
+        order = placed(ListingFactory(shop=bookshop))
     Order.objects.filter(pk=order.pk).update(answer_by=None, answer_reminder_at=None)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            """UPDATE orders_order SET answer_by = now() + interval '48 hours',
-               answer_reminder_at = now() + interval '45 hours'
-               WHERE status = 'placed' AND answer_by IS NULL"""
-        )
-    order.refresh_from_db()
 
-    assert order.answer_by > timezone.now() + timedelta(hours=47)
+    assert answer_jobs.orders_cancel_unanswered(now=paris("2026-12-02 18:00")) == 0
+    order.refresh_from_db()
+    assert order.answer_by == paris("2026-12-02 19:00")
+    assert answer_jobs.orders_cancel_unanswered(now=paris("2026-12-02 19:00")) == 1
 
 
 # --- Two runs at once, and a shop answering as the deadline passes -----------------------------

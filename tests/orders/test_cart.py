@@ -235,14 +235,21 @@ def test_the_cart_survives_signing_up(client, shop_a):
 
     response = client.post(
         en("customer_signup"),
-        {"first_name": "Annick", "last_name": "Le Goff", "email": "annick@example.fr",
-         "password1": "une phrase de passe", "password2": "une phrase de passe", "next": en("checkout")},
-    )  # fmt: skip
+        {
+            "first_name": "Annick",
+            "last_name": "Le Goff",
+            "email": "annick@example.fr",
+            "next": en("checkout"),
+        },
+    )
     assert response["Location"] == en("customer_signup_sent")
     # the link of the confirmation email, opened in the same browser, then its button
     email = OutgoingEmail.objects.get(to="annick@example.fr")
     link = re.search(r"https?://\S+/accounts/signup/confirm/\S+/", email.body_text).group(0)
-    confirmed = client.post(link.removeprefix(settings.SITE_URL))
+    confirmed = client.post(
+        link.removeprefix(settings.SITE_URL),
+        {"new_password1": "une phrase de passe", "new_password2": "une phrase de passe"},
+    )
 
     assert confirmed["Location"] == en("checkout")
     assert client.session["_auth_user_id"]

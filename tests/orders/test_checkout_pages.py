@@ -196,6 +196,7 @@ def test_a_retry_whose_first_answer_was_lost_finds_the_same_reservation(client, 
         key=data["token"],
         lines=[CartLine(listing_id=listing.pk, quantity=2)],
         customer=customer_details(language="en"),
+        client="127.0.0.1",
     )
 
     # when the browser sends the form again
@@ -361,3 +362,14 @@ def test_a_guest_is_offered_to_log_in_or_sign_up_and_come_back(client, shop_a):
     assert f'href="{url("customer_login")}?next=/en/reservation/confirm/"' in page.text
     assert f'href="{url("customer_signup")}?next=/en/reservation/confirm/"' in page.text
     assert "No account needed." in page.text
+
+
+def test_an_email_too_long_for_the_database_is_said_not_crashed(client, shop_a):
+    listing = ListingFactory(shop=shop_a)
+    add(client, listing)
+
+    response = client.post(url("checkout"), details(client, email="a" * 250 + "@example.fr"))
+
+    assert response.status_code == 200
+    assert response.context["form"].errors["email"]
+    nothing_reserved(listing)

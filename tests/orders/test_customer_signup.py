@@ -1,6 +1,7 @@
 """Sign-up never says who has an account: the same page whether the email is new or
-taken, the difference told by email to the address's owner; the account works once its
-link is confirmed, and an unconfirmed one is deleted after a few days."""
+taken, the difference told by email to the address's owner; the password is chosen on
+the emailed link's page (nobody sets one for an address they do not read), and a sign-up
+nobody confirms is deleted after a few days — and no other account ever is."""
 
 import re
 from datetime import timedelta
@@ -29,9 +30,12 @@ def en(name: str, *args) -> str:
 
 
 def sign_up(client, email: str = "annick@example.fr", **overrides):
-    data = {"first_name": "Annick", "last_name": "Le Goff", "email": email, "password1": PASSWORD,
-            "password2": PASSWORD} | overrides  # fmt: skip
+    data = {"first_name": "Annick", "last_name": "Le Goff", "email": email} | overrides
     return client.post(en("customer_signup"), data)
+
+
+def choose_password(client, link: str, password: str = PASSWORD):
+    return client.post(link, {"new_password1": password, "new_password2": password})
 
 
 def confirmation_link(email: str) -> str:
@@ -50,15 +54,17 @@ def test_a_new_customer_confirms_the_link_and_is_logged_in(client):
     assert "annick@example.fr" in client.get(response["Location"]).text
     user = User.objects.get(email="annick@example.fr")
     assert not user.is_active  # nobody logs in before the address is proven
+    assert not user.has_usable_password()  # chosen on the link's page
     link = confirmation_link("annick@example.fr")
     assert client.get(link).status_code == 200  # a mail scanner opening it confirms nothing
     user.refresh_from_db()
     assert not user.is_active
 
-    confirmed = client.post(link)
+    confirmed = choose_password(client, link)
 
     user.refresh_from_db()
     assert user.is_active
+    assert user.check_password(PASSWORD)
     assert user.awaiting_confirmation_since is None
     assert confirmed["Location"] == en("my_orders")
     assert client.session["_auth_user_id"] == str(user.pk)
@@ -81,19 +87,43 @@ def test_a_taken_email_gets_the_same_page_and_its_owner_an_email(client):
     assert en("customer_login") in told.body_text
 
 
-def test_a_pending_sign_up_asked_again_gets_a_fresh_link():
+def test_a_pending_sign_up_asked_again_gets_a_fresh_link_and_nothing_else_changes():
     sign_up(Client())
-    sign_up(Client(), first_name="Annie")
+    first = User.objects.get(email="annick@example.fr")
+    sign_up(Client(), first_name="Mallory")
 
     user = User.objects.get(email="annick@example.fr")
-    assert user.first_name == "Annie"
+    assert (user.first_name, user.awaiting_confirmation_since) == (
+        "Annick",
+        first.awaiting_confirmation_since,
+    )
     assert OutgoingEmail.objects.filter(to="annick@example.fr").count() == 2
+
+
+@pytest.mark.parametrize("staff", [False, True])
+def test_a_deactivated_account_is_told_and_left_alone(staff):
+    dormant = UserFactory(email="former@example.fr", is_active=False, is_staff=staff)
+    password = dormant.password
+
+    sign_up(Client(), email="former@example.fr")
+
+    dormant.refresh_from_db()
+    assert (dormant.is_active, dormant.password, dormant.awaiting_confirmation_since) == (
+        False,
+        password,
+        None,
+    )
+    [told] = OutgoingEmail.objects.filter(to="former@example.fr")
+    assert "already has one" in told.body_text or "déjà" in told.body_text
+    later = timezone.now() + timedelta(days=settings.SIGNUP_CONFIRMATION_DAYS + 1)
+    assert accounts.accounts_delete_unconfirmed(now=later) == 0
+    assert User.objects.filter(pk=dormant.pk).exists()
 
 
 def test_the_link_works_once_and_not_after_its_days(client):
     sign_up(client)
     link = confirmation_link("annick@example.fr")
-    client.post(link)
+    choose_password(client, link)
 
     again = Client().get(link)
     assert again.status_code == 410
@@ -148,10 +178,20 @@ def test_one_email_address_gets_a_few_sign_up_emails_an_hour(settings):
     assert OutgoingEmail.objects.filter(to="annick@example.fr").count() == 2
 
 
-def test_a_weak_password_is_refused_before_anything_is_sent(client):
-    response = sign_up(client, password1="annick", password2="annick")
+def test_a_weak_password_is_refused_on_the_links_page(client):
+    sign_up(client)
+    link = confirmation_link("annick@example.fr")
+
+    response = choose_password(client, link, password="annick")
 
     assert response.status_code == 200
-    assert response.context["form"].errors["password2"]
+    assert response.context["form"].errors["new_password2"]
+    assert not User.objects.get(email="annick@example.fr").is_active
+
+
+def test_an_email_too_long_for_the_database_is_refused_with_a_message(client):
+    response = sign_up(client, email="a" * 250 + "@example.fr")
+
+    assert response.status_code == 200
+    assert response.context["form"].errors["email"]
     assert not User.objects.exists()
-    assert not OutgoingEmail.objects.exists()

@@ -171,7 +171,7 @@ def test_a_price_changed_since_the_cart_must_be_confirmed(shop_a):
     Listing.objects.filter(pk=listing.pk).update(price=Decimal("19.00"))
     line = CartLine(listing_id=listing.pk, quantity=1, seen_price=Decimal("20.00"))
     with pytest.raises(StockChanged) as raised:
-        checkout_place(key="k", lines=[line], customer=customer_details())
+        checkout_place(key="k", lines=[line], customer=customer_details(), client="")
     problem = raised.value.problems[0]
     assert (problem.kind, problem.seen_price, problem.price) == (
         LineProblem.Kind.PRICE,
@@ -188,7 +188,7 @@ def test_the_same_listing_twice_adds_up(shop_a):
 
 def test_an_empty_cart_is_refused():
     with pytest.raises(EmptyReservation):
-        checkout_place(key="k", lines=[], customer=customer_details())
+        checkout_place(key="k", lines=[], customer=customer_details(), client="")
 
 
 def test_the_database_refuses_holding_more_copies_than_the_shelf_has(shop_a):
