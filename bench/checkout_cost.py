@@ -1,0 +1,145 @@
+"""Benchmark: what one checkout costs, alone — time and SQL statements per call.
+
+    .venv/bin/python bench/checkout_cost.py [--checkouts 400] [--lines 3]
+
+Creates its own database (bench_checkout_<pid>) on the PostgreSQL of DATABASE_URL (or
+127.0.0.1:5432, user postgres), migrates it, makes one shop with 40 listings, then calls
+`orders.services.checkout_place` `--checkouts` times in a row, each by another customer
+from another client address (so that every reservation limit is counted, as in
+production, and none is met), and drops the database. The first 50 calls warm up and are
+left out. Prints the median and p95 time of a call and the statements it sends.
+
+Run it on two versions of the code against the same PostgreSQL, alternately, to compare
+them (docs/performance.md).
+"""
+
+import argparse
+import os
+import statistics
+import sys
+import time
+import uuid
+from decimal import Decimal
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import psycopg2
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+WARM_UP = 50
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--checkouts", type=int, default=400)
+    parser.add_argument("--lines", type=int, default=3)
+    options = parser.parse_args()
+
+    server = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres")
+    name = f"bench_checkout_{os.getpid()}"
+    admin = _connect(server, "postgres")
+    admin.cursor().execute(f'CREATE DATABASE "{name}"')
+    try:
+        os.environ["DATABASE_URL"] = _with_database(server, name)
+        print(_measure(checkouts=options.checkouts, lines=options.lines))
+    finally:
+        from django.db import connections
+
+        connections.close_all()
+        admin.cursor().execute(f'DROP DATABASE IF EXISTS "{name}"')
+    return 0
+
+
+def _measure(*, checkouts: int, lines: int) -> str:
+    # Production-like: no DEBUG, no SMTP, no broker (tasks run in-process after commit).
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "marketplace.settings")
+    os.environ["DJANGO_DEBUG"] = "false"
+    os.environ.setdefault("DJANGO_SECRET_KEY", "benchmark-only-" + "x" * 40)
+    os.environ["EMAIL_URL"] = "dummymail://"
+    os.environ.pop("CELERY_BROKER_URL", None)
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from orders import services
+
+    call_command("migrate", verbosity=0)
+    listings = _shelf()
+    timings, statements = [], []
+    for number in range(checkouts):
+        cart = [
+            services.CartLine(listing_id=listings[(number + line) % len(listings)].pk, quantity=1)
+            for line in range(lines)
+        ]
+        customer = services.CustomerDetails(
+            name="Client", email=f"client{number}@example.org", phone=f"+3361{number:07d}", language="fr"
+        )
+        with CaptureQueriesContext(connection) as captured:
+            started = time.perf_counter()
+            services.checkout_place(
+                key=uuid.uuid4().hex,
+                lines=cart,
+                customer=customer,
+                client=f"198.51.{number % 250}.{number % 7}",
+            )
+            timings.append((time.perf_counter() - started) * 1000)
+        statements.append(len(captured))
+    timings = sorted(timings[WARM_UP:])
+    return (
+        f"checkout of {lines} line(s), {len(timings)} calls: median {statistics.median(timings):.1f} ms, "
+        f"p95 {timings[int(len(timings) * 0.95)]:.1f} ms, {statistics.median(statements):.0f} SQL statements"
+    )
+
+
+def _shelf():
+    from stdnum import ean
+
+    from catalog.models import Book, Listing
+    from shops.models import Shop
+
+    shop = Shop.objects.create(
+        trade_name="Librairie du Banc d'essai", legal_name="SARL Banc", siret="73282932000074", address="1 quai",
+        postcode="56100", town="Lorient", latitude=47.75, longitude=-3.37, phone="+33297640000",
+        email="banc@example.org", contact_first_name="A", contact_last_name="B", contact_email="a@example.org",
+        status=Shop.Status.APPROVED,
+    )  # fmt: skip
+    listings = []
+    for number in range(40):
+        body = f"979108{number:06d}"
+        book = Book.objects.create(
+            ean=body + ean.calc_check_digit(body), title=f"Livre {number}", list_price=Decimal("10.00"),
+            source=Book.Source.ONIX,
+        )  # fmt: skip
+        listings.append(
+            Listing.objects.create(
+                shop=shop,
+                book=book,
+                price=Decimal("10.00"),
+                quantity=1_000_000,
+                status=Listing.Status.PUBLISHED,
+            )
+        )
+    return listings
+
+
+def _connect(url: str, database: str):
+    parts = urlsplit(url)
+    connection = psycopg2.connect(
+        host=parts.hostname, port=parts.port or 5432, user=parts.username or "postgres",
+        password=parts.password or None, dbname=database,
+    )  # fmt: skip
+    connection.autocommit = True
+    return connection
+
+
+def _with_database(url: str, database: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit((parts.scheme, parts.netloc, f"/{database}", parts.query, parts.fragment))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
