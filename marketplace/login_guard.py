@@ -23,14 +23,14 @@ from functools import wraps
 from axes.models import AccessAttempt
 from django.conf import settings
 from django.contrib.auth.signals import user_login_failed
-from django.db import OperationalError, connection, transaction
+from django.db import OperationalError, transaction
 from django.dispatch import receiver
 from django.shortcuts import render
 from django.utils import timezone
 
 from marketplace import rate_limits
 from marketplace.client_address import client_key
-from marketplace.locking import advisory_xact_lock
+from marketplace.locking import advisory_xact_lock, lock_timeout, lock_wait_failed
 
 LOCKED_OUT_TEMPLATE = "registration/locked_out.html"
 BUSY_TEMPLATE = "registration/login_busy.html"
@@ -38,7 +38,6 @@ LOGIN_FAILED_FLAG = "_drive_solidaire_login_failed"
 # How long an attempt waits for the others of its account or client (PostgreSQL's
 # lock_timeout): someone flooding an account's log-in must not hold workers for ever.
 WAIT_FOR_OTHER_ATTEMPTS = "5s"
-LOCK_NOT_AVAILABLE = "55P03"
 KEEP_FOR = timedelta(days=1)
 
 
@@ -67,8 +66,9 @@ def guarded_login(view):
         address = client_key(request)
         try:
             with transaction.atomic():
-                _wait_for_other_attempts(f"login:address:{address}")
-                _wait_for_other_attempts(f"login:account:{login_username(request)}")
+                _wait_for_other_attempts(
+                    f"login:address:{address}", f"login:account:{login_username(request)}"
+                )
                 failures = rate_limits.count(
                     scope="login-failures", who=address, rate=address_failures_rate()
                 )
@@ -81,7 +81,7 @@ def guarded_login(view):
                     rate_limits.hit(scope="login-failures", who=address, rate=address_failures_rate())
                 return response
         except OperationalError as error:
-            if getattr(error.__cause__, "pgcode", None) != LOCK_NOT_AVAILABLE:
+            if not lock_wait_failed(error):
                 raise
             # Many attempts at the same account or from the same client right now: they
             # queue for at most WAIT_FOR_OTHER_ATTEMPTS, then this one is asked to retry.
@@ -99,8 +99,8 @@ def _mark_the_request(sender, credentials, request=None, **kwargs):
 
 
 def locked_out_page(request, *args, **kwargs):
-    """The page of a client that may not log in for now (axes' AXES_LOCKOUT_TEMPLATE
-    says the same, with the same status)."""
+    """The page of a client that may not log in for now: past the address's failures
+    here, and axes' own lockout answer (AXES_LOCKOUT_CALLABLE)."""
     return render(
         request,
         LOCKED_OUT_TEMPLATE,
@@ -109,11 +109,10 @@ def locked_out_page(request, *args, **kwargs):
     )
 
 
-def _wait_for_other_attempts(key: str) -> None:
-    """Queue behind the other attempts sharing `key` (the tests replace it to show the race)."""
-    with connection.cursor() as cursor:
-        cursor.execute(f"SET LOCAL lock_timeout = '{WAIT_FOR_OTHER_ATTEMPTS}'")
-    advisory_xact_lock(key)
+def _wait_for_other_attempts(*keys: str) -> None:
+    """Queue behind the other attempts sharing `keys` (the tests replace it to show the race)."""
+    lock_timeout(WAIT_FOR_OTHER_ATTEMPTS)
+    advisory_xact_lock(*keys)
 
 
 def login_lockouts_lift(*, username: str) -> int:

@@ -122,7 +122,7 @@ class AtomicRateThrottle(BaseThrottle):
 
     def allow_request(self, request, view) -> bool:
         rate = self.rate or f"{getattr(settings, self.per_minute_setting)}/min"
-        self.verdict = hit(scope=f"api:{self.scope}", who=self.get_ident(request), rate=rate)
+        self.verdict = hit(scope=self.scope, who=self.get_ident(request), rate=rate)
         return self.verdict.allowed
 
     def get_ident(self, request) -> str:

@@ -31,10 +31,14 @@ from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from marketplace import rate_limits
 from marketplace.locking import advisory_xact_lock
 from orders.models import Checkout, Order, OrderLine
 
 CHECKOUTS_WINDOW_SECONDS = 3600
+# The count of reservations sent per client and minute, shared by the web checkout
+# (reservation_request_count) and the API (orders.api.views.ReservationThrottle).
+RESERVATION_REQUESTS_SCOPE = "reservations"
 
 
 class ReservationLimitReached(Exception):
@@ -97,6 +101,24 @@ def check_checkout_shape(*, lines, titles: dict[int, tuple[str, str]]) -> None:
             )
 
 
+def reservation_request_count(client_key: str) -> None:
+    """Count one reservation sent from `client_key` and refuse it past
+    RESERVATION_REQUESTS_PER_ADDRESS_PER_MINUTE. Refused ones count too: nobody probes the
+    limits, or where someone else reserved, at will."""
+    sent = rate_limits.hit(
+        scope=RESERVATION_REQUESTS_SCOPE,
+        who=client_key,
+        rate=rate_limits.Rate(settings.RESERVATION_REQUESTS_PER_ADDRESS_PER_MINUTE, 60),
+    )
+    if not sent.allowed:
+        raise ReservationLimitReached(
+            _("Many reservations were sent from your connection in the last minute. Please wait a minute, then "
+              "confirm again."),
+            limit="requests_per_minute",
+            retry_after=sent.retry_after,
+        )  # fmt: skip
+
+
 def lock_reservation_holders(holder: Holder) -> None:
     """Queue behind the other checkouts of the same email, phone, account or address
     until this transaction ends (sorted: every checkout takes them in the same order)."""
@@ -110,8 +132,7 @@ def lock_reservation_holders(holder: Holder) -> None:
         )
         if key
     )
-    for key in keys:
-        advisory_xact_lock(f"reservation-holder:{key}")
+    advisory_xact_lock(*(f"reservation-holder:{key}" for key in keys))
 
 
 def check_reservation_limits(*, holder: Holder, asked: dict, shops: dict) -> None:

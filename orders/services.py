@@ -27,6 +27,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from catalog.models import Listing
+from marketplace.locking import lock_timeout, lock_wait_failed
 from marketplace.services import email_queue_on_commit
 from orders.answer_deadline import answer_deadline, search_again_url
 from orders.limits import (
@@ -45,8 +46,6 @@ from shops.models import Shop
 # customer is reserving right now. Each reservation holds its locks for milliseconds,
 # so reaching this means the title is mobbed or the database is in trouble.
 LOCK_TIMEOUT = "3s"
-LOCK_NOT_AVAILABLE = "55P03"
-DEADLOCK_DETECTED = "40P01"
 
 
 class ReservationError(Exception):
@@ -185,7 +184,7 @@ def checkout_place(
     )
     try:
         with transaction.atomic():
-            _set_lock_timeout()
+            lock_timeout(LOCK_TIMEOUT)
             checkout = _claim_checkout(
                 key=key, fingerprint=fingerprint, customer=customer, holder=holder, drive_id=drive_id
             )
@@ -194,7 +193,7 @@ def checkout_place(
             _reserve(checkout.instance, lines, customer, holder=holder)
             return checkout.instance
     except OperationalError as error:
-        if _pgcode(error) in (LOCK_NOT_AVAILABLE, DEADLOCK_DETECTED):
+        if lock_wait_failed(error):
             raise ReservationBusy from error
         raise
 
@@ -392,15 +391,6 @@ def _fingerprint(lines: list[CartLine], customer: CustomerDetails) -> str:
     asked = [[line.listing_id, line.quantity] for line in lines]
     raw = json.dumps([asked, customer.email.lower(), str(customer.phone)], separators=(",", ":"))
     return hashlib.sha256(raw.encode()).hexdigest()
-
-
-def _set_lock_timeout() -> None:
-    with connection.cursor() as cursor:
-        cursor.execute(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'")
-
-
-def _pgcode(error: Exception) -> str | None:
-    return getattr(error.__cause__, "pgcode", None) or getattr(error, "pgcode", None)
 
 
 # --- The order's life ------------------------------------------------------------------

@@ -36,7 +36,12 @@ from orders.cart import (
     short_message,
 )
 from orders.forms import AddToCartForm, CartQuantityForm, CheckoutForm, CustomerLoginForm, CustomerSignupForm
-from orders.limits import ReservationLimitReached, max_copies_per_line, max_lines_per_checkout
+from orders.limits import (
+    ReservationLimitReached,
+    max_copies_per_line,
+    max_lines_per_checkout,
+    reservation_request_count,
+)
 from orders.models import Order, OrderEvent
 from orders.selectors import checkout_by_token, order_by_token, orders_of_customer
 from orders.services import (
@@ -189,19 +194,8 @@ def checkout(request):
             if (token := cart.checkout_placed_with(key)) is not None:
                 return redirect("checkout_done", token)
             drive = chosen_drive(request)
-            # Counted with the API's reservations (ReservationThrottle): refused ones too,
-            # so that nobody probes the limits, or someone's orders, at will.
-            sent = rate_limits.hit(
-                scope="api:reservations", who=client_key(request), rate=reservations_rate()
-            )
             try:
-                if not sent.allowed:
-                    raise ReservationLimitReached(
-                        _("Many reservations were sent from your connection in the last minute. Please wait a "
-                          "minute, then confirm again."),
-                        limit="requests_per_minute",
-                        retry_after=sent.retry_after,
-                    )  # fmt: skip
+                reservation_request_count(client_key(request))
                 placed = checkout_place(
                     key=key,
                     lines=cart.lines_for_checkout(),
@@ -419,10 +413,6 @@ def customer_signup_confirm(request, signed):
         messages.success(request, _("Welcome! Your account is ready."))
         return redirect(_safe_next(request, next_url) or "my_orders")
     return render(request, "registration/signup_confirm.html", {"account": user, "form": form})
-
-
-def reservations_rate() -> rate_limits.Rate:
-    return rate_limits.Rate(settings.RESERVATION_REQUESTS_PER_ADDRESS_PER_MINUTE, 60)
 
 
 def signups_rate() -> rate_limits.Rate:

@@ -202,8 +202,7 @@ def _minutes_locked_out(*, user, shop: Shop) -> int:
 
 def _wait_for_other_attempts(*, user, shop: Shop) -> None:
     """Queue behind the other attempts of this person, then of this shop, until commit."""
-    advisory_xact_lock(f"pickup-attempts:user:{user.pk}")
-    advisory_xact_lock(f"pickup-attempts:shop:{shop.pk}")
+    advisory_xact_lock(f"pickup-attempts:user:{user.pk}", f"pickup-attempts:shop:{shop.pk}")
 
 
 def _datetime(moment: datetime) -> str:

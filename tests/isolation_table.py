@@ -37,8 +37,7 @@ A new address goes in one of three places:
    the admin's autocomplete on it. Create its object in build_world
    (tests/isolation_world.py). Extra views of a ModelAdmin (its get_urls) are CASES.
 
-An entry that fails because of a leak in code someone else is changing gets
-`xfail={"actor": "why"}` (strict: it fails again once the leak is closed).
+An entry that fails is a leak to close, never a row to mark as expected to fail.
 """
 
 import json
@@ -124,7 +123,6 @@ class Case:
     refused: tuple = (302, 403, 404)
     follow: bool = False  # follow redirects and judge the page they end on
     state: Callable | None = None  # world -> more rows the blind must leave as they were
-    xfail: Mapping = field(default_factory=dict)  # actor -> why
 
     @property
     def id(self) -> str:
@@ -486,7 +484,6 @@ class AdminSpec:
     add_post: Callable | None = None  # world -> what an add form posts for shop A
     secrets: Callable | None = None  # default: shop A's and `shows`
     actors: tuple = STAFF
-    xfail: Mapping = field(default_factory=dict)
 
 
 def nobody(obj, name: str) -> AdminSpec:
@@ -614,7 +611,6 @@ def admin_cases(label: str, spec: AdminSpec, model_admin) -> list[Case]:
         "secrets": spec.secrets or (lambda w: [*w.secrets_a, *spec.shows(w)]),
         "state": state,
         "actors": spec.actors,
-        "xfail": spec.xfail,
     }
     adders_who_see = tuple(who for who in spec.add if who in spec.see)
     adders_who_do_not = tuple(who for who in spec.add if who not in spec.see)

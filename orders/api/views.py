@@ -41,7 +41,7 @@ from orders.api.serializers import (
     StockChangedSerializer,
     valid_reservation_request,
 )
-from orders.limits import ReservationLimitReached
+from orders.limits import RESERVATION_REQUESTS_SCOPE, ReservationLimitReached
 from orders.models import Order, OrderLine
 from orders.selectors import order_by_token, orders_for_shop
 from shops.api.views import BAD_PARAMETERS, NOT_FOUND, THROTTLED, PublicPagination, valid_params
@@ -55,12 +55,12 @@ class ReservationThrottle(AtomicRateThrottle):
     """Each reservation holds copies until the shop answers: a generous rate for people,
     a short one for a script emptying the shelves. Per address, as the public API."""
 
-    scope = "reservations"
+    scope = RESERVATION_REQUESTS_SCOPE  # shared with the web checkout
     per_minute_setting = "RESERVATION_REQUESTS_PER_ADDRESS_PER_MINUTE"
 
 
 class CustomerOrderThrottle(AtomicRateThrottle):
-    scope = "customer-orders"
+    scope = "api-customer-orders"
     per_minute_setting = "API_ORDER_REQUESTS_PER_ADDRESS_PER_MINUTE"
 
 

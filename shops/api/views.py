@@ -48,7 +48,7 @@ class PublicReadThrottle(AtomicRateThrottle):
     """Every caller of the public API is anonymous: 240 requests a minute per address.
     The rate lives here rather than in DEFAULT_THROTTLE_RATES: the endpoints own it."""
 
-    scope = "public"
+    scope = "api-public"
     per_minute_setting = "API_PUBLIC_REQUESTS_PER_ADDRESS_PER_MINUTE"
 
 

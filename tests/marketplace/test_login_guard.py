@@ -14,8 +14,9 @@ from django.urls import reverse
 from django.utils import timezone, translation
 
 from marketplace import login_guard
+from marketplace.locking import advisory_xact_lock
 from tests.factories import BooksellerFactory, ChainStaffFactory, UserFactory
-from tests.race import at_once
+from tests.race import at_once, held_in_another_transaction
 
 PASSWORD = "correct horse battery staple"  # the factories'
 LOGIN_PAGES = {"customer": "customer_login", "bookseller space": "admin:login"}
@@ -180,7 +181,7 @@ def passwords_checked_when_sent_at_once(monkeypatch, *, page: str, email: str, c
 def test_control_without_the_guards_lock_requests_in_flight_are_all_checked(account, monkeypatch):
     # The race the lock removes: axes checks the lockout before the password and counts
     # the failure after, so requests in flight together all reach the password check.
-    monkeypatch.setattr(login_guard, "_wait_for_other_attempts", lambda key: None)
+    monkeypatch.setattr(login_guard, "_wait_for_other_attempts", lambda *keys: None)
 
     checked, statuses = passwords_checked_when_sent_at_once(
         monkeypatch, page="customer", email=account.email, count=20
@@ -244,30 +245,11 @@ def test_choosing_a_new_password_from_the_email_lifts_the_lockout(client, accoun
 
 @pytest.mark.django_db(transaction=True)
 def test_attempts_queued_too_long_behind_others_are_asked_to_retry(account, monkeypatch):
-    from django.db import connection, transaction
-
-    from marketplace.locking import advisory_xact_lock
-
     monkeypatch.setattr(login_guard, "WAIT_FOR_OTHER_ATTEMPTS", "200ms")
-    held, release = threading.Event(), threading.Event()
 
-    def someone_else_trying_the_account():
-        try:
-            with transaction.atomic():
-                advisory_xact_lock(f"login:account:{account.email}")
-                held.set()
-                release.wait(timeout=30)
-        finally:
-            connection.close()
-
-    other = threading.Thread(target=someone_else_trying_the_account)
-    other.start()
-    try:
-        assert held.wait(timeout=10)
+    # someone else's attempt at the account, taking its time
+    with held_in_another_transaction(lambda: advisory_xact_lock(f"login:account:{account.email}")):
         response = log_in(Client(), "customer", account.email, PASSWORD)
-    finally:
-        release.set()
-        other.join(timeout=30)
 
     assert response.status_code == 503
     assert response["Retry-After"] == "5"

@@ -18,6 +18,7 @@ from django.db import OperationalError, connection, transaction
 from django.db.models import F, Sum
 
 from catalog.models import Listing
+from marketplace.locking import DEADLOCK_DETECTED, pgcode
 from marketplace.models import OutgoingEmail
 from orders import services
 from orders.models import Checkout, Order, OrderLine, new_reference
@@ -34,7 +35,7 @@ from orders.services import (
     order_refuse,
 )
 from tests.factories import ListingFactory, ShopFactory, reserve
-from tests.race import at_once, outcomes
+from tests.race import at_once, held_in_another_transaction, outcomes
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -210,7 +211,7 @@ def test_control_locking_in_the_carts_order_would_deadlock():
 
     deadlocked = [result for result in results if isinstance(result, OperationalError)]
     assert len(deadlocked) == 1, results
-    assert services._pgcode(deadlocked[0]) == services.DEADLOCK_DETECTED
+    assert pgcode(deadlocked[0]) == DEADLOCK_DETECTED
 
 
 def test_carts_holding_the_same_books_in_opposite_orders_never_deadlock(monkeypatch):
@@ -239,26 +240,13 @@ def test_carts_holding_the_same_books_in_opposite_orders_never_deadlock(monkeypa
 def test_a_customer_kept_waiting_longer_than_the_lock_timeout_is_asked_to_try_again(monkeypatch):
     monkeypatch.setattr(services, "LOCK_TIMEOUT", "200ms")
     listing = ListingFactory(quantity=5)
-    locked, release = threading.Event(), threading.Event()
 
-    def someone_holds_the_listing():
-        try:
-            with transaction.atomic():
-                Listing.objects.select_for_update().get(pk=listing.pk)
-                locked.set()
-                release.wait(timeout=30)
-        finally:
-            connection.close()
-
-    holder = threading.Thread(target=someone_holds_the_listing)
-    holder.start()
-    try:
-        assert locked.wait(timeout=10)
-        with pytest.raises(ReservationBusy):
-            reserve(listing, key="patient-customer")
-    finally:
-        release.set()
-        holder.join()
+    # someone holds the listing
+    with (
+        held_in_another_transaction(lambda: Listing.objects.select_for_update().get(pk=listing.pk)),
+        pytest.raises(ReservationBusy),
+    ):
+        reserve(listing, key="patient-customer")
 
     # nothing was kept of the attempt, and the same request goes through afterwards
     listing.refresh_from_db()
@@ -293,20 +281,6 @@ def test_a_change_committed_while_the_checkout_waits_for_the_lock_is_seen(change
     the bookseller's change commits: it checks again under the lock and reserves nothing."""
     listing = ListingFactory(quantity=3, price=Decimal("20.00"), book__list_price=Decimal("20.00"))
     reserve(listing, email="first@example.fr")  # one copy already held
-    changing, release = threading.Event(), threading.Event()
-
-    def bookseller_edits_the_listing():
-        try:
-            with transaction.atomic():
-                Listing.objects.filter(pk=listing.pk).update(**change)
-                changing.set()
-                release.wait(timeout=30)
-        finally:
-            connection.close()
-
-    bookseller = threading.Thread(target=bookseller_edits_the_listing)
-    bookseller.start()
-    assert changing.wait(timeout=10)
     results = []
 
     def customer_reserves_two_copies():
@@ -317,15 +291,18 @@ def test_a_change_committed_while_the_checkout_waits_for_the_lock_is_seen(change
         finally:
             connection.close()
 
-    customer = threading.Thread(target=customer_reserves_two_copies)
-    customer.start()
-    deadline = time.monotonic() + 20
-    while not waiting_for_a_lock() and time.monotonic() < deadline:
-        time.sleep(0.01)
-    assert waiting_for_a_lock(), "the checkout never waited for the bookseller's lock"
-    release.set()
-    bookseller.join()
-    customer.join()
+    # the bookseller's change, not yet committed
+    with held_in_another_transaction(
+        lambda: Listing.objects.filter(pk=listing.pk).update(**change)
+    ) as commit:
+        customer = threading.Thread(target=customer_reserves_two_copies)
+        customer.start()
+        deadline = time.monotonic() + 20
+        while not waiting_for_a_lock() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert waiting_for_a_lock(), "the checkout never waited for the bookseller's lock"
+        commit()
+        customer.join()
 
     [result] = results
     assert isinstance(result, StockChanged), result
