@@ -22,13 +22,10 @@ subscribers, as an IPv4 address behind its NAT does; the address limits are set 
 """
 
 import ipaddress
-import logging
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
-
-logger = logging.getLogger(__name__)
 
 IPV6_CLIENT_PREFIX = 56
 UNKNOWN = "0.0.0.0"  # a request without a usable peer address (tests, broken WSGI servers)
