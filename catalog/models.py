@@ -94,10 +94,12 @@ class Book(models.Model):
         OTHER = "other", _("Other")
 
     class Source(models.TextChoices):
-        ONIX = "onix", _("ONIX feed")
+        """Who wrote the book's reference data last (catalog/reference.py ranks them)."""
+
+        ONIX = "onix", _("Publisher or distributor feed")
+        STAFF = "staff", _("Head office")
         STOCK_FILE = "stock_file", _("Stock file")
         BOOKSELLER = "bookseller", _("Entered by a bookseller")
-        STAFF = "staff", _("Entered by staff")
 
     ean = models.CharField(
         _("EAN / ISBN-13"), max_length=13, unique=True, validators=[RegexValidator(r"^97[89]\d{10}$")]
@@ -132,7 +134,10 @@ class Book(models.Model):
         null=True,
         blank=True,
         validators=[MinValueValidator(Decimal("0.01"))],
-        help_text=_("Fixed price set by the publisher, incl. tax (prix unique du livre)."),
+        help_text=_(
+            "Fixed price set by the publisher, incl. tax (prix unique du livre), in force today: kept by "
+            "the publisher prices below."
+        ),
     )
     cover = models.ImageField(
         _("cover"),
@@ -229,6 +234,7 @@ class Listing(models.Model):
         SUSPICIOUS_QUANTITY = "suspicious_quantity", _("Unusually large quantity")
         UNKNOWN_LIST_PRICE = "unknown_list_price", _("New book without a publisher's price")
         USED_ABOVE_NEW_PRICE = "used_above_new_price", _("Used copy priced above the new book")
+        PRICE_OUTSIDE_LOI_LANG = "price_outside_loi_lang", _("Price outside the fixed book price law")
 
     # No index on shop or book alone: the unique constraint and the index below start
     # with them, and every index slows the stock imports down.
@@ -261,6 +267,10 @@ class Listing(models.Model):
         default=list,
         blank=True,
     )
+    # The publisher's price changed and this new book's price is no longer within 95-100 %
+    # of it: the shop has until then to change it, after which the listing waits off sale
+    # (catalog/price_changes.py). Null when the price is within the law.
+    price_review_by = models.DateTimeField(_("price to review by"), null=True, blank=True, editable=False)
     # Kept by a trigger, also through the imports' bulk statements: how long a listing
     # has waited in the moderation queue.
     status_changed_at = models.DateTimeField(_("status since"), db_default=Now(), editable=False)
@@ -303,6 +313,8 @@ class Listing(models.Model):
                 condition=Q(status="published", quantity__gt=F("reserved")),
                 name="listing_available_by_book",
             ),
+            models.Index(fields=["price_review_by"], condition=Q(price_review_by__isnull=False),
+                         name="listing_price_to_review"),  # fmt: skip
             # The moderation queue, oldest first: a few rows among millions.
             models.Index(
                 fields=["status_changed_at"], condition=Q(status="pending"), name="listing_pending_moderation"
@@ -471,6 +483,9 @@ class StockImport(models.Model):
     rows_total = models.PositiveIntegerField(_("lines"), default=0)
     rows_done = models.PositiveIntegerField(_("lines checked"), default=0)
     counts = models.JSONField(_("summary"), default=dict, blank=True)
+    # What the reader found out about the file: its encoding, the columns it recognised
+    # and ignored, and warnings the bookseller should read before applying (catalog/imports/records.py).
+    file_facts = models.JSONField(_("about the file"), default=dict, blank=True)
     error = models.TextField(_("error"), blank=True)
     # The report is written in the background, in the language of the person who uploaded.
     language = models.CharField(_("language"), max_length=8, default="fr")
@@ -547,3 +562,198 @@ class BookShopsPending(models.Model):
 
     def __str__(self):
         return f"{len(self.book_ids)} books @ {self.shop_id}"
+
+
+class BookPrice(models.Model):
+    """A publisher's price of a book from a date on, as a feed or head office gave it.
+
+    Book.list_price is the one in force today, kept by catalog/reference.py when prices
+    are loaded and by a daily job when a dated price comes into force. Shops never write
+    here: what a shop says the publisher's price is stays a BookClaim."""
+
+    class Source(models.TextChoices):
+        FEED = "feed", _("Publisher or distributor feed")
+        STAFF = "staff", _("Head office")
+
+    book = models.ForeignKey(Book, on_delete=models.CASCADE, related_name="prices", verbose_name=_("book"))
+    amount = models.DecimalField(
+        _("publisher's price"), max_digits=7, decimal_places=2, validators=[MinValueValidator(Decimal("0.01"))]
+    )
+    effective_from = models.DateField(_("in force from"))
+    source = models.CharField(_("source"), max_length=8, choices=Source.choices)
+    feed = models.ForeignKey(
+        "CatalogueFeed",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("feed"),
+    )
+    created_at = models.DateTimeField(_("recorded"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("publisher's price")
+        verbose_name_plural = _("publisher's prices")
+        ordering = ["book", "-effective_from"]
+        constraints = [
+            models.UniqueConstraint(fields=["book", "effective_from"], name="book_price_one_per_date"),
+            models.CheckConstraint(condition=Q(amount__gt=0), name="book_price_amount_positive"),
+        ]
+
+    def __str__(self):
+        return f"{self.book_id}: {self.amount} from {self.effective_from}"
+
+
+class BookClaim(models.Model):
+    """What one shop says about a book of the shared catalogue (its publisher's price, its
+    title...). It binds that shop's own listings only, and only while no better source
+    says otherwise; head office reads the claims that disagree in the conflicts queue."""
+
+    class Field(models.TextChoices):
+        LIST_PRICE = "list_price", _("publisher's price")
+        TITLE = "title", _("title")
+        PUBLISHER = "publisher", _("publisher")
+
+    book = models.ForeignKey(Book, on_delete=models.CASCADE, related_name="claims", verbose_name=_("book"))
+    shop = models.ForeignKey(
+        "shops.Shop", on_delete=models.CASCADE, related_name="book_claims", verbose_name=_("shop")
+    )
+    field = models.CharField(_("field"), max_length=16, choices=Field.choices)
+    value = models.CharField(_("value"), max_length=500)
+    updated_at = models.DateTimeField(_("claimed"), auto_now=True)
+    # Head office looked at this claim (and kept or replaced the reference): it leaves the
+    # queue until the shop claims something else.
+    reviewed_at = models.DateTimeField(_("reviewed"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("shop's claim")
+        verbose_name_plural = _("shops' claims")
+        ordering = ["book", "field", "shop"]
+        constraints = [
+            models.UniqueConstraint(fields=["book", "shop", "field"], name="book_claim_one_per_shop_field"),
+        ]
+        indexes = [models.Index(fields=["book", "field"], condition=Q(reviewed_at__isnull=True),
+                                name="book_claim_to_review")]  # fmt: skip
+
+    def __str__(self):
+        return f"{self.book_id} {self.field} = {self.value} ({self.shop_id})"
+
+
+class BookInConflict(Book):
+    """Books as the conflicts queue shows them: shops' claims disagree with each other or
+    with the reference."""
+
+    class Meta:
+        proxy = True
+        verbose_name = _("catalogue conflict")
+        verbose_name_plural = _("catalogue conflicts")
+
+
+def feed_upload_to(feed, filename):
+    return f"catalogue_feeds/{uuid.uuid4().hex}{PurePath(filename).suffix.lower()}"
+
+
+class CatalogueFeed(models.Model):
+    """A file of reference data loaded by head office: a publisher's or distributor's ONIX
+    feed, or a CSV of publisher's prices (catalog/reference.py)."""
+
+    class Status(models.TextChoices):
+        LOADING = "loading", _("Loading…")
+        LOADED = "loaded", _("Loaded")
+        FAILED = "failed", _("Failed")
+
+    file = models.FileField(_("file"), upload_to=feed_upload_to, storage=private_storage)
+    original_name = models.CharField(_("file name"), max_length=255)
+    format = models.CharField(_("format"), max_length=8, choices=StockImport.Format.choices)
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.LOADING)
+    # The feed's own date (ONIX header's SentDateTime), the effective date of prices that
+    # give none.
+    sent_on = models.DateField(_("sent on"), null=True, blank=True)
+    counts = models.JSONField(_("summary"), default=dict, blank=True)
+    error = models.TextField(_("error"), blank=True)
+    created_by = models.ForeignKey(
+        "marketplace.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        verbose_name=_("loaded by"),
+    )  # fmt: skip
+    created_at = models.DateTimeField(_("uploaded"), auto_now_add=True)
+    loaded_at = models.DateTimeField(_("loaded"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("catalogue feed")
+        verbose_name_plural = _("catalogue feeds")
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return self.original_name
+
+
+class CatalogueRules(models.Model):
+    """Rules of the shared catalogue that head office sets (one row)."""
+
+    price_change_grace_days = models.PositiveSmallIntegerField(
+        _("days to follow a publisher's price change"),
+        default=15,
+        help_text=_(
+            "When a publisher's price changes, a shop's new-book listings outside 95-100 % of the new "
+            "price stay on sale this many days; then they wait off sale until their price is corrected."
+        ),
+    )
+
+    class Meta:
+        verbose_name = _("catalogue rules")
+        verbose_name_plural = _("catalogue rules")
+
+    def __str__(self):
+        return str(_("Catalogue rules"))
+
+    @classmethod
+    def current(cls) -> "CatalogueRules":
+        rules, _created = cls.objects.get_or_create(pk=1)
+        return rules
+
+
+class StockSyncSession(models.Model):
+    """A full (or partial) stock sync sent through the API in pages: begun, filled page by
+    page, then applied at once when committed. Abandoned sessions expire."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("Receiving pages")
+        COMMITTED = "committed", _("Applied")
+        ABANDONED = "abandoned", _("Abandoned")
+        EXPIRED = "expired", _("Expired")
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    shop = models.ForeignKey(
+        "shops.Shop", on_delete=models.CASCADE, related_name="stock_sync_sessions", verbose_name=_("shop")
+    )
+    full_sync = models.BooleanField(_("full sync"), default=True)
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.OPEN)
+    expires_at = models.DateTimeField(_("expires"))
+    created_at = models.DateTimeField(_("begun"), auto_now_add=True)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+    result = models.JSONField(_("result"), default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("stock sync session")
+        verbose_name_plural = _("stock sync sessions")
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["expires_at"], condition=Q(status="open"), name="stock_sync_open")]
+
+    def __str__(self):
+        return f"{self.shop_id} {self.created_at:%Y-%m-%d %H:%M} {self.status}"
+
+
+class StockSyncPage(models.Model):
+    """One page of items of a sync session, as received (validated when committed)."""
+
+    session = models.ForeignKey(StockSyncSession, on_delete=models.CASCADE, related_name="pages")
+    number = models.PositiveIntegerField()
+    items = models.JSONField()
+    received_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["session", "number"]
+        constraints = [models.UniqueConstraint(fields=["session", "number"], name="stock_sync_page_once")]
+
+    def __str__(self):
+        return f"{self.session_id} #{self.number}"

@@ -38,17 +38,41 @@ _to_json = json.JSONEncoder(ensure_ascii=False).encode
 TEXT_FIELDS = ("title", "subtitle", "publisher", "imprint", "language", "format", "description", "clil_code")
 
 
+class ZeroingNeedsConfirmation(Exception):
+    """A full sync would set more than half of the shop's listings in stock to 0: the
+    caller must say it means it (a till that sends one item by mistake empties a shop)."""
+
+    def __init__(self, *, zeroed: int, in_stock: int):
+        super().__init__(f"{zeroed} of {in_stock} listings in stock would be set to 0")
+        self.zeroed, self.in_stock = zeroed, in_stock
+
+
+def zeroing_needs_confirmation(plan: StockPlan, in_stock: int) -> bool:
+    return len(plan.zeroed) * 2 > in_stock > 0
+
+
 def stock_import_apply(
-    *, shop: Shop, rows: Iterable[StockRow], full_sync: bool, source: str, progress: Progress | None = None
+    *,
+    shop: Shop,
+    rows: Iterable[StockRow],
+    full_sync: bool,
+    source: str,
+    progress: Progress | None = None,
+    zeroing_confirmed: bool = True,
 ) -> StockPlan:
     """Apply a stock file (or an API batch) to `shop`: refused lines are left out, the
-    others are written together or not at all. Returns the plan that was applied."""
+    others are written together or not at all. Returns the plan that was applied.
+
+    With `zeroing_confirmed` False, a full sync that would set more than half of the
+    shop's listings in stock to 0 raises ZeroingNeedsConfirmation and writes nothing."""
     with transaction.atomic(), connection.cursor() as wrapper:
         cursor = wrapper.cursor  # psycopg2's own, for COPY
         # One import at a time per shop: the second waits for the first to commit and
         # then plans against the stock the first one left.
         Shop.objects.select_for_update().filter(pk=shop.pk).values_list("pk").get()
         plan = plan_stock(shop=shop, rows=rows, full_sync=full_sync, progress=progress)
+        if plan.zeroed and not zeroing_confirmed and zeroing_needs_confirmation(plan, plan.in_stock):
+            raise ZeroingNeedsConfirmation(zeroed=len(plan.zeroed), in_stock=plan.in_stock)
         now = timezone.now()
         shop_approved = shop.status == Shop.Status.APPROVED
         creates = [line for line in plan.lines if line.action == Action.CREATE]

@@ -55,6 +55,7 @@ class StockPlan:
     lines: list[PlannedLine]
     # full sync: listings absent from the file, whose quantity goes to 0
     zeroed: list[tuple[int, str]] = field(default_factory=list)  # (listing id, title)
+    in_stock: int = 0  # the shop's listings with copies not reserved, before the import
 
     def count(self, action: str) -> int:
         return sum(1 for line in self.lines if line.action == action)
@@ -83,6 +84,7 @@ def plan_stock(
             progress(done, len(candidates))
     plan = StockPlan(lines=sorted(lines + candidates, key=lambda line: line.line))
     if full_sync:
+        plan.in_stock = sum(1 for listing in listings.values() if listing.quantity > listing.reserved)
         present = {(line.ean, line.condition) for line in plan.lines if line.ean}
         absent = [
             listing.id

@@ -12,6 +12,38 @@ class FileFormatError(Exception):
     The message is for the bookseller, in their language (use gettext)."""
 
 
+@dataclass(slots=True)
+class FileFacts:
+    """What reading a file found out about it, for the preview (StockImport.file_facts).
+
+    Readers fill it as they go; `as_json()` is what is stored."""
+
+    encoding: str = ""  # as people know it: "UTF-8", "UTF-16", "Windows-1252"...
+    columns: dict[str, str] = field(default_factory=dict)  # StockRow field -> the header as written
+    ignored: list[str] = field(default_factory=list)  # headers of columns no field uses
+    # Sentences for the bookseller, in their language, to read before applying.
+    warnings: list[str] = field(default_factory=list)
+    sent_on: date | None = None  # ONIX: the header's SentDateTime (a feed's date)
+    last_line: int = 0  # the last line (or product) read: fatal errors name it
+
+    def as_json(self) -> dict:
+        return {
+            "encoding": self.encoding,
+            "columns": self.columns,
+            "ignored": self.ignored,
+            "warnings": self.warnings,
+        }
+
+
+class PriceRecord(NamedTuple):
+    """A publisher's price for France, in euros incl. tax, and the dates it applies between
+    (None: the feed does not say)."""
+
+    amount: Decimal
+    effective_from: date | None = None
+    effective_until: date | None = None
+
+
 class ContributorRecord(NamedTuple):  # a tuple: files bring 100,000 of them
     name: str
     # One of catalog.models.ContributorRole values: "author", "translator",
@@ -43,7 +75,11 @@ class StockRow:
     format: str = ""  # one of catalog.models.Book.Format values, or "" if unknown
     description: str = ""  # plain text (HTML removed)
     clil_code: str = ""  # main CLIL subject code (ONIX subject scheme 29)
-    list_price: Decimal | None = None  # publisher's fixed price incl. tax, EUR (prix unique)
+    list_price: Decimal | None = None  # publisher's fixed price incl. tax, EUR (prix unique), in force today
+    # ONIX: every dated publisher's price for France the product gives (list_price is the
+    # one in force today among them); empty for CSV files.
+    prices: list[PriceRecord] = field(default_factory=list)
+    digital: bool = False  # ONIX: a digital product (ebook, downloadable audio), not shop stock
     # A problem with this line that the reader already knows (wrong number of
     # columns, ONIX deletion notice...): the planner refuses the line with it.
     error: str = ""
