@@ -15,6 +15,7 @@ from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from catalog import moderation, moderation_services, services
+from catalog.admin_reference import BookPriceInline, save_book_prices
 from catalog.ean import normalize_book_ean
 from catalog.forms import (
     BookAdminForm,
@@ -26,7 +27,15 @@ from catalog.forms import (
     StockListForm,
 )
 from catalog.imports import services as import_services
-from catalog.models import Book, Listing, ListingReport, ListingStatusChange, ListingToModerate, StockImport
+from catalog.models import (
+    Book,
+    BookPrice,
+    Listing,
+    ListingReport,
+    ListingStatusChange,
+    ListingToModerate,
+    StockImport,
+)
 from catalog.moderation_selectors import (
     latest_rejection_reason,
     listing_history,
@@ -34,6 +43,8 @@ from catalog.moderation_selectors import (
     open_reports,
     with_moderation_details,
 )
+from catalog.price_changes import listings_with_price_to_review
+from catalog.reference import outranks_or_equals
 from catalog.search_index import search_index_book
 from catalog.selectors import book_by_ean, listings_for_user, with_book_details
 from marketplace.admin_filters import ShopDriveFilter, WaitingFilter
@@ -45,6 +56,32 @@ from shops.selectors import shops_for_user, user_sees_all_shops
 def manageable_shops(request):
     """The shops whose stock the user may change: their own, approved or pending."""
     return shops_for_user(request.user).exclude(status=Shop.Status.REJECTED).order_by("trade_name")
+
+
+class PriceReviewFilter(admin.SimpleListFilter):
+    title = _("publisher's price")
+    parameter_name = "price_review"
+
+    def lookups(self, request, model_admin):
+        return [("yes", _("Price to review"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return listings_with_price_to_review(queryset)
+        return queryset
+
+
+class WithoutReferencePriceFilter(admin.SimpleListFilter):
+    title = _("publisher's price")
+    parameter_name = "reference_price"
+
+    def lookups(self, request, model_admin):
+        return [("none", _("No reference price")), ("known", _("Known"))]
+
+    def queryset(self, request, queryset):
+        if self.value() in ("none", "known"):
+            return queryset.filter(list_price__isnull=self.value() == "none")
+        return queryset
 
 
 class InStockFilter(admin.SimpleListFilter):
@@ -113,7 +150,7 @@ class ListingAdmin(IsbnSearchMixin, admin.ModelAdmin):
                     "status_label", "updated_at"]  # fmt: skip
     list_display_links = ["title"]
     list_editable = ["price", "quantity"]
-    list_filter = ["status", InStockFilter, "condition"]
+    list_filter = ["status", InStockFilter, PriceReviewFilter, "condition"]
     search_fields = ["book__title", "book__subtitle", "book__contributors"]
     search_help_text = _("Title, author, or ISBN (with or without hyphens).")
     actions = ["publish", "hide", "set_out_of_stock", "resubmit_selected"]
@@ -379,7 +416,7 @@ class ListingAdmin(IsbnSearchMixin, admin.ModelAdmin):
             return redirect("admin:catalog_listing_add")
         book = book_by_ean(ean)
         form_class = ListingDetailsForm if book is not None else NewBookForm
-        form = form_class(request.POST or None, request.FILES or None, book=book)
+        form = form_class(request.POST or None, request.FILES or None, book=book, shop_id=shop.pk)
         cover_form = (
             CoverForm(request.POST or None, request.FILES or None) if book and not book.cover else None
         )
@@ -435,7 +472,12 @@ class ListingAdmin(IsbnSearchMixin, admin.ModelAdmin):
         elif cover_form is not None and cover_form.cleaned_data.get("cover"):
             services.book_set_cover(book=book, cover=cover_form.cleaned_data["cover"])
         return services.listing_create(
-            shop=shop, book=book, condition=data["condition"], price=data["price"], quantity=data["quantity"]
+            shop=shop,
+            book=book,
+            condition=data["condition"],
+            price=data["price"],
+            quantity=data["quantity"],
+            claimed_list_price=data.get("list_price"),
         )
 
     def _render_add(self, request, **context):
@@ -454,19 +496,30 @@ class ListingAdmin(IsbnSearchMixin, admin.ModelAdmin):
 
 @admin.register(Book)
 class BookAdmin(admin.ModelAdmin):
-    """The shared catalogue, kept by the chain's staff (booksellers have no access)."""
+    """The shared catalogue, kept by the chain's staff (booksellers have no access). Head
+    office's corrections rank below publishers' feeds and above shops (catalog/reference.py);
+    the publisher's price is corrected by adding a dated price below."""
 
     form = BookAdminForm
     list_display = ["title", "isbn", "authors", "publisher", "list_price", "source", "updated_at"]
-    list_filter = ["source", "format"]
+    list_filter = ["source", "format", WithoutReferencePriceFilter]
     search_fields = ["=ean", "title", "contributors", "publisher"]
-    readonly_fields = ["ean", "cover_thumbnail", "source", "created_at", "updated_at"]
+    readonly_fields = ["ean", "list_price", "cover_thumbnail", "source", "created_at", "updated_at"]
+    inlines = [BookPriceInline]
 
     def save_model(self, request, obj, form, change):
+        if form.changed_data and not outranks_or_equals(obj.source, Book.Source.STAFF):
+            obj.source = Book.Source.STAFF  # shops no longer overwrite what head office corrected
         super().save_model(request, obj, form, change)
         if "cover" in form.changed_data:
             services.book_refresh_thumbnail(book=obj)
         search_index_book(book_id=obj.pk)
+
+    def save_formset(self, request, form, formset, change):
+        if formset.model is BookPrice:
+            save_book_prices(formset)
+        else:
+            super().save_formset(request, form, formset, change)
 
     def has_add_permission(self, request):
         return False  # books come from ONIX feeds, stock files and booksellers' listings
@@ -563,6 +616,7 @@ class StockImportAdmin(admin.ModelAdmin):
                 "in_progress": stock_import.status
                 in (StockImport.Status.PREVIEWING, StockImport.Status.APPLYING),
                 "has_view_permission": True,
+                **import_services.stock_import_preview_details(stock_import),
             },
         )
 

@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from catalog.ean import normalize_book_ean
 from catalog.models import Book, ContributorRole, Listing
 from catalog.pricing import check_listing_price
+from catalog.reference import list_price_for
 from marketplace.images import ImageUploadValidator
 
 COVER_VALIDATOR = ImageUploadValidator(max_bytes=5 * 1024 * 1024)
@@ -55,14 +56,16 @@ class ListingDetailsForm(forms.Form):
     )
     quantity = forms.IntegerField(label=_("Copies in stock"), min_value=0, max_value=100_000, initial=1)
 
-    def __init__(self, *args, book: Book | None, **kwargs):
+    def __init__(self, *args, book: Book | None, shop_id: int | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         self.book = book
-        if book is not None and book.list_price is not None:
-            self.fields["price"].initial = book.list_price
+        # The reference price, else the one this shop gave for the book before.
+        self.known_list_price = list_price_for(shop_id=shop_id, book=book) if book is not None else None
+        if self.known_list_price is not None:
+            self.fields["price"].initial = self.known_list_price
 
     def publisher_price(self) -> Decimal | None:
-        return self.book.list_price if self.book is not None else None
+        return self.known_list_price
 
     def clean(self):
         cleaned = super().clean()
@@ -134,13 +137,16 @@ class StockListForm(forms.ModelForm):
 
     def clean(self):
         cleaned = super().clean()
-        # No book: the row is not one of the user's listings (the formset refuses it).
-        if cleaned.get("price") is not None and self.instance.book_id is not None:
+        # No book: the row is not one of the user's listings (the formset refuses it). A
+        # price left as it is while the publisher's price changed is the review's business
+        # (catalog/price_changes.py): the row's quantity can still be changed meanwhile.
+        price_under_review = self.instance.price_review_by is not None and "price" not in self.changed_data
+        if cleaned.get("price") is not None and self.instance.book_id is not None and not price_under_review:
             try:
                 check_listing_price(
                     price=cleaned["price"],
                     is_new=not self.instance.is_used,
-                    list_price=self.instance.book.list_price,
+                    list_price=list_price_for(shop_id=self.instance.shop_id, book=self.instance.book),
                 )
             except ValidationError as error:
                 self.add_error("price", error)

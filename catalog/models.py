@@ -313,8 +313,11 @@ class Listing(models.Model):
                 condition=Q(status="published", quantity__gt=F("reserved")),
                 name="listing_available_by_book",
             ),
-            models.Index(fields=["price_review_by"], condition=Q(price_review_by__isnull=False),
-                         name="listing_price_to_review"),  # fmt: skip
+            models.Index(
+                fields=["price_review_by"],
+                condition=Q(price_review_by__isnull=False),
+                name="listing_price_to_review",
+            ),
             # The moderation queue, oldest first: a few rows among millions.
             models.Index(
                 fields=["status_changed_at"], condition=Q(status="pending"), name="listing_pending_moderation"
@@ -577,7 +580,10 @@ class BookPrice(models.Model):
 
     book = models.ForeignKey(Book, on_delete=models.CASCADE, related_name="prices", verbose_name=_("book"))
     amount = models.DecimalField(
-        _("publisher's price"), max_digits=7, decimal_places=2, validators=[MinValueValidator(Decimal("0.01"))]
+        _("publisher's price"),
+        max_digits=7,
+        decimal_places=2,
+        validators=[MinValueValidator(Decimal("0.01"))],
     )
     effective_from = models.DateField(_("in force from"))
     source = models.CharField(_("source"), max_length=8, choices=Source.choices)
@@ -605,14 +611,14 @@ class BookPrice(models.Model):
 
 
 class BookClaim(models.Model):
-    """What one shop says about a book of the shared catalogue (its publisher's price, its
-    title...). It binds that shop's own listings only, and only while no better source
-    says otherwise; head office reads the claims that disagree in the conflicts queue."""
+    """What one shop says about a book of the shared catalogue: its publisher's price. It
+    binds that shop's own listings only, and only while no better source says otherwise;
+    head office reads the claims that disagree in the conflicts queue."""
 
     class Field(models.TextChoices):
+        # Only the price binds (the loi Lang check): titles and publishers as tills write
+        # them ("HARRY POTTER T1") differ from the reference without being claims.
         LIST_PRICE = "list_price", _("publisher's price")
-        TITLE = "title", _("title")
-        PUBLISHER = "publisher", _("publisher")
 
     book = models.ForeignKey(Book, on_delete=models.CASCADE, related_name="claims", verbose_name=_("book"))
     shop = models.ForeignKey(
@@ -665,6 +671,11 @@ class CatalogueFeed(models.Model):
     file = models.FileField(_("file"), upload_to=feed_upload_to, storage=private_storage)
     original_name = models.CharField(_("file name"), max_length=255)
     format = models.CharField(_("format"), max_length=8, choices=StockImport.Format.choices)
+    source = models.CharField(
+        _("source"), max_length=8, choices=BookPrice.Source.choices, default=BookPrice.Source.FEED
+    )
+    # Head office's CSV of prices: the day they take effect (a feed's prices carry their own).
+    effective_from = models.DateField(_("prices in force from"), null=True, blank=True)
     status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.LOADING)
     # The feed's own date (ONIX header's SentDateTime), the effective date of prices that
     # give none.

@@ -13,7 +13,9 @@ from django.utils.translation import gettext as _
 from catalog import covers, moderation
 from catalog.models import Book, ContributorRole, Listing
 from catalog.moderation_selectors import listing_awaits_a_person
+from catalog.price_changes import flags_keeping_price_review
 from catalog.pricing import check_listing_price
+from catalog.reference import claim_list_price, list_price_for, outranks_or_equals
 from catalog.search_index import search_index_book
 from shops.models import Shop
 
@@ -35,7 +37,11 @@ class BookDetails:
 
 
 def book_create(*, ean: str, details: BookDetails, source: str, cover=None) -> Book:
-    """Add a book to the shared catalogue. `ean` must already be normalized."""
+    """Add a book to the shared catalogue. `ean` must already be normalized.
+
+    A publisher's price given by a shop is not the book's: the shop's listing records it
+    as its claim (listing_create); only head office and feeds set reference prices."""
+    reference_price = details.list_price if outranks_or_equals(source, Book.Source.STAFF) else None
     with transaction.atomic():
         book = Book.objects.create(
             ean=ean,
@@ -47,7 +53,7 @@ def book_create(*, ean: str, details: BookDetails, source: str, cover=None) -> B
             format=details.format,
             language=details.language,
             description=details.description,
-            list_price=details.list_price,
+            list_price=reference_price,
             contributors=[
                 {"name": name.strip(), "role": ContributorRole.AUTHOR}
                 for name in details.authors
@@ -77,10 +83,22 @@ def book_refresh_thumbnail(*, book: Book) -> Book:
     return book
 
 
-def listing_create(*, shop: Shop, book: Book, condition: str, price: Decimal, quantity: int) -> Listing:
+def listing_create(
+    *,
+    shop: Shop,
+    book: Book,
+    condition: str,
+    price: Decimal,
+    quantity: int,
+    claimed_list_price: Decimal | None = None,
+) -> Listing:
     """List a book in a shop. Goes online at once for an approved shop, unless an
-    automatic rule holds it for moderation."""
-    check_listing_price(price=price, is_new=condition == Listing.Condition.NEW, list_price=book.list_price)
+    automatic rule holds it for moderation. `claimed_list_price`: the publisher's price as
+    the shop gives it, which checks this listing only while the book has no reference."""
+    is_new = condition == Listing.Condition.NEW
+    if claimed_list_price is not None:
+        claim_list_price(shop_id=shop.pk, book=book, amount=claimed_list_price)
+    check_listing_price(price=price, is_new=is_new, list_price=list_price_for(shop_id=shop.pk, book=book))
     flags = moderation.flags_for(book=book, condition=condition, price=price, quantity=quantity)
     status = moderation.status_after_change(
         current=None, shop_is_approved=shop.status == Shop.Status.APPROVED, old_flags=[], new_flags=flags
@@ -113,9 +131,22 @@ def listing_update_stock(
         new_price = locked.price if price is None else price
         new_quantity = locked.quantity if quantity is None else quantity
         locked.check_quantity_covers_reservations(new_quantity)
-        check_listing_price(price=new_price, is_new=not locked.is_used, list_price=locked.book.list_price)
-        flags = moderation.flags_for(
-            book=locked.book, condition=locked.condition, price=new_price, quantity=new_quantity
+        # A price left as it is was lawful when set: if the publisher's price moved since,
+        # the review deadline deals with it, and the stock can still be counted meanwhile.
+        price_kept = new_price == locked.price and locked.price_review_by is not None
+        if not price_kept:
+            check_listing_price(
+                price=new_price,
+                is_new=not locked.is_used,
+                list_price=list_price_for(shop_id=locked.shop_id, book=locked.book),
+            )
+            locked.price_review_by = None
+        flags = flags_keeping_price_review(
+            locked,
+            moderation.flags_for(
+                book=locked.book, condition=locked.condition, price=new_price, quantity=new_quantity
+            ),
+            price_kept=price_kept,
         )
         locked.status = moderation.status_after_change(
             current=locked.status,
@@ -126,7 +157,9 @@ def listing_update_stock(
             and listing_awaits_a_person(listing=locked),
         )
         locked.price, locked.quantity, locked.moderation_flags = new_price, new_quantity, flags
-        locked.save(update_fields=["price", "quantity", "status", "moderation_flags", "updated_at"])
+        locked.save(
+            update_fields=["price", "quantity", "status", "moderation_flags", "price_review_by", "updated_at"]
+        )
     return locked
 
 

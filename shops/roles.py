@@ -86,6 +86,15 @@ GROUP_PERMISSIONS = {
         ("catalog", "change_book"),
         ("catalog", "change_listing"),
         ("catalog", "view_stockimport"),
+        # The shared catalogue's reference (catalog/reference.py).
+        ("catalog", "view_cataloguefeed"),
+        ("catalog", "add_cataloguefeed"),
+        ("catalog", "view_bookprice"),
+        ("catalog", "add_bookprice"),
+        ("catalog", "view_bookinconflict"),
+        ("catalog", "change_bookinconflict"),
+        ("catalog", "view_cataloguerules"),
+        ("catalog", "change_cataloguerules"),
         # Login lockouts (django-axes): see them, and lift one for someone who calls.
         ("axes", "view_accessattempt"),
         ("axes", "delete_accessattempt"),

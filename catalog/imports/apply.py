@@ -9,8 +9,6 @@ imports goes through them.
 
 import json
 from collections.abc import Iterable
-from dataclasses import dataclass
-from decimal import Decimal
 
 from django.db import connection, transaction
 from django.db.models import F
@@ -28,7 +26,7 @@ from catalog.imports.plan import (
     plan_stock,
 )
 from catalog.imports.records import StockRow
-from catalog.models import Listing
+from catalog.models import BookClaim, Listing
 from catalog.moderation_selectors import listings_resubmitted_after_rejection
 from catalog.search_index import search_shops_pending
 from shops.models import Shop
@@ -82,6 +80,9 @@ def stock_import_apply(
         )
         _create_listings(cursor, shop, creates, shop_approved, source=source, now=now)
         _update_listings(cursor, updates, shop_approved, now)
+        _record_claims(
+            cursor, shop, [line for line in plan.lines if line.claimed_list_price is not None], now
+        )
         if plan.zeroed:
             # Copies held for customers' orders stay: the order decides what becomes of them.
             Listing.objects.filter(pk__in=[pk for pk, _title in plan.zeroed]).update(
@@ -121,6 +122,7 @@ def _create_listings(
     if not lines:
         return
     staged = ("ean", "new_book", *FILLABLE_FIELDS, *STAGED_LISTING_FIELDS)
+    cursor.execute("DROP TABLE IF EXISTS import_new")  # from an earlier import in this transaction
     cursor.execute(
         f"""CREATE TEMPORARY TABLE import_new ON COMMIT DROP AS
             SELECT book.ean, true AS new_book, {", ".join(f"book.{name}" for name in FILLABLE_FIELDS)},
@@ -130,7 +132,7 @@ def _create_listings(
     nothing = ("",) * len(FILLABLE_FIELDS)  # a known book's metadata is not used
     rows = []
     for line in sorted(lines, key=_by_ean):
-        status, flags = _status_and_flags(line, shop_approved)
+        status, flags = line.status, line.flags
         metadata = nothing if line.book is not None else _metadata(line.row)
         rows.append((line.ean, line.book is None, *metadata, line.condition, line.price, line.quantity, status,
                      _array(flags)))  # fmt: skip
@@ -159,7 +161,9 @@ def _create_listings(
 
 
 def _temporary_table(cursor, name: str, *, like: str, columns: tuple[str, ...]) -> None:
-    """An empty table with some columns of `like` (types only), dropped at commit."""
+    """An empty table with some columns of `like` (types only), dropped at commit (or by
+    the next import of the same transaction)."""
+    cursor.execute(f"DROP TABLE IF EXISTS {name}")
     cursor.execute(
         f"CREATE TEMPORARY TABLE {name} ON COMMIT DROP AS SELECT {', '.join(columns)} FROM {like} WITH NO DATA"
     )
@@ -183,7 +187,6 @@ def _metadata(row: StockRow) -> tuple:
         row.format,
         row.description,
         row.clil_code if len(row.clil_code) == 4 and row.clil_code.isdigit() else "",
-        row.list_price,
     )
 
 
@@ -245,14 +248,17 @@ def _update_listings(cursor, lines: list[PlannedLine], shop_approved: bool, now)
             old_flags=old_flags,
             awaits_a_person=line.listing_id in awaiting,
         )
-        rows.append((line.listing_id, line.price, line.quantity, new_status, _array(flags)))
+        rows.append((line.listing_id, line.price, line.quantity, new_status, _array(flags), line.review_over))
     columns = ("id", "price", "quantity", "status", "moderation_flags")
     _temporary_table(cursor, "import_stock", like="catalog_listing", columns=columns)
-    copy_rows(cursor, "import_stock", columns, rows)
+    cursor.execute("ALTER TABLE import_stock ADD COLUMN review_over boolean")
+    copy_rows(cursor, "import_stock", (*columns, "review_over"), rows)
     cursor.execute(
+        # A lawful price ends a review of the price (catalog/price_changes.py).
         """UPDATE catalog_listing AS listing
               SET price = new.price, quantity = GREATEST(new.quantity, listing.reserved), status = new.status,
-                  moderation_flags = new.moderation_flags, updated_at = %s
+                  moderation_flags = new.moderation_flags, updated_at = %s,
+                  price_review_by = CASE WHEN new.review_over THEN NULL ELSE listing.price_review_by END
              FROM import_stock AS new
             WHERE listing.id = new.id""",
         [now],
@@ -264,30 +270,44 @@ def _array(values: list[str]) -> str:
     return "{" + ",".join(values) + "}"
 
 
-@dataclass(frozen=True)
-class _BookAfterImport:
-    """What the moderation rules see of a book once the import has filled its blanks."""
-
-    title: str
-    list_price: Decimal | None
-
-
 def _status_and_flags(
     line: PlannedLine, shop_approved: bool, *, current=None, old_flags=(), awaits_a_person: bool = False
 ):
-    known, row = line.book, line.row
-    book = _BookAfterImport(
-        title=(known.title if known else "") or row.title,
-        list_price=(known.list_price if known else None) or row.list_price,
-    )
-    flags = moderation.flags_for(
-        book=book, condition=line.condition, price=line.price, quantity=line.quantity
-    )
+    """The flags the plan found; the status again for a listing a moderator must see again
+    (resubmitted after a rejection), which planning does not look up."""
+    if not awaits_a_person:
+        return line.status, line.flags
     status = moderation.status_after_change(
         current=current,
         shop_is_approved=shop_approved,
         old_flags=list(old_flags),
-        new_flags=flags,
-        awaits_a_person=awaits_a_person,
+        new_flags=line.flags,
+        awaits_a_person=True,
     )
-    return status, [str(flag) for flag in flags]
+    return status, line.flags
+
+
+def _record_claims(cursor, shop: Shop, lines: list[PlannedLine], now) -> None:
+    """What the shop says the publisher's price is, where the catalogue has none or another
+    (catalog/reference.py). A changed claim goes back to head office's queue."""
+    if not lines:
+        return
+    cursor.execute("DROP TABLE IF EXISTS import_claim")
+    cursor.execute("CREATE TEMPORARY TABLE import_claim (ean varchar(13), value varchar(500)) ON COMMIT DROP")
+    copy_rows(
+        cursor,
+        "import_claim",
+        ("ean", "value"),
+        [(line.ean, f"{line.claimed_list_price:.2f}") for line in lines],
+    )
+    cursor.execute(
+        """INSERT INTO catalog_bookclaim (book_id, shop_id, field, value, updated_at)
+           SELECT book.id, %s, %s, claim.value, %s
+             FROM import_claim AS claim JOIN catalog_book AS book ON book.ean = claim.ean
+            WHERE book.list_price IS DISTINCT FROM claim.value::numeric
+           ON CONFLICT (book_id, shop_id, field) DO UPDATE
+              SET value = EXCLUDED.value, updated_at = EXCLUDED.updated_at,
+                  reviewed_at = CASE WHEN catalog_bookclaim.value = EXCLUDED.value
+                                     THEN catalog_bookclaim.reviewed_at END""",
+        [shop.pk, BookClaim.Field.LIST_PRICE, now],
+    )

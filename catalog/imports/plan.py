@@ -16,14 +16,17 @@ from django.db import connection, models
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
+from catalog import moderation
 from catalog.ean import normalize_book_ean
 from catalog.imports.csv_reader import parse_price
 from catalog.imports.records import StockRow
-from catalog.models import Listing
+from catalog.models import BookClaim, Listing
 from catalog.pricing import check_listing_price, format_euros
+from catalog.reference import misdecoded_field, misdecoded_message
 from shops.models import Shop
 
 MAX_QUANTITY = 100_000
+OUTSIDE_THE_LAW = str(Listing.Flag.PRICE_OUTSIDE_LOI_LANG)
 
 Progress = Callable[[int, int], None]
 
@@ -48,6 +51,22 @@ class PlannedLine:
     listing_id: int | None = None  # the listing updated
     book: "KnownBook | None" = None  # the book listed, when it exists already
     row: StockRow | None = None  # the metadata of a book to create
+    # What the shop says the publisher's price is, kept as its claim (catalog/reference.py):
+    # set when it differs from the reference or the book has none.
+    claimed_list_price: Decimal | None = None
+    flags: list[str] = field(default_factory=list)  # moderation flags after the import
+    status: str = ""  # the listing's status after the import, as far as planning can tell
+    previous_status: str = ""  # before it ("" for a new listing)
+    # The price is lawful under the reference in force: a price review is over.
+    review_over: bool = True
+
+    @property
+    def goes_to_moderation(self) -> bool:
+        return (
+            self.action in (Action.CREATE, Action.UPDATE)
+            and self.status == Listing.Status.PENDING
+            and self.previous_status != Listing.Status.PENDING
+        )
 
 
 @dataclass
@@ -66,7 +85,20 @@ class StockPlan:
         for line in self.lines:
             counts[line.action] += 1
         counts["zeroed"] = len(self.zeroed)
+        counts["in_stock"] = self.in_stock
+        # Listings this import sends to (or creates in) the moderation queue.
+        counts["pending"] = sum(1 for line in self.lines if line.goes_to_moderation)
         return counts
+
+    @property
+    def pending_reasons(self) -> dict[str, int]:
+        """Why the listings of counts["pending"] will wait: flag -> how many."""
+        reasons: dict[str, int] = {}
+        for line in self.lines:
+            if line.goes_to_moderation:
+                for flag in line.flags:
+                    reasons[flag] = reasons.get(flag, 0) + 1
+        return reasons
 
 
 def plan_stock(
@@ -77,9 +109,11 @@ def plan_stock(
     lines, candidates = _read_rows(rows)
     books = _existing_books({line.ean for line in candidates})
     listings = _existing_listings(shop)
-    new_in_catalogue = _("New in the catalogue.")  # translated once, not 100,000 times
+    context = _Context(
+        shop_approved=shop.status == Shop.Status.APPROVED, claims=_shop_claims(shop), notes=_Notes()
+    )
     for done, line in enumerate(candidates, 1):
-        _decide(line, books.get(line.ean), listings.get((line.ean, line.condition)), new_in_catalogue)
+        _decide(line, books.get(line.ean), listings.get((line.ean, line.condition)), context)
         if progress and done % 2_000 == 0:
             progress(done, len(candidates))
     plan = StockPlan(lines=sorted(lines + candidates, key=lambda line: line.line))
@@ -108,6 +142,8 @@ def _read_rows(rows: list[StockRow]) -> tuple[list[PlannedLine], list[PlannedLin
         try:
             if row.error:
                 raise ValidationError(row.error)
+            if garbled := misdecoded_field(row):
+                raise ValidationError(misdecoded_message(garbled))
             line.ean = normalize_book_ean(row.ean)
             line.condition = parse_condition(row.condition)
             line.quantity = parse_quantity(row.quantity)
@@ -205,10 +241,11 @@ def parse_price_text(text: str | None) -> Decimal | None:
 # --- Deciding against the catalogue and the shop's stock ---------------------------------
 
 
-# Book fields a stock file may fill in when the catalogue has them empty (apply.py).
+# Book fields a stock file may fill in when the catalogue has them empty (apply.py). Not
+# the publisher's price: a shop's word for it is its claim (catalog/reference.py).
 FILLABLE_FIELDS = ("title", "subtitle", "contributors", "publisher", "imprint", "publication_date", "language",
-                   "page_count", "format", "description", "clil_code", "list_price")  # fmt: skip
-NULLABLE_FIELDS = ("publication_date", "page_count", "list_price")
+                   "page_count", "format", "description", "clil_code")  # fmt: skip
+NULLABLE_FIELDS = ("publication_date", "page_count")
 
 
 class KnownBook(NamedTuple):
@@ -230,6 +267,32 @@ class _ExistingListing(NamedTuple):
     price: Decimal
     quantity: int
     reserved: int
+    status: str
+    flags: list[str]
+    under_price_review: bool
+
+
+class _Notes:
+    """Sentences of the report, translated once rather than 100,000 times."""
+
+    def __init__(self):
+        self.new_book = _("New in the catalogue.")
+        self._waits: dict[tuple[str, ...], str] = {}
+
+    def waits_for_moderation(self, flags: list[str]) -> str:
+        key = tuple(flags)
+        if key not in self._waits:
+            self._waits[key] = _("Will wait for moderation: %(reasons)s.") % {
+                "reasons": ", ".join(str(Listing.Flag(flag).label).lower() for flag in flags)
+            }
+        return self._waits[key]
+
+
+@dataclass
+class _Context:
+    shop_approved: bool
+    claims: dict[int, Decimal]  # book id -> the publisher's price this shop claimed before
+    notes: _Notes
 
 
 def _blank_test(name: str) -> str:
@@ -258,26 +321,40 @@ def _existing_books(eans: set[str]) -> dict[str, KnownBook]:
 def _existing_listings(shop: Shop) -> dict[tuple[str, str], _ExistingListing]:
     with connection.cursor() as cursor:
         cursor.execute(
-            """SELECT listing.id, book.ean, listing.condition, listing.price, listing.quantity, listing.reserved
+            """SELECT listing.id, book.ean, listing.condition, listing.price, listing.quantity, listing.reserved,
+                      listing.status, listing.moderation_flags, listing.price_review_by IS NOT NULL
                  FROM catalog_listing AS listing JOIN catalog_book AS book ON book.id = listing.book_id
                 WHERE listing.shop_id = %s""",
             [shop.pk],
         )
-        return {
-            (ean, condition): _ExistingListing(pk, price, quantity, reserved)
-            for pk, ean, condition, price, quantity, reserved in cursor
-        }
+        return {(ean, condition): _ExistingListing(pk, *rest) for pk, ean, condition, *rest in cursor}
+
+
+def _shop_claims(shop: Shop) -> dict[int, Decimal]:
+    return {
+        book_id: Decimal(value)
+        for book_id, value in BookClaim.objects.filter(
+            shop=shop, field=BookClaim.Field.LIST_PRICE
+        ).values_list("book_id", "value")
+    }
 
 
 def _decide(
-    line: PlannedLine, book: KnownBook | None, listing: _ExistingListing | None, new_book_note: str
+    line: PlannedLine, book: KnownBook | None, listing: _ExistingListing | None, context: _Context
 ) -> None:
     row = line.row
     line.book = book
     if book is not None:
         line.title = book.title or row.title
-    list_price = (book.list_price if book is not None else None) or row.list_price
+    reference = book.list_price if book is not None else None
+    # Where the catalogue has no reference price, the shop's own word binds its own listing
+    # only: from this file, or from what it said before.
+    claimed = row.list_price if row.list_price is not None else context.claims.get(book.id if book else -1)
+    list_price = reference if reference is not None else claimed
+    if row.list_price is not None and row.list_price != reference:
+        line.claimed_list_price = row.list_price
     is_new = line.condition == Listing.Condition.NEW
+    price_supplied = line.price is not None
 
     if listing is None:
         line.quantity = 0 if line.quantity is None else line.quantity
@@ -291,14 +368,24 @@ def _decide(
         line.quantity = listing.quantity if line.quantity is None else line.quantity
         line.price = listing.price if line.price is None else line.price
 
-    try:
-        check_listing_price(price=line.price, is_new=is_new, list_price=list_price)
-    except ValidationError as error:
-        return _refuse(line, " ".join(error.messages))
+    # A price the file leaves as it is, on a listing whose publisher's price changed, is the
+    # review's business (catalog/price_changes.py): the quantity is still updated.
+    price_kept = listing is not None and (not price_supplied or line.price == listing.price)
+    if price_kept and listing.under_price_review:
+        line.review_over = False
+    else:
+        try:
+            check_listing_price(price=line.price, is_new=is_new, list_price=list_price)
+        except ValidationError as error:
+            return _refuse(line, " ".join(error.messages))
 
+    _moderation(line, book, listing, context)
     if listing is None:
         line.action = Action.CREATE
-        line.message = new_book_note if book is None else ""
+        notes = [context.notes.new_book] if book is None else []
+        if line.goes_to_moderation:
+            notes.append(context.notes.waits_for_moderation(line.flags))
+        line.message = " ".join(notes)
         return None
     changes = []
     if line.quantity < listing.reserved:
@@ -322,8 +409,39 @@ def _decide(
         )
     line.action = Action.UPDATE if changes else Action.UNCHANGED
     message = ", ".join(changes)
+    if line.action == Action.UPDATE and line.goes_to_moderation:
+        message = f"{message}. {context.notes.waits_for_moderation(line.flags)}"
     line.message = message[:1].upper() + message[1:]
     return None
+
+
+class _BookAfterImport(NamedTuple):
+    """What the moderation rules see of a book once the import has filled its blanks: its
+    title, and its reference price only (a shop's claim does not make a price trusted)."""
+
+    title: str
+    list_price: Decimal | None
+
+
+def _moderation(line: PlannedLine, book: KnownBook | None, listing: _ExistingListing | None, context) -> None:
+    """The flags and status the listing will have (apply.py decides again, for listings a
+    moderator rejected before)."""
+    after = _BookAfterImport(
+        title=(book.title if book else "") or line.row.title, list_price=book.list_price if book else None
+    )
+    flags = [str(flag) for flag in moderation.flags_for(
+        book=after, condition=line.condition, price=line.price, quantity=line.quantity
+    )]  # fmt: skip
+    if listing is not None and not line.review_over and OUTSIDE_THE_LAW in listing.flags:
+        flags.append(OUTSIDE_THE_LAW)  # still waiting for its price to be corrected
+    line.flags = flags
+    line.status = moderation.status_after_change(
+        current=listing.status if listing else None,
+        shop_is_approved=context.shop_approved,
+        old_flags=list(listing.flags) if listing else [],
+        new_flags=flags,
+    )
+    line.previous_status = listing.status if listing else ""
 
 
 def _refuse(line: PlannedLine, message: str) -> None:

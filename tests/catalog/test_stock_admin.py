@@ -81,9 +81,10 @@ def test_an_unknown_isbn_asks_for_the_book_and_adds_it_to_the_catalogue_with_its
     assert (book.title, book.authors, book.list_price, book.source) == (
         "La Peste",
         "Albert Camus",
-        Decimal("8.90"),
+        None,  # a bookseller's word is its shop's claim, not the catalogue's reference
         Book.Source.BOOKSELLER,
     )
+    assert list(book.claims.values_list("shop__trade_name", "value")) == [(shop_a.trade_name, "8.90")]
     assert book.cover.name.startswith("covers/9782070408504")
     with Image.open(book.cover_thumbnail.path) as thumbnail:
         assert thumbnail.format == "WEBP"

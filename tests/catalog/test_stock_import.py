@@ -13,7 +13,7 @@ from catalog.imports.apply import stock_import_apply
 from catalog.imports.csv_reader import read_csv
 from catalog.imports.onix import read_onix
 from catalog.imports.plan import Action, plan_stock
-from catalog.models import Book, Listing
+from catalog.models import Book, BookClaim, Listing
 from shops.models import Shop
 from tests.conftest import SHARED_DATA_DIR, require
 from tests.factories import BookFactory, ListingFactory, ShopFactory
@@ -89,7 +89,9 @@ def test_importing_the_same_file_again_changes_nothing(shop, known_book):
 
     plan = apply_csv(shop, TILL_EXPORT)
 
-    assert plan.counts == {"create": 0, "update": 0, "unchanged": 2, "refuse": 0, "zeroed": 0}
+    assert plan.counts == {
+        "create": 0, "update": 0, "unchanged": 2, "refuse": 0, "zeroed": 0, "in_stock": 0, "pending": 0
+    }
     assert (
         list(Listing.objects.order_by("pk").values("pk", "price", "quantity", "status", "updated_at"))
         == before
@@ -248,7 +250,7 @@ def dilicom_prices() -> dict[str, Decimal]:
         return {row["ean13"]: Decimal(row["price_eur_fr_ttc"]) for row in csv.DictReader(handle)}
 
 
-def test_the_real_dilicom_onix_feed_lists_104_books_at_their_fixed_prices(shop):
+def test_the_real_dilicom_onix_feed_as_a_shops_stock_lists_104_books_at_the_prices_it_claims(shop):
     with open(shared(ONIX_SAMPLE), "rb") as onix:
         plan = stock_import_apply(
             shop=shop, rows=read_onix(onix), full_sync=False, source=Book.Source.STOCK_FILE
@@ -259,10 +261,17 @@ def test_the_real_dilicom_onix_feed_lists_104_books_at_their_fixed_prices(shop):
     [duplicate] = [line for line in plan.lines if line.action == Action.REFUSE]
     assert duplicate.ean == "9782868180483"
     books = {book.ean: book for book in Book.objects.all()}
-    assert {ean: book.list_price for ean, book in books.items()} == expected
+    # A shop's file is not a reference: the prices it gives are its claims, which price its
+    # own listings, and the listings wait until head office has a reference price.
+    assert all(book.list_price is None for book in books.values())
+    claims = dict(BookClaim.objects.filter(shop=shop).values_list("book__ean", "value"))
+    assert {ean: Decimal(value) for ean, value in claims.items()} == expected
     listings = Listing.objects.filter(shop=shop).select_related("book")
-    assert all(listing.price == listing.book.list_price for listing in listings)
+    assert {listing.book.ean: listing.price for listing in listings} == expected
     assert all(listing.quantity == 0 for listing in listings)  # an ONIX feed carries no stock
+    assert {listing.status for listing in listings} == {Listing.Status.PENDING}
+    assert plan.counts["pending"] == 104
+    assert plan.pending_reasons == {Listing.Flag.UNKNOWN_LIST_PRICE: 104}
     assert books["9782017185550"].title == "Corse Un Grand Week-end"
     assert books["9782017185550"].clil_code == "3804"
 
@@ -276,7 +285,8 @@ def test_the_editeur_reference_onix_sample_imports_with_its_title_and_euro_price
     assert plan.counts["create"] == 1
     book = Book.objects.get(ean="9780007232833")
     assert book.title.lower().startswith("roseanna")
-    assert book.list_price == Decimal("8.99")
+    assert book.list_price is None  # the shop's word only
+    assert Listing.objects.get(book=book).price == Decimal("8.99")
     assert "Per Wahlöö" in book.authors
 
 
