@@ -121,7 +121,9 @@ def _as_read_in_windows_1252(text: str) -> bytes | None:
         return None
 
 
-_WINDOWS_1252_BYTE = {bytes([byte]).decode("cp1252", errors="ignore") or chr(byte): byte for byte in range(256)}
+_WINDOWS_1252_BYTE = {
+    bytes([byte]).decode("cp1252", errors="ignore") or chr(byte): byte for byte in range(256)
+}
 
 
 def misdecoded_field(row: StockRow) -> str:
@@ -401,17 +403,20 @@ def _write_prices(
         return 0
     # Two prices of one book on one day in the same feed: the last one stands.
     unique = {(book_id, day): amount for book_id, amount, day in values}
+    book_ids, days, amounts = zip(
+        *((book_id, day, amount) for (book_id, day), amount in unique.items()), strict=True
+    )
     with connection.cursor() as cursor:
-        cursor.executemany(
+        # One statement (not executemany: the audit context pghistory adds to each
+        # statement of a request cannot go with it).
+        cursor.execute(
             """INSERT INTO catalog_bookprice (book_id, amount, effective_from, source, feed_id, created_at)
-               VALUES (%s, %s, %s, %s, %s, now())
+               SELECT book_id, amount, effective_from, %s, %s, now()
+                 FROM unnest(%s::bigint[], %s::numeric[], %s::date[]) AS price(book_id, amount, effective_from)
                ON CONFLICT (book_id, effective_from) DO UPDATE
                   SET amount = EXCLUDED.amount, source = EXCLUDED.source, feed_id = EXCLUDED.feed_id
                 WHERE catalog_bookprice.source = 'staff' OR EXCLUDED.source = 'feed'""",
-            [
-                (book_id, amount, day, source, feed.pk if feed else None)
-                for (book_id, day), amount in unique.items()
-            ],
+            [source, feed.pk if feed else None, list(book_ids), list(amounts), list(days)],
         )
     return len(unique)
 
