@@ -5,6 +5,8 @@ converted to its 978 ISBN-13. Other products (toys, games) also carry an EAN-13,
 the catalogue keys on the EAN and only the book rules below are ISBN-specific.
 """
 
+import re
+
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 from stdnum import ean as stdnum_ean
@@ -12,15 +14,29 @@ from stdnum import exceptions as stdnum_errors
 from stdnum import isbn as stdnum_isbn
 
 BOOK_PREFIXES = ("978", "979")
+# 979-0 is sheet music's (ISMN), not a book's: scores wait with the other kinds of products.
+SHEET_MUSIC_PREFIX = "9790"
+# Spreadsheets read an EAN as a number: they write it with ".0" after it ("9782070368228.0",
+# "9782070368228,0" in French), or, in cells too narrow for it, in scientific notation,
+# keeping 6 to 12 of its 13 digits ("9.78207E+12", "9,78207036823E+12").
+SPREADSHEET_WHOLE_NUMBER = re.compile(r"(\d+)[.,]0+")
+SCIENTIFIC_NOTATION = re.compile(r"(\d)(?:[.,](\d+))?[eE]\+?(\d+)")
 
 
 def normalize_book_ean(value: str) -> str:
     """The 13 digits of a book's EAN from what people type or scan: ISBN-13 or ISBN-10,
-    with or without hyphens or spaces. Raises ValidationError with a message saying
-    what is wrong."""
-    if len(value) == 13 and value.isdigit() and value.startswith(BOOK_PREFIXES) and _ean_checks(value):
+    with or without hyphens or spaces, or as a spreadsheet wrote it ("9782070368228.0").
+    Raises ValidationError with a message saying what is wrong."""
+    if (
+        len(value) == 13
+        and value.isdigit()
+        and value.startswith(BOOK_PREFIXES)
+        and not value.startswith(SHEET_MUSIC_PREFIX)
+        and _ean_checks(value)
+    ):
         return value  # the usual case, as scanned: skip the general parsing (imports call this 100,000 times)
-    compact = stdnum_isbn.compact(value or "")
+    value = _undo_spreadsheet_number(value or "")
+    compact = stdnum_isbn.compact(value)
     if not compact:
         raise ValidationError(_("Enter an ISBN or EAN."), code="ean_empty")
     if 7 <= len(compact) <= 9 and _is_isbn10(compact.zfill(10)):
@@ -47,9 +63,21 @@ def normalize_book_ean(value: str) -> str:
         raise ValidationError(
             _("“%(value)s” is not a valid ISBN or EAN."), code="ean_invalid", params={"value": value.strip()}
         ) from exc
+    if compact.startswith(SHEET_MUSIC_PREFIX):
+        raise ValidationError(
+            _(
+                "“%(value)s” is sheet music (ISMN, 979-0…), not a book. Only books can be listed for now; "
+                "other kinds of products come later."
+            ),
+            code="ean_sheet_music",
+            params={"value": value.strip()},
+        )
     if not compact.startswith(BOOK_PREFIXES):
         raise ValidationError(
-            _("“%(value)s” is an EAN, but not a book's: a book's starts with 978 or 979."),
+            _(
+                "“%(value)s” is an EAN, but not a book's (a book's starts with 978 or 979). Only books can be "
+                "listed for now; other kinds of products come later."
+            ),
             code="ean_not_a_book",
             params={"value": value.strip()},
         )
@@ -62,6 +90,30 @@ def format_isbn(ean: str) -> str:
         return stdnum_isbn.format(ean)
     except stdnum_errors.ValidationError:
         return ean
+
+
+def _undo_spreadsheet_number(value: str) -> str:
+    """The EAN a spreadsheet wrote as a whole number ("9782070368228.0"), or in scientific
+    notation with all its 13 digits ("9.782070368228E+12"). Raises ValidationError when the
+    notation lost digits: they cannot be guessed."""
+    stripped = value.strip()
+    if whole := SPREADSHEET_WHOLE_NUMBER.fullmatch(stripped):
+        return whole[1]
+    scientific = SCIENTIFIC_NOTATION.fullmatch(stripped)
+    if scientific is None:
+        return value
+    first, decimals, exponent = scientific[1], scientific[2] or "", int(scientific[3])
+    if len(decimals) == exponent:
+        return first + decimals
+    raise ValidationError(
+        _(
+            "“%(value)s” is an EAN that the spreadsheet turned into a number, losing its last digits. "
+            "Format the EAN column as Text in the spreadsheet, type or paste the EANs again if needed, "
+            "and export the file again."
+        ),
+        code="ean_spreadsheet_number",
+        params={"value": stripped},
+    )
 
 
 def _is_isbn10(candidate: str) -> bool:

@@ -8,6 +8,7 @@ broker); each task claims its import row with a lock so that a duplicate deliver
 does nothing.
 """
 
+import csv
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -21,12 +22,12 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from catalog.imports.apply import stock_import_apply
-from catalog.imports.csv_reader import read_csv
+from catalog.imports.csv_reader import COLUMN_LABELS, read_csv, shown_text
 from catalog.imports.onix import read_onix
 from catalog.imports.pgcopy import copy_rows
 from catalog.imports.plan import Action, StockPlan, plan_stock
-from catalog.imports.records import FileFormatError, StockRow
-from catalog.models import Book, StockImport, StockImportLine
+from catalog.imports.records import FileFacts, FileFormatError, StockRow
+from catalog.models import Book, Listing, StockImport, StockImportLine
 from shops.models import Shop
 
 logger = logging.getLogger(__name__)
@@ -38,6 +39,11 @@ class ImportStateError(Exception):
     """The import is not in a state that allows this (already applied, cancelled...)."""
 
 
+class _ReadingStopped(Exception):
+    """An unexpected error stopped the reading of the file; the message, for the
+    bookseller, says where."""
+
+
 def detect_format(name: str, head: bytes) -> str:
     """ONIX if the file says it is XML (by name or by its first bytes), CSV otherwise."""
     if PurePath(name).suffix.lower() in ONIX_EXTENSIONS or head.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(
@@ -47,8 +53,11 @@ def detect_format(name: str, head: bytes) -> str:
     return StockImport.Format.CSV
 
 
-def read_rows(file, file_format: str) -> Iterator[StockRow]:
-    return read_onix(file) if file_format == StockImport.Format.ONIX else read_csv(file)
+def read_rows(file, file_format: str, facts: FileFacts | None = None) -> Iterator[StockRow]:
+    """The file's rows; `facts` (if given) learns its encoding, columns and warnings."""
+    if file_format == StockImport.Format.ONIX:
+        return read_onix(file, facts)
+    return read_csv(file, facts=facts)
 
 
 def stock_import_start(*, shop: Shop, upload, full_sync: bool, by) -> StockImport:
@@ -75,9 +84,11 @@ def stock_import_preview(*, import_id: int) -> None:
     stock_import = StockImport.objects.select_related("shop").get(pk=import_id)
     if stock_import.status != StockImport.Status.PREVIEWING:
         return  # a duplicate delivery of the task
-    with _failing_on_error(import_id), translation.override(stock_import.language):
-        rows = _read(stock_import)
-        StockImport.objects.filter(pk=import_id).update(rows_total=len(rows))
+    facts = FileFacts()
+    with translation.override(stock_import.language), _failing_on_error(import_id):
+        rows = _read(stock_import, facts)
+        # The apply reads the file again, and keeps what the preview found out about it.
+        StockImport.objects.filter(pk=import_id).update(rows_total=len(rows), file_facts=facts.as_json())
         plan = plan_stock(
             shop=stock_import.shop,
             rows=rows,
@@ -90,7 +101,9 @@ def stock_import_preview(*, import_id: int) -> None:
             )
             if claimed.exists():
                 _write_report(stock_import, plan)
-                claimed.update(status=StockImport.Status.PREVIEWED, counts=plan.counts, rows_done=len(rows))
+                claimed.update(
+                    status=StockImport.Status.PREVIEWED, counts=_summary(plan), rows_done=len(rows)
+                )
 
 
 def stock_import_confirm(*, stock_import: StockImport) -> StockImport:
@@ -131,7 +144,7 @@ def stock_import_run(*, import_id: int) -> None:
         if stock_import is None:
             return
         with translation.override(stock_import.language):
-            rows = _read(stock_import)
+            rows = _read(stock_import, FileFacts())
             plan = stock_import_apply(
                 shop=stock_import.shop,
                 rows=rows,
@@ -140,14 +153,48 @@ def stock_import_run(*, import_id: int) -> None:
             )
             _write_report(stock_import, plan)
         stock_import.status = StockImport.Status.APPLIED
-        stock_import.counts, stock_import.rows_done = plan.counts, len(rows)
+        stock_import.counts, stock_import.rows_done = _summary(plan), len(rows)
         stock_import.applied_at = timezone.now()
         stock_import.save(update_fields=["status", "counts", "rows_done", "applied_at"])
 
 
-def _read(stock_import: StockImport) -> list[StockRow]:
+def _summary(plan: StockPlan) -> dict:
+    return {**plan.counts, "pending_reasons": plan.pending_reasons}
+
+
+def _read(stock_import: StockImport, facts: FileFacts) -> list[StockRow]:
+    """The file's rows. The readers explain what is wrong with a file (FileFormatError);
+    whatever else stops them is told with the line where it happened (facts.last_line)."""
     with stock_import.file.open("rb") as file:
-        return list(read_rows(file, stock_import.format))
+        try:
+            return list(read_rows(file, stock_import.format, facts))
+        except FileFormatError:
+            raise
+        except (UnicodeError, csv.Error) as error:
+            raise FileFormatError(
+                _(
+                    "This file cannot be read %(where)s: it is not plain text there (a damaged export, or "
+                    "a mix of character encodings). Export it again as “CSV UTF-8” and import it again."
+                )
+                % {"where": _where(stock_import, facts)}
+            ) from error
+        except Exception as error:
+            raise _ReadingStopped(
+                _(
+                    "An unexpected error stopped this import %(where)s; your stock was not changed. Check "
+                    "the file there and import it again; if it looks right, send us the file so that we "
+                    "can look into it."
+                )
+                % {"where": _where(stock_import, facts)}
+            ) from error
+
+
+def _where(stock_import: StockImport, facts: FileFacts) -> str:
+    if not facts.last_line:
+        return _("at its start")
+    if stock_import.format == StockImport.Format.ONIX:
+        return _("at product %(position)s") % {"position": facts.last_line}
+    return _("at line %(line)s") % {"line": facts.last_line}
 
 
 @contextmanager
@@ -158,13 +205,24 @@ def _failing_on_error(import_id: int):
         yield
     except FileFormatError as error:  # the bookseller's file: explained, nothing to retry
         _fail(import_id, str(error))
-    except Exception:
+    except Exception as error:
         logger.exception("Stock import %s failed", import_id)
-        _fail(
-            import_id,
-            _("An unexpected error stopped this import; your stock was not changed. Please try again."),
-        )
+        if isinstance(error, _ReadingStopped):
+            _fail(import_id, str(error))
+        else:
+            with translation.override(_language(import_id)):
+                message = _(
+                    "An unexpected error stopped this import after its file was read, while checking or "
+                    "applying it; your stock was not changed. Please try again; if it happens again, send "
+                    "us the file so that we can look into it."
+                )
+            _fail(import_id, message)
         raise
+
+
+def _language(import_id: int) -> str:
+    language = StockImport.objects.filter(pk=import_id).values_list("language", flat=True).first()
+    return language or settings.LANGUAGE_CODE
 
 
 def _progress(import_id: int, done: int, total: int) -> None:
@@ -173,15 +231,28 @@ def _progress(import_id: int, done: int, total: int) -> None:
 
 
 def _fail(import_id: int, message: str) -> None:
-    StockImport.objects.filter(pk=import_id).update(status=StockImport.Status.FAILED, error=message)
+    # A message may quote the file, and PostgreSQL refuses NUL: the import would stay
+    # "previewing" for ever.
+    StockImport.objects.filter(pk=import_id).update(
+        status=StockImport.Status.FAILED, error=shown_text(message)
+    )
 
 
 def _write_report(stock_import: StockImport, plan: StockPlan) -> None:
     """One report row per line of the file (COPY: a file may have 100,000 lines)."""
     StockImportLine.objects.filter(stock_import=stock_import).delete()
     zeroed_message = _("Not in the file: quantity set to 0 (full sync).")
+    # The readers keep NUL and undecodable bytes out of their rows; one reaching COPY
+    # would fail the whole report, so shown_text makes sure.
     rows = [
-        (stock_import.pk, line.line, line.ean[:40], (line.title or "")[:500], line.action, line.message)
+        (
+            stock_import.pk,
+            line.line,
+            shown_text(line.ean)[:40],
+            shown_text(line.title or "")[:500],
+            line.action,
+            shown_text(line.message),
+        )
         for line in plan.lines
     ]
     rows += [(stock_import.pk, 0, "", title[:500], ZEROED, zeroed_message) for _pk, title in plan.zeroed]
@@ -197,6 +268,29 @@ def _write_report(stock_import: StockImport, plan: StockPlan) -> None:
 
 ZEROED = "zeroed"
 REPORT_ACTIONS = [*Action.choices, (ZEROED, gettext_lazy("Set to 0"))]
+
+
+def stock_import_preview_details(stock_import: StockImport) -> dict:
+    """What the import's page shows besides its counts: what reading the file found out,
+    why listings will wait for moderation, and whether a full sync would empty most of
+    the shop's stock."""
+    facts, counts = stock_import.file_facts or {}, stock_import.counts or {}
+    flag_labels = dict(Listing.Flag.choices)
+    reasons = counts.get("pending_reasons") or {}
+    in_stock, zeroed = counts.get("in_stock") or 0, counts.get("zeroed") or 0
+    return {
+        "file_encoding": facts.get("encoding", ""),
+        "file_columns": [
+            (COLUMN_LABELS.get(field, field), name) for field, name in facts.get("columns", {}).items()
+        ],
+        "file_ignored": facts.get("ignored", []),
+        "file_warnings": facts.get("warnings", []),
+        "pending_reasons": sorted(
+            ((flag_labels.get(flag, flag), count) for flag, count in reasons.items()),
+            key=lambda item: -item[1],
+        ),
+        "zeroes_most_of_the_stock": stock_import.full_sync and zeroed * 2 > in_stock > 0,
+    }
 
 
 def _enqueue_on_commit(task_name: str, import_id: int) -> None:
