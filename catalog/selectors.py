@@ -1,10 +1,11 @@
 """Reads about books and listings."""
 
+import uuid
 from dataclasses import dataclass
 
-from django.db.models import F, QuerySet
+from django.db.models import F, Func, IntegerField, QuerySet, Sum
 
-from catalog.models import Book, Listing
+from catalog.models import Book, Listing, StockSyncPage, StockSyncSession
 from shops.models import Shop
 from shops.selectors import NearbyShop, shops_for_user
 
@@ -62,3 +63,36 @@ def offers_near(*, book: Book, shops: list[NearbyShop], with_opening_hours: bool
     listings = listings.only(*fields)
     offers = [Offer(listing=listing, shop=by_id[listing.shop_id]) for listing in listings]
     return sorted(offers, key=lambda offer: (offer.shop.distance_km, offer.listing.price))
+
+
+# --- Stock sync sessions (catalog/stock_sync.py) -------------------------------------------
+
+
+class _ItemCount(Func):
+    """How many items a page holds, counted by PostgreSQL: 5,000 of them need not be read."""
+
+    function = "jsonb_array_length"
+    output_field = IntegerField()
+
+
+def stock_sync_session_for_shop(*, shop: Shop, session_id: str) -> StockSyncSession | None:
+    """The shop's sync session with this id; another shop's is None, as if it did not exist."""
+    try:
+        pk = uuid.UUID(session_id)
+    except ValueError:
+        return None
+    return StockSyncSession.objects.filter(shop=shop, pk=pk).first()
+
+
+def stock_sync_pages(*, session: StockSyncSession) -> list[dict]:
+    """The pages a session received, in order: number, item count, when."""
+    return list(
+        StockSyncPage.objects.filter(session=session)
+        .order_by("number")
+        .values("number", "received_at", item_count=_ItemCount("items"))
+    )
+
+
+def stock_sync_item_count(*, session: StockSyncSession, except_page: int | None = None) -> int:
+    pages = StockSyncPage.objects.filter(session=session).exclude(number=except_page)
+    return pages.aggregate(items=Sum(_ItemCount("items")))["items"] or 0

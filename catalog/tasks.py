@@ -1,6 +1,6 @@
 from celery import shared_task
 
-from catalog import search_index
+from catalog import price_changes, reference, search_index, stock_sync
 from catalog.imports import services
 
 
@@ -22,3 +22,22 @@ def refresh_search_index() -> int:
 @shared_task
 def refresh_search_vocabulary() -> int:
     return search_index.search_vocabulary_refresh()
+
+
+# From beat (settings.CELERY_BEAT_SCHEDULE); safe to run twice at once.
+@shared_task
+def expire_stock_sync_sessions() -> int:
+    return stock_sync.sync_sessions_expire()
+
+
+@shared_task(acks_late=True)
+def load_catalogue_feed(feed_id: int) -> None:
+    reference.catalogue_feed_load(feed_id=feed_id)
+
+
+# From beat: dated publisher's prices that came into force, then the listings whose
+# price review is over (catalog/price_changes.py). Idempotent, safe twice at once.
+@shared_task
+def follow_publisher_prices() -> int:
+    changed = reference.book_prices_refresh()
+    return len(changed) + price_changes.price_reviews_expire()

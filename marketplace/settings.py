@@ -270,6 +270,11 @@ CELERY_BEAT_SCHEDULE = {
     # (orders/answer_jobs.py, same rules).
     "remind-shops-to-answer": {"task": "orders.tasks.remind_shops_to_answer", "schedule": 300.0},
     "cancel-unanswered-orders": {"task": "orders.tasks.cancel_unanswered_orders", "schedule": 300.0},
+    # Stock sync sessions a till left open: expired, their pages deleted (catalog/stock_sync.py).
+    "expire-stock-sync-sessions": {"task": "catalog.tasks.expire_stock_sync_sessions", "schedule": 900.0},
+    # Publisher's prices that come into force today, and listings whose price review is
+    # over (catalog/price_changes.py): hourly, so a price in force at midnight moves early.
+    "follow-publisher-prices": {"task": "catalog.tasks.follow_publisher_prices", "schedule": 3600.0},
 }
 # django-celery-beat keeps the schedule in the database (editable in the admin); the
 # entries above are written there when beat starts.
@@ -392,8 +397,15 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "OrderStatusEnum": "orders.models.Order.Status",
         "ListingStatusEnum": "catalog.models.Listing.Status",
+        "StockSyncSessionStatusEnum": "catalog.models.StockSyncSession.Status",
     },
 }
+# A till sends a stock too big for one request (5,000 items) in pages of a sync session
+# (catalog/stock_sync.py). A session holds at most this many items, and expires (nothing
+# of it applied, its pages deleted) when no page has come for this many hours.
+# 100,000 items apply in about 10 s (docs/performance.md), well within a request's time.
+STOCK_SYNC_MAX_ITEMS = env.int("STOCK_SYNC_MAX_ITEMS", default=100_000)
+STOCK_SYNC_IDLE_HOURS = env.int("STOCK_SYNC_IDLE_HOURS", default=24)
 
 # --- Security (production) ----------------------------------------------------------
 # https://docs.djangoproject.com/en/5.2/howto/deployment/checklist/

@@ -132,6 +132,29 @@ class ListingFactory(factory.django.DjangoModelFactory):
     status = Listing.Status.PUBLISHED
 
 
+def listings_in_stock(shop, count: int, *, first: int = 500_000, quantity: int = 2) -> list[Listing]:
+    """`count` published listings of new books, in stock, for `shop`: two statements,
+    for stocks of thousands (the EANs are valid_book_ean(first), (first + 1)…)."""
+    books = Book.objects.bulk_create(
+        Book(ean=valid_book_ean(first + n), title=f"Livre {first + n}", list_price=Decimal("20.00"),
+             source=Book.Source.ONIX)
+        for n in range(count)
+    )  # fmt: skip
+    return Listing.objects.bulk_create(
+        Listing(shop=shop, book=book, condition=Listing.Condition.NEW, price=book.list_price, quantity=quantity,
+                status=Listing.Status.PUBLISHED)
+        for book in books
+    )  # fmt: skip
+
+
+def api_key_for(shop) -> str:
+    """A new API key of `shop`, as its till software holds it."""
+    from shops.services import api_token_create
+
+    _token, key = api_token_create(shop=shop, name="Caisse", by=None)
+    return key
+
+
 def customer_details(**overrides):
     """A guest customer, as the checkout form or the API hands them to the service."""
     from orders.services import CustomerDetails

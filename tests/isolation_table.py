@@ -113,8 +113,9 @@ class Case:
     sees: Mapping = field(default_factory=dict)  # actor -> status: they may see shop A's object
     blind: Mapping = field(default_factory=dict)  # actor -> status: an answer with nothing of shop A's
     actors: tuple = STAFF
-    methods: tuple = ("GET", "POST")  # `sees` only GET (when there is a GET); the others try both
-    posts: Callable = lambda w: [{}]  # world -> the bodies POSTed, one request each (the refused: the first)
+    # `sees` only GET (when there is a GET); the others try each. The API's PUT and DELETE too.
+    methods: tuple = ("GET", "POST")
+    posts: Callable = lambda w: [{}]  # world -> bodies POSTed (or PUT), one request each (refused: the first)
     json: bool = False  # POST bodies as JSON
     headers: Callable = lambda w, who: {}
     secrets: Callable = _shop_a_secrets  # world -> what refused and blind actors must not get
@@ -326,7 +327,23 @@ CASES = [
     Case("api-stock-bulk", "shop A's book", at("api-stock-bulk"), headers=api_key, actors=KEYED, methods=("POST",),
          json=True, sees=allow(200, "holder"), blind=allow(200, "other_holder"), refused=(401,), shows=NOTHING,
          posts=lambda w: [{"items": [{"ean": w.listing_a.book.ean, "quantity": 99, "price": "20.00"}],
-                           "full_sync": True}]),
+                           "full_sync": True, "confirm_zeroing": True}]),
+    # A stock sent in pages: shop A's sync session, by its id. Shop B's key finds none (404)
+    # and may begin its own.
+    Case("api-stock-sync-sessions", "a new session", at("api-stock-sync-sessions"), headers=api_key, actors=KEYED,
+         methods=("POST",), json=True, sees=allow(201, "holder"), blind=allow(201, "other_holder"), refused=(401,),
+         shows=NOTHING, posts=lambda w: [{"full_sync": True}]),
+    Case("api-stock-sync-session", "shop A's session", at("api-stock-sync-session", lambda w: w.sync_session_a.pk),
+         headers=api_key, actors=KEYED, methods=("GET", "DELETE"), sees=allow(200, "holder"), refused=(401, 404),
+         shows=lambda w: [str(w.sync_session_a.pk)]),
+    Case("api-stock-sync-session-page", "page 2 of shop A's session", at("api-stock-sync-session-page",
+         lambda w: w.sync_session_a.pk, 2), headers=api_key, actors=KEYED, methods=("PUT",), json=True,
+         sees=allow(200, "holder"), refused=(401, 404), shows=lambda w: [str(w.sync_session_a.pk)],
+         posts=lambda w: [{"items": [{"ean": w.listing_b.book.ean, "quantity": 0}]}]),
+    Case("api-stock-sync-session-commit", "shop A's session", at("api-stock-sync-session-commit",
+         lambda w: w.sync_session_a.pk), headers=api_key, actors=KEYED, methods=("POST",), json=True,
+         sees=allow(200, "holder"), refused=(401, 404), shows=lambda w: [str(w.sync_session_a.pk)],
+         posts=lambda w: [{"confirm_zeroing": True}]),
     Case("api-shop-orders", "shop A's orders", at("api-shop-orders"), headers=api_key, actors=KEYED,
          methods=("GET",), sees=allow(200, "holder"), blind=allow(200, "other_holder"), refused=(401,),
          shows=lambda w: [w.order_a.reference]),
@@ -563,6 +580,19 @@ ADMIN_MODELS = {
     "marketplace.AuditEntry": AdminSpec(
         obj=lambda w: w.audit_entry_a, shows=lambda w: [w.shop_a.trade_name], search=lambda w: str(w.shop_a.pk),
         see=MODERATORS_A, reach=("other_drive_staff",), page_shows=False,
+    ),
+    # The shared catalogue's reference: head office's alone (catalog/admin_reference.py).
+    "catalog.CatalogueFeed": AdminSpec(
+        obj=lambda w: w.feed, shows=lambda w: [w.feed.original_name], see=("head_office",), add=("head_office",),
+    ),
+    # A claim names its shop: the conflicts queue is head office's; a row opens the book's page.
+    "catalog.BookInConflict": AdminSpec(
+        obj=lambda w: w.claim_a.book, shows=lambda w: [w.claim_a.book.title], search=lambda w: "Alpha Unique",
+        see=("head_office",), change_status=302, page_shows=False,
+        secrets=lambda w: [w.shop_a.trade_name, w.claim_a.book.title],
+    ),
+    "catalog.CatalogueRules": AdminSpec(
+        obj=lambda w: w.rules, shows=lambda w: [], see=("head_office",), secrets=_shop_a_secrets,
     ),
     "marketplace.ModerationReason": AdminSpec(
         obj=lambda w: w.reason, shows=lambda w: [w.reason.label], search=lambda w: "Motif",

@@ -3,7 +3,8 @@ test module: shop A and everything of it, what the other actors own, and their s
 
     Drive Alpha ── shop A "Librairie Alpha" (approved): owner, colleague (staff role),
     │              listings (published, held for moderation, rejected), orders (placed,
-    │              accepted, ready), an API key, a stock import, an audit entry
+    │              accepted, ready), an API key, a stock import, a stock sync session (API),
+    │              an audit entry
     │           ── "Librairie Aurore" (pending application, a listing), "Librairie Refusee"
     │              (rejected application)
     │           ── drive_staff
@@ -37,8 +38,17 @@ from django_celery_beat.models import (
     SolarSchedule,
 )
 
-from catalog import moderation_services
-from catalog.models import Listing, ListingStatusChange, StockImport
+from catalog import moderation_services, stock_sync
+from catalog.models import (
+    BookClaim,
+    CatalogueFeed,
+    CatalogueRules,
+    Listing,
+    ListingStatusChange,
+    StockImport,
+    StockSyncPage,
+    StockSyncSession,
+)
 from catalog.search_index import search_index_refresh, search_vocabulary_refresh
 from marketplace import accounts
 from marketplace.models import AuditEntry, ModerationReason, OutgoingEmail
@@ -95,6 +105,10 @@ class World:
     key_b: str
     api_token_a: ShopApiToken
     stock_import_a: StockImport
+    sync_session_a: StockSyncSession  # open, not a full sync: page 1 holds listing_a's book
+    claim_a: BookClaim  # shop A says listing_a's book has another publisher's price
+    feed: CatalogueFeed  # a publisher's feed head office loaded
+    rules: CatalogueRules
     audit_entry_a: AuditEntry
     email_a: OutgoingEmail  # the email telling customer_a their order is placed
     reason: ModerationReason
@@ -198,6 +212,9 @@ class World:
             Listing.objects.filter(shop=self.shop_a),
             ListingStatusChange.objects.filter(listing__shop=self.shop_a),
             StockImport.objects.filter(shop=self.shop_a),
+            BookClaim.objects.filter(shop=self.shop_a),
+            StockSyncSession.objects.filter(shop=self.shop_a),
+            StockSyncPage.objects.filter(session__shop=self.shop_a),
             Order.objects.filter(shop=self.shop_a),
             OrderLine.objects.filter(order__shop=self.shop_a),
             OrderEvent.objects.filter(order__shop=self.shop_a),
@@ -299,6 +316,21 @@ def build_world(sessions_for: list[str]) -> World:
         counts={"create": 1, "update": 0, "unchanged": 0, "refuse": 0, "zeroed": 0},
         created_by=owner_a,
     )
+    sync_session_a = stock_sync.sync_session_begin(shop=shop_a, full_sync=False)
+    stock_sync.sync_session_put_page(
+        session=sync_session_a, number=1, items=[{"ean": listing_a.book.ean, "quantity": 5}]
+    )
+    claim_a = BookClaim.objects.create(
+        book=listing_a.book, shop=shop_a, field=BookClaim.Field.LIST_PRICE, value="19.00"
+    )
+    feed = CatalogueFeed.objects.create(
+        file="catalogue_feeds/flux.xml",
+        original_name="flux-editeur-isolation.xml",
+        format=StockImport.Format.ONIX,
+        status=CatalogueFeed.Status.LOADED,
+        counts={"products": 1, "books": 1, "created": 0, "updated": 1, "kept": 0, "prices": 1,
+                "prices_changed": 0, "refused": 0, "refusals": []},
+    )  # fmt: skip
     interval = IntervalSchedule.objects.create(every=7, period=IntervalSchedule.MINUTES)
     beat = {
         "intervalschedule": interval,
@@ -343,6 +375,10 @@ def build_world(sessions_for: list[str]) -> World:
         key_b=key_b,
         api_token_a=api_token_a,
         stock_import_a=stock_import_a,
+        sync_session_a=sync_session_a,
+        claim_a=claim_a,
+        feed=feed,
+        rules=CatalogueRules.current(),
         audit_entry_a=AuditEntry.objects.filter(kind=AuditEntry.Kind.SHOP, object_id=shop_a.pk).first(),
         email_a=OutgoingEmail.objects.filter(to=order_a.customer_email).order_by("pk").first(),
         reason=ModerationReason.objects.create(

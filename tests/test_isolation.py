@@ -180,9 +180,11 @@ def test_every_actor_gets_what_the_table_says(world, case, who):
     def send(method, body):
         if method == "GET":
             return client.get(url, follow=case.follow, **headers)
+        if method == "DELETE":
+            return client.delete(url, follow=case.follow, **headers)
         if case.json:
             body, headers["content_type"] = json.dumps(body), "application/json"
-        return client.post(url, body, follow=case.follow, **headers)
+        return (client.put if method == "PUT" else client.post)(url, body, follow=case.follow, **headers)
 
     if who in case.sees:
         _check_who_sees(case, who, world, url, send)
@@ -217,7 +219,8 @@ def _check_who_may_not(case, who, world, url, send) -> None:
         if method == "GET":
             allowed = expected
         elif blind:
-            allowed = {200, 302, 400, 403, 404, 405, 409}  # whatever the form says: nothing may happen
+            # Whatever the form says (or what they create of their own): nothing of shop A's may happen.
+            allowed = {200, 201, 302, 400, 403, 404, 405, 409}
         else:
             allowed = expected | {405}
         assert response.status_code in allowed, _said(response, what, allowed)
@@ -243,17 +246,20 @@ def _statuses(status) -> set[int]:
 
 def _requests(case, world, who):
     """(method, body) pairs: a GET when the address has one; then, for those who may not
-    see (or at a POST-only address), the POST bodies. The refused try the first only: a
-    refusal comes before the body is read."""
+    see (or at an address without GET), the POST (or the API's PUT) bodies, and a DELETE.
+    The refused try the first body only: a refusal comes before the body is read."""
     sees = who in case.sees
     if "GET" in case.methods:
         yield "GET", None
         if sees:
             return
-    if "POST" in case.methods:
-        bodies = case.posts(world)
-        for body in bodies if sees or who in case.blind else bodies[:1]:
-            yield "POST", body
+    for method in ("POST", "PUT"):
+        if method in case.methods:
+            bodies = case.posts(world)
+            for body in bodies if sees or who in case.blind else bodies[:1]:
+                yield method, body
+    if "DELETE" in case.methods:
+        yield "DELETE", None
 
 
 def _state(world, case) -> dict:

@@ -1,8 +1,19 @@
+import re
+from datetime import datetime, time
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils import timezone
+from django.utils.dateparse import parse_date, parse_datetime
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from catalog.models import Listing
+from catalog.ean import normalize_book_ean
+from catalog.models import Listing, StockSyncSession
 
-MAX_ITEMS = 5_000
+MAX_ITEMS = 5_000  # per request: a bulk update, or a page of a sync session
+CONFIRM_ZEROING = "confirm_zeroing"
 
 
 class StockListingSerializer(serializers.ModelSerializer):
@@ -34,7 +45,23 @@ class StockItemSerializer(serializers.Serializer):
     authors = serializers.ListField(child=serializers.CharField(), required=False, help_text="Idem.")
     publisher = serializers.CharField(required=False, help_text="Idem.")
     list_price = serializers.JSONField(
-        required=False, help_text="Publisher's price, for a book not in the catalogue."
+        required=False,
+        help_text=(
+            "The publisher's price as the shop knows it. While the shared catalogue has no reference price for "
+            "the book, it checks this shop's own listing (fixed book price law), which then waits for moderation; "
+            "it never becomes the catalogue's price. A price that differs from the reference is reported to head "
+            "office."
+        ),
+    )
+
+
+def _confirm_zeroing_field():
+    return serializers.BooleanField(
+        default=False,
+        help_text=(
+            "With full_sync: apply it even if it sets more than half of the listings in stock to 0. Without "
+            "it, such a sync answers 409 (code zeroing_needs_confirmation) and changes nothing."
+        ),
     )
 
 
@@ -43,6 +70,7 @@ class StockBulkSerializer(serializers.Serializer):
     full_sync = serializers.BooleanField(
         default=False, help_text="The items are the whole stock: listings not in them go to quantity 0."
     )
+    confirm_zeroing = _confirm_zeroing_field()
 
 
 class StockItemResultSerializer(serializers.Serializer):
@@ -55,3 +83,161 @@ class StockItemResultSerializer(serializers.Serializer):
 class StockBulkResultSerializer(serializers.Serializer):
     summary = serializers.DictField(child=serializers.IntegerField())
     items = StockItemResultSerializer(many=True)
+
+
+class StockErrorSerializer(serializers.Serializer):
+    detail = serializers.CharField(help_text="What went wrong, for people (in the Accept-Language).")
+    code = serializers.CharField(help_text="What went wrong, for programs.")
+
+
+class ZeroingNeedsConfirmationSerializer(StockErrorSerializer):
+    """The 409 of a full sync that would set most of the stock to 0 (code
+    zeroing_needs_confirmation)."""
+
+    zeroed = serializers.IntegerField(help_text="Listings in stock the sync would set to 0.")
+    in_stock = serializers.IntegerField(help_text="The shop's listings in stock (copies not reserved) now.")
+    confirm_with = serializers.CharField(
+        help_text=f"The flag to send as true to apply it: {CONFIRM_ZEROING}."
+    )
+
+
+class SyncConflictSerializer(StockErrorSerializer):
+    """The 409 of a commit: `zeroed`, `in_stock` and `confirm_with` with
+    zeroing_needs_confirmation only."""
+
+    zeroed = serializers.IntegerField(required=False)
+    in_stock = serializers.IntegerField(required=False)
+    confirm_with = serializers.CharField(required=False)
+
+
+# --- Parameters of the listings -----------------------------------------------------------
+
+
+class EanField(serializers.CharField):
+    """A book's EAN-13 from an ISBN-13 or ISBN-10, with or without hyphens."""
+
+    def __init__(self, **kwargs):
+        super().__init__(allow_blank=True, **kwargs)
+
+    def to_internal_value(self, data):
+        text = super().to_internal_value(data)
+        try:
+            return normalize_book_ean(text)
+        except DjangoValidationError as error:
+            raise serializers.ValidationError(error.messages) from None
+
+
+@extend_schema_field(OpenApiTypes.DATETIME)
+class MomentField(serializers.Field):
+    """An ISO 8601 date or date-time. A date is its midnight, and a time without an
+    offset is the site's local time (Europe/Paris), as a French till writes it."""
+
+    default_error_messages = {
+        "invalid": _(
+            "Give an ISO 8601 date (2025-03-14) or date and time (2025-03-14T09:30:00+01:00), not “{value}”."
+        )
+    }
+    # A "+" in a query string arrives as a space ("…T09:30:00 01:00"): it is put back.
+    SPACE_FOR_PLUS = re.compile(r"(\d{2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?) (\d{2}(?::?\d{2})?)$")
+
+    def to_internal_value(self, data):
+        text = self.SPACE_FOR_PLUS.sub(r"\1+\2", str(data).strip())
+        try:
+            moment = parse_datetime(text)
+            day = parse_date(text) if moment is None else None
+        except ValueError:  # well formed, but no such day or hour (2025-02-30)
+            moment = day = None
+        if day is not None:
+            moment = datetime.combine(day, time.min)
+        if moment is None:
+            self.fail("invalid", value=str(data)[:40])
+        return timezone.make_aware(moment) if timezone.is_naive(moment) else moment
+
+    def to_representation(self, value):
+        return value.isoformat()
+
+
+class StockListingParams(serializers.Serializer):
+    ean = EanField(required=False, help_text="Only this book (EAN-13, ISBN-13 or ISBN-10, hyphens accepted).")
+    condition = serializers.ChoiceField(
+        choices=Listing.Condition.choices, required=False, allow_blank=True, help_text="Only this condition."
+    )
+    updated_since = MomentField(
+        required=False,
+        help_text=(
+            "Only listings changed since then: an ISO 8601 date (its midnight) or date-time; without an offset, "
+            "the time is Paris time."
+        ),
+    )
+
+
+# --- Sync sessions ------------------------------------------------------------------------
+
+
+class SyncSessionBeginSerializer(serializers.Serializer):
+    full_sync = serializers.BooleanField(
+        default=False,
+        help_text="The pages will hold the whole stock: when committed, listings in none of them go to 0.",
+    )
+
+
+class SyncPageSerializer(serializers.Serializer):
+    items = serializers.ListField(
+        child=serializers.DictField(),
+        min_length=1,
+        max_length=MAX_ITEMS,
+        help_text="Items as in the bulk update (StockItem), checked one by one when the session is committed.",
+    )
+
+
+class SyncCommitSerializer(serializers.Serializer):
+    confirm_zeroing = _confirm_zeroing_field()
+    pages = serializers.IntegerField(
+        required=False,
+        min_value=1,
+        help_text="How many pages you put: the commit is refused (409 pages_missing) unless they are 1 to this.",
+    )
+
+
+class SyncPageInfoSerializer(serializers.Serializer):
+    number = serializers.IntegerField()
+    item_count = serializers.IntegerField()
+    received_at = serializers.DateTimeField()
+
+
+class SyncRefusedItemSerializer(serializers.Serializer):
+    position = serializers.IntegerField(
+        help_text="Position of the item in the whole session, from 0, in page order."
+    )
+    page = serializers.IntegerField(help_text="The page it came in.")
+    index = serializers.IntegerField(help_text="Its position in that page, from 0.")
+    ean = serializers.CharField()
+    message = serializers.CharField(help_text="Why it was refused.")
+
+
+class SyncResultSerializer(serializers.Serializer):
+    summary = serializers.DictField(
+        child=serializers.IntegerField(),
+        help_text="Items created, updated, unchanged and refused; listings set to 0 (zeroed).",
+    )
+    refused = SyncRefusedItemSerializer(many=True, help_text="The refused items only.")
+
+
+class SyncSessionSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    status = serializers.ChoiceField(choices=StockSyncSession.Status.choices)
+    full_sync = serializers.BooleanField()
+    created_at = serializers.DateTimeField()
+    expires_at = serializers.DateTimeField(
+        help_text="While open: when it expires unless another page comes (each page pushes it back)."
+    )
+    finished_at = serializers.DateTimeField(
+        allow_null=True, help_text="When committed, abandoned or expired."
+    )
+    pages = SyncPageInfoSerializer(many=True, help_text="The pages received, while open.")
+    item_count = serializers.IntegerField(
+        help_text="Items received (once committed: items applied or refused)."
+    )
+    max_items = serializers.IntegerField(help_text="Items a session may hold.")
+    max_page_items = serializers.IntegerField(help_text="Items a page may hold.")
+    result = SyncResultSerializer(allow_null=True, help_text="Once committed: what was applied.")

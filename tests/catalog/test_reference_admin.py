@@ -77,7 +77,8 @@ def test_head_office_sets_reference_prices_in_bulk_with_a_csv(
 
     feed = CatalogueFeed.objects.get()
     assert feed.status == CatalogueFeed.Status.LOADED, feed.error
-    assert feed.counts["refused"] == 1 and feed.counts["refusals"][0]["line"] == 4
+    assert feed.counts["refused"] == 1
+    assert feed.counts["refusals"][0]["line"] == 4
     for book in books:
         book.refresh_from_db()
         assert book.list_price == Decimal("12.50")
@@ -93,7 +94,9 @@ def test_the_conflicts_queue_shows_the_claims_and_settles_them(client, head_offi
     BookClaim.objects.create(book=agreed, shop=alpha, field=BookClaim.Field.LIST_PRICE, value="9.50")
 
     page = client.get(en("admin:catalog_bookinconflict_changelist", query="why=disagree")).content.decode()
-    assert "Livre disputé" in page and "Librairie Alpha" in page and "€28.00" in page
+    assert "Livre disputé" in page
+    assert "Librairie Alpha" in page
+    assert "€28.00" in page
     assert "Livre accordé" not in page
 
     response = client.post(
@@ -153,4 +156,5 @@ def test_the_bookseller_finds_listings_to_review_in_the_stock_list(client, owner
 
     page = client.get(en("admin:catalog_listing_changelist", query="price_review=yes")).content.decode()
 
-    assert "À revoir" in page and "Tout va bien" not in page
+    assert "À revoir" in page
+    assert "Tout va bien" not in page

@@ -1,6 +1,8 @@
 """The stock API for till software: one shop per key, per-item results."""
 
+from datetime import datetime
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.urls import reverse
@@ -9,12 +11,13 @@ from django.utils import timezone
 from catalog.models import Listing
 from shops import services as shop_services
 from shops.models import ShopApiToken
-from tests.factories import BookFactory, ListingFactory, MembershipFactory
+from tests.factories import BookFactory, ListingFactory, MembershipFactory, listings_in_stock
 
 pytestmark = pytest.mark.django_db
 
 BULK = "/api/v1/stock/listings/bulk/"
 LISTINGS = "/api/v1/stock/listings/"
+PARIS = ZoneInfo("Europe/Paris")
 
 
 def key_for(shop) -> str:
@@ -65,7 +68,17 @@ def test_till_software_updates_many_listings_at_once_and_gets_a_result_per_item(
     assert results == [(0, "create"), (1, "update"), (2, "create"), (3, "refuse"), (4, "create"), (5, "refuse"),
                        (6, "refuse")]  # fmt: skip
     assert "check digit" in body["items"][3]["message"]
-    assert body["summary"] == {"create": 3, "update": 1, "unchanged": 0, "refuse": 3, "zeroed": 0}
+    assert body["summary"] == {
+        "create": 3,
+        "update": 1,
+        "unchanged": 0,
+        "refuse": 3,
+        "zeroed": 0,
+        "in_stock": 0,
+        "pending": 1,
+    }
+    # The unknown book's publisher's price is the shop's word only: its listing waits.
+    assert "moderation" in body["items"][4]["message"]
     assert Listing.objects.filter(shop=shop_a).count() == 4
 
 
@@ -93,15 +106,49 @@ def test_a_price_outside_the_law_is_refused_with_the_range_in_the_clients_langua
 
 
 def test_full_sync_from_the_api(api, shop_a, book):
+    ListingFactory(shop=shop_a, book=book, quantity=1)
     gone = ListingFactory(shop=shop_a, quantity=5)
 
     response = api(
         "post", BULK, key_for(shop_a), {"items": [{"ean": book.ean, "quantity": 2}], "full_sync": True}
     )
 
+    # Half of the stock set to 0 is not "more than half": no confirmation asked.
+    assert response.status_code == 200
     assert response.json()["summary"]["zeroed"] == 1
     gone.refresh_from_db()
     assert gone.quantity == 0
+
+
+def test_a_one_item_full_sync_that_would_empty_the_shop_is_refused_until_confirmed(api, shop_a, book):
+    # given a shop with 1,002 listings in stock
+    key = key_for(shop_a)
+    listings_in_stock(shop_a, 1_002)
+    batch = {"items": [{"ean": book.ean, "quantity": 2}], "full_sync": True}
+
+    # when its till sends a full sync of one book, then confirms it
+    refused = api("post", BULK, key, batch, HTTP_ACCEPT_LANGUAGE="fr")
+    untouched = Listing.objects.filter(shop=shop_a, quantity=2).count()
+    applied = api("post", BULK, key, {**batch, "confirm_zeroing": True})
+
+    # then the first answer says how many would go to 0, in French, and changes nothing
+    assert refused.status_code == 409
+    assert refused.json() == {
+        "detail": "Offres en stock que cette synchronisation complète mettrait à 0\u00a0: 1002 sur 1002. Rien "
+        "n’a été modifié. Si c’est bien ce que vous voulez, renvoyez la requête avec «\u00a0confirm_zeroing\u00a0»"
+        "\u00a0: true.",
+        "code": "zeroing_needs_confirmation",
+        "zeroed": 1002,
+        "in_stock": 1002,
+        "confirm_with": "confirm_zeroing",
+    }
+    assert untouched == 1_002
+    assert applied.status_code == 200
+    assert applied.json()["summary"]["zeroed"] == 1_002
+    assert dict(Listing.objects.filter(shop=shop_a).values_list("book__ean", "quantity")) == {
+        **{listing.book.ean: 0 for listing in Listing.objects.filter(shop=shop_a).exclude(book=book)},
+        book.ean: 2,
+    }
 
 
 def test_the_listings_of_the_keys_shop_are_listed_and_only_those(api, shop_a, shop_b, book):
@@ -174,6 +221,78 @@ def test_a_malformed_body_is_refused_as_a_whole(api, shop_a):
 
     assert response.status_code == 400
     assert "items" in response.json()
+
+
+# --- Parameters of the listings -----------------------------------------------------------
+
+
+def test_the_listings_are_narrowed_by_ean_condition_and_date_of_change(api, shop_a, book):
+    key = key_for(shop_a)
+    old = ListingFactory(shop=shop_a, quantity=1)
+    new = ListingFactory(shop=shop_a, book=book, quantity=2)
+    used = ListingFactory(shop=shop_a, book=book, condition="used_good", price=Decimal("3.00"))
+    Listing.objects.filter(pk=old.pk).update(updated_at=datetime(2025, 3, 13, 23, 30, tzinfo=PARIS))
+    Listing.objects.filter(pk__in=[new.pk, used.pk]).update(updated_at=datetime(2025, 3, 14, 9, tzinfo=PARIS))
+
+    def eans_and_conditions(**params):
+        response = api("get", LISTINGS, key, params)
+        assert response.status_code == 200, response.json()
+        return sorted((item["ean"], item["condition"]) for item in response.json()["results"])
+
+    both = [(book.ean, "new"), (book.ean, "used_good")]
+    assert eans_and_conditions(ean="978-2-07-036822-8") == both
+    assert eans_and_conditions(ean="2-07-036822-X") == both  # its ISBN-10
+    assert eans_and_conditions(ean=book.ean, condition="used_good") == [(book.ean, "used_good")]
+    # A date is its midnight, a time without an offset is Paris time.
+    assert eans_and_conditions(updated_since="2025-03-14") == both
+    assert eans_and_conditions(updated_since="2025-03-13T23:00:00") == [(old.book.ean, "new"), *both]
+    assert eans_and_conditions(updated_since="2025-03-14T08:30:00+01:00") == both
+    # "+" unescaped in a query string arrives as a space.
+    assert eans_and_conditions(updated_since="2025-03-13T22:00:00 00:00") == [(old.book.ean, "new"), *both]
+    assert eans_and_conditions(updated_since="2025-03-14T08:00:01Z") == []
+
+
+@pytest.mark.parametrize(
+    ("params", "errors"),
+    [
+        ({"updated_since": "hier"}, {"updated_since": [
+            "Donnez une date ISO 8601 (2025-03-14) ou une date et une heure (2025-03-14T09:30:00+01:00), et "
+            "non «\u00a0hier\u00a0»."]}),
+        ({"updated_since": "2025-02-30"}, {"updated_since": [
+            "Donnez une date ISO 8601 (2025-03-14) ou une date et une heure (2025-03-14T09:30:00+01:00), et "
+            "non «\u00a02025-02-30\u00a0»."]}),
+        ({"ean": "9782070368229"}, {"ean": [
+            "«\u00a09782070368229\u00a0» n’est pas un ISBN valide\u00a0: sa clé de contrôle ne correspond pas. "
+            "Vérifiez qu’il n’y a pas de faute de frappe."]}),
+        ({"condition": "abime"}, {"condition": ["«\u00a0abime\u00a0» n'est pas un choix valide."]}),
+        ({"page": "deux"}, {"page": ["Un nombre entier valide est requis."]}),
+        ({"page": "0"}, {"page": ["Assurez-vous que cette valeur est supérieure ou égale à\u00a01."]}),
+        ({"page": "3"}, {"page": ["Il n’y a pas de page 3\u00a0: la dernière est la 1."]}),
+    ],
+    ids=["updated_since-words", "updated_since-no-such-day", "ean", "condition", "page-words", "page-0",
+         "page-past-the-last"],
+)  # fmt: skip
+def test_a_bad_parameter_answers_400_naming_it_in_the_callers_language(api, shop_a, book, params, errors):
+    ListingFactory(shop=shop_a, book=book)
+
+    response = api("get", LISTINGS, key_for(shop_a), params, HTTP_ACCEPT_LANGUAGE="fr")
+
+    assert response.status_code == 400
+    assert response.json() == errors
+
+
+def test_the_last_page_is_found_and_the_next_is_a_bad_parameter(api, shop_a):
+    key = key_for(shop_a)
+    listings_in_stock(shop_a, 101)
+
+    second = api("get", LISTINGS, key, {"page": "2"})
+    last = api("get", LISTINGS, key, {"page": "last"})
+    third = api("get", LISTINGS, key, {"page": "3"})
+
+    assert (second.status_code, len(second.json()["results"]), second.json()["count"]) == (200, 1, 101)
+    assert last.json()["results"] == second.json()["results"]
+    assert third.status_code == 400
+    assert third.json() == {"page": ["There is no page 3: the last one is 2."]}
 
 
 # --- Keys in the admin ----------------------------------------------------------------------
