@@ -90,7 +90,13 @@ def test_importing_the_same_file_again_changes_nothing(shop, known_book):
     plan = apply_csv(shop, TILL_EXPORT)
 
     assert plan.counts == {
-        "create": 0, "update": 0, "unchanged": 2, "refuse": 0, "zeroed": 0, "in_stock": 0, "pending": 0
+        "create": 0,
+        "update": 0,
+        "unchanged": 2,
+        "refuse": 0,
+        "zeroed": 0,
+        "in_stock": 0,
+        "pending": 0,
     }
     assert (
         list(Listing.objects.order_by("pk").values("pk", "price", "quantity", "status", "updated_at"))

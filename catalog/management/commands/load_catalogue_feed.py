@@ -39,7 +39,10 @@ class Command(BaseCommand):
             with open(path, "rb") as handle:
                 # Stored like an upload (the feed's page keeps its file), loaded here and now.
                 feed = catalogue_feed_store(
-                    upload=File(handle, name=path.name), source=source, effective_from=effective_from, load=False
+                    upload=File(handle, name=path.name),
+                    source=source,
+                    effective_from=effective_from,
+                    load=False,
                 )
             catalogue_feed_load(feed_id=feed.pk)
             feed.refresh_from_db()
