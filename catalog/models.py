@@ -705,8 +705,9 @@ class CatalogueRules(models.Model):
         _("days to follow a publisher's price change"),
         default=15,
         help_text=_(
-            "When a publisher's price changes, a shop's new-book listings outside 95-100 % of the new "
-            "price stay on sale this many days; then they wait off sale until their price is corrected."
+            "When a publisher's price changes, a shop's new-book listings outside the range the new price "
+            "allows (95 to 100 percent of it) stay on sale this many days; then they wait off sale until their "
+            "price is corrected."
         ),
     )
 

@@ -79,7 +79,7 @@ class Migration(migrations.Migration):
             name='CatalogueRules',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('price_change_grace_days', models.PositiveSmallIntegerField(default=15, help_text="When a publisher's price changes, a shop's new-book listings outside 95-100 % of the new price stay on sale this many days; then they wait off sale until their price is corrected.", verbose_name="days to follow a publisher's price change")),
+                ('price_change_grace_days', models.PositiveSmallIntegerField(default=15, help_text="When a publisher's price changes, a shop's new-book listings outside the range the new price allows (95 to 100 percent of it) stay on sale this many days; then they wait off sale until their price is corrected.", verbose_name="days to follow a publisher's price change")),
             ],
             options={
                 'verbose_name': 'catalogue rules',
