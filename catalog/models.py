@@ -586,6 +586,9 @@ class BookPrice(models.Model):
         validators=[MinValueValidator(Decimal("0.01"))],
     )
     effective_from = models.DateField(_("in force from"))
+    # The last day, when the feed gives one (a launch price): the price before it, or
+    # none, is in force again the day after.
+    effective_until = models.DateField(_("in force until"), null=True, blank=True)
     source = models.CharField(_("source"), max_length=8, choices=Source.choices)
     feed = models.ForeignKey(
         "CatalogueFeed",
@@ -682,6 +685,9 @@ class CatalogueFeed(models.Model):
     sent_on = models.DateField(_("sent on"), null=True, blank=True)
     counts = models.JSONField(_("summary"), default=dict, blank=True)
     error = models.TextField(_("error"), blank=True)
+    # Loads handed to the queue: the watchdog hands a feed stuck "loading" again a few
+    # times (a lost task, a killed worker), then marks it failed (catalog/reference.py).
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=1, editable=False)
     created_by = models.ForeignKey(
         "marketplace.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
         verbose_name=_("loaded by"),

@@ -10,7 +10,10 @@ catalog/moderation_services.py.
 
 from decimal import Decimal
 
+from django.utils import timezone
+
 from catalog.models import Listing
+from catalog.pricing import new_book_price_range
 
 # Few independent bookshops hold more than this many copies of one title.
 SUSPICIOUS_QUANTITY = 500
@@ -35,7 +38,13 @@ def bookseller_may_move(*, current: str, to: str) -> bool:
     return to in BOOKSELLER_MOVES.get(current, set())
 
 
-def flags_for(*, book, condition: str, price: Decimal, quantity: int) -> list[str]:
+def flags_for(
+    *, book, condition: str, price: Decimal, quantity: int, price_review_by=None, now=None
+) -> list[str]:
+    """The rules `price` and `quantity` trip for a listing of `book` (its reference price,
+    not a shop's claim). A new copy priced outside the fixed book price law stays on sale
+    only until `price_review_by`, when the publisher's price changed under it
+    (catalog/price_changes.py)."""
     flags = []
     if not book.title.strip():
         flags.append(Listing.Flag.MISSING_TITLE)
@@ -45,6 +54,13 @@ def flags_for(*, book, condition: str, price: Decimal, quantity: int) -> list[st
         flags.append(Listing.Flag.UNKNOWN_LIST_PRICE)
     if condition != Listing.Condition.NEW and book.list_price is not None and price > book.list_price:
         flags.append(Listing.Flag.USED_ABOVE_NEW_PRICE)
+    if (
+        condition == Listing.Condition.NEW
+        and book.list_price is not None
+        and price not in new_book_price_range(book.list_price)
+        and (price_review_by is None or price_review_by <= (now or timezone.now()))
+    ):
+        flags.append(Listing.Flag.PRICE_OUTSIDE_LOI_LANG)
     return flags
 
 

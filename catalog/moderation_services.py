@@ -25,6 +25,7 @@ from catalog import moderation
 from catalog.models import Listing, ListingReport, ListingStatusChange
 from catalog.moderation_selectors import open_reports
 from catalog.pricing import check_listing_price
+from catalog.reference import list_price_for
 from marketplace.locking import advisory_xact_lock
 from marketplace.services import email_queue_on_commit
 from shops.models import Shop
@@ -265,7 +266,9 @@ def _resubmit(listing: Listing, *, by, note: str) -> bool:
         )
     try:
         check_listing_price(
-            price=listing.price, is_new=not listing.is_used, list_price=listing.book.list_price
+            price=listing.price,
+            is_new=not listing.is_used,
+            list_price=list_price_for(shop_id=listing.shop_id, book=listing.book),
         )
     except ValidationError as error:
         raise ListingModerationError(
@@ -273,7 +276,11 @@ def _resubmit(listing: Listing, *, by, note: str) -> bool:
             % {"title": listing.book.title_or_isbn, "problem": " ".join(error.messages)}
         ) from error
     listing.moderation_flags = moderation.flags_for(
-        book=listing.book, condition=listing.condition, price=listing.price, quantity=listing.quantity
+        book=listing.book,
+        condition=listing.condition,
+        price=listing.price,
+        quantity=listing.quantity,
+        price_review_by=listing.price_review_by,
     )
     _change_status(listing, to=Listing.Status.PENDING, by=by, reason=note, also=["moderation_flags"])
     return True

@@ -13,7 +13,8 @@ import hashlib
 from datetime import timedelta
 
 from django.conf import settings
-from django.db.models import Q
+from django.db.models import F, Q
+from django.db.models.functions import Ceil
 from django.urls import reverse
 from django.utils import timezone, translation
 
@@ -39,11 +40,19 @@ def price_is_lawful(listing: Listing) -> bool:
 def listings_follow_price_change(*, book_ids: list[int], now=None) -> None:
     """Give the books' new-book listings now outside the law a deadline (and tell their
     shops), and lift the deadline of those the new price puts back within it. Runs in the
-    transaction that changed the prices; idempotent."""
+    transaction that changed the prices; idempotent. Only the listings with something to
+    change are locked (a feed may change the price of books listed by hundreds of shops)."""
     now = now or timezone.now()
     deadline = now + timedelta(days=CatalogueRules.current().price_change_grace_days)
     listings = (
-        Listing.objects.filter(book_id__in=book_ids, condition=Listing.Condition.NEW)
+        Listing.objects.filter(
+            book_id__in=book_ids, condition=Listing.Condition.NEW, book__list_price__isnull=False
+        )
+        .filter(
+            _outside_the_law()
+            | Q(price_review_by__isnull=False)
+            | Q(moderation_flags__overlap=[OUTSIDE, UNKNOWN])
+        )
         .select_related("book", "shop")
         .select_for_update(of=("self",))
         .order_by("book_id", "pk")
@@ -51,9 +60,8 @@ def listings_follow_price_change(*, book_ids: list[int], now=None) -> None:
     newly_outside = []
     for listing in listings:
         if price_is_lawful(listing):
-            if listing.price_review_by is not None or {OUTSIDE, UNKNOWN} & set(listing.moderation_flags):
-                _back_within_the_law(listing)
-        elif UNKNOWN in listing.moderation_flags:
+            _back_within_the_law(listing)
+        elif UNKNOWN in listing.moderation_flags and listing.status != Listing.Status.PUBLISHED:
             # Held until a reference price came, never on sale: no grace to give, it waits
             # for its price to be corrected.
             listing.moderation_flags = [*_without_price_flags(listing.moderation_flags), OUTSIDE]
@@ -61,19 +69,18 @@ def listings_follow_price_change(*, book_ids: list[int], now=None) -> None:
             listing.save(update_fields=["moderation_flags", "price_review_by", "updated_at"])
             newly_outside.append(listing)
         elif listing.price_review_by is None:
+            listing.moderation_flags = _without_price_flags(listing.moderation_flags)
             listing.price_review_by = deadline
-            listing.save(update_fields=["price_review_by"])
+            listing.save(update_fields=["moderation_flags", "price_review_by"])
             newly_outside.append(listing)
     if newly_outside:
         _tell_shops_on_commit(newly_outside)
 
 
-def flags_keeping_price_review(listing: Listing, flags: list[str], *, price_kept: bool) -> list[str]:
-    """The flags of a listing whose stock changed: a listing waiting off sale for its price
-    stays so while its (unchanged) price is still outside the law."""
-    if price_kept and OUTSIDE in listing.moderation_flags and not price_is_lawful(listing):
-        return [*flags, OUTSIDE]
-    return flags
+def _outside_the_law() -> Q:
+    """A new copy priced outside 95-100 % of its book's reference price, in SQL (the
+    minimum rounded up to the cent, as catalog/pricing.py does)."""
+    return Q(price__gt=F("book__list_price")) | Q(price__lt=Ceil(F("book__list_price") * 95) / 100)
 
 
 def _without_price_flags(flags: list[str]) -> list[str]:
@@ -94,23 +101,27 @@ def _back_within_the_law(listing: Listing) -> None:
 
 
 def price_reviews_expire(*, now=None) -> int:
-    """Listings past their deadline and still outside the law wait off sale. Safe to run
+    """Listings past their deadline and still outside the law wait off sale: those on sale
+    go to the moderation queue, the others keep the flag that keeps them off. Safe to run
     twice at once (rows claimed with SKIP LOCKED)."""
     now = now or timezone.now()
 
     def due():
-        return Listing.objects.filter(price_review_by__lte=now).exclude(moderation_flags__contains=[OUTSIDE])
+        return Listing.objects.filter(price_review_by__lte=now).filter(
+            ~Q(moderation_flags__contains=[OUTSIDE]) | Q(status=Listing.Status.PUBLISHED)
+        )
 
     def act(listing: Listing) -> None:
         listing = Listing.objects.select_related("book", "shop").get(pk=listing.pk)
         if price_is_lawful(listing):
             _back_within_the_law(listing)
             return
-        flags = [*listing.moderation_flags, OUTSIDE]
+        others = [flag for flag in listing.moderation_flags if flag != OUTSIDE]
+        flags = [*others, OUTSIDE]
         listing.status = moderation.status_after_change(
             current=listing.status,
             shop_is_approved=listing.shop.status == Shop.Status.APPROVED,
-            old_flags=listing.moderation_flags,
+            old_flags=others,  # the price's flag counts as new: a listing on sale leaves
             new_flags=flags,
         )
         listing.moderation_flags = flags
@@ -130,9 +141,11 @@ def _tell_shops_on_commit(listings: list[Listing]) -> None:
     now = timezone.now()
     groups: dict[tuple[int, bool], list[Listing]] = {}
     for listing in listings:
+        if listing.status in (Listing.Status.HIDDEN, Listing.Status.REJECTED):
+            continue  # off the site by a person's decision: the stock list shows them
         groups.setdefault((listing.shop_id, listing.price_review_by <= now), []).append(listing)
     for (_shop_id, deadline_passed), shop_listings in groups.items():
-        shop = shop_listings[0].shop
+        shop, deadline_at = shop_listings[0].shop, shop_listings[0].price_review_by.isoformat()
         ids = ",".join(str(listing.pk) for listing in sorted(shop_listings, key=lambda item: item.pk))
         with translation.override(shop.language):
             items = [
@@ -144,8 +157,9 @@ def _tell_shops_on_commit(listings: list[Listing]) -> None:
                 for listing in shop_listings
             ]
         email_queue_on_commit(
-            # The same listings told about once, however many runs see the change.
-            event_key=f"price-review:{shop.pk}:{hashlib.sha256(ids.encode()).hexdigest()[:32]}",
+            # The same listings and deadline told about once, however many runs see the
+            # change; a later change (a new deadline) is told again.
+            event_key=f"price-review:{shop.pk}:{hashlib.sha256(f'{ids}@{deadline_at}'.encode()).hexdigest()[:32]}",
             to=shop.email,
             template="emails/catalog/price_review",
             context={

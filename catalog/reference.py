@@ -16,6 +16,8 @@ conflicts queue (catalog/admin.py). Reference prices are dated (BookPrice):
 Book.list_price is the one in force today, moved forward by a daily job.
 """
 
+import itertools
+import json
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -23,14 +25,17 @@ from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import PurePath
 
+from django.core.exceptions import ValidationError
 from django.db import connection, transaction
-from django.db.models import Count, Exists, OuterRef, Q
+from django.db.models import Count, Exists, F, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from catalog.ean import normalize_book_ean
+from catalog.imports.pgcopy import copy_rows
 from catalog.imports.records import FileFacts, FileFormatError, PriceRecord, StockRow
 from catalog.models import Book, BookClaim, BookPrice, CatalogueFeed, StockImport
+from marketplace.jobs import act_on_each_in_batches
 
 logger = logging.getLogger(__name__)
 
@@ -152,21 +157,27 @@ def book_prices_refresh(*, book_ids: Iterable[int] | None = None, today: date | 
 
     today = today or timezone.localdate()
     if book_ids is None:
-        scope = "book_id IN (SELECT book_id FROM catalog_bookprice WHERE effective_from BETWEEN %s AND %s)"
-        params = [today - timedelta(days=PRICE_CATCH_UP_DAYS), today]
+        # Prices that started, or ended (yesterday was their last day), lately.
+        scope = """book_id IN (SELECT book_id FROM catalog_bookprice
+                                WHERE effective_from BETWEEN %s AND %s OR effective_until BETWEEN %s AND %s)"""
+        since = today - timedelta(days=PRICE_CATCH_UP_DAYS)
+        params = [since, today, since, today - timedelta(days=1)]
     else:
         scope, params = "book_id = ANY(%s)", [list(book_ids)]
     with transaction.atomic(), connection.cursor() as cursor:
+        # The latest price started and not ended. A book whose every price has ended
+        # keeps the last one: a feed that forgets the price that follows a launch price
+        # must not leave the book without one.
         cursor.execute(
             f"""WITH in_force AS (
                     SELECT DISTINCT ON (book_id) book_id, amount FROM catalog_bookprice
-                     WHERE effective_from <= %s AND {scope}
+                     WHERE effective_from <= %s AND (effective_until IS NULL OR effective_until >= %s) AND {scope}
                      ORDER BY book_id, effective_from DESC)
                 UPDATE catalog_book AS book SET list_price = in_force.amount, updated_at = now()
                   FROM in_force
                  WHERE book.id = in_force.book_id AND book.list_price IS DISTINCT FROM in_force.amount
              RETURNING book.id""",
-            [today, *params],
+            [today, today, *params],
         )
         changed = [row[0] for row in cursor.fetchall()]
         if changed:
@@ -174,10 +185,11 @@ def book_prices_refresh(*, book_ids: Iterable[int] | None = None, today: date | 
     return changed
 
 
-def reference_price_set(*, books: Iterable[Book], amount: Decimal | None = None, by=None) -> int:
-    """Head office makes a price the reference, from today: `amount`, or for each book the
-    one price its shops agree on (books whose shops disagree are left). Marks the books'
-    claims reviewed. Returns how many books got a price."""
+def reference_price_set(*, books: Iterable[Book], amount: Decimal | None = None) -> int:
+    """Head office makes a price the reference, from today: `amount`, or, for each book
+    without a reference price, the one price its shops agree on (books whose shops
+    disagree, or that have a reference, are left). A feed's price of the same day stands.
+    Marks the books' claims reviewed. Returns how many books got a price."""
     today = timezone.localdate()
     done = []
     with transaction.atomic():
@@ -185,10 +197,18 @@ def reference_price_set(*, books: Iterable[Book], amount: Decimal | None = None,
             price = amount if amount is not None else agreed_claimed_price(book)
             if price is None:
                 continue
+            todays = BookPrice.objects.filter(book=book, effective_from=today).first()
+            if todays is not None and todays.source == BookPrice.Source.FEED:
+                continue
             BookPrice.objects.update_or_create(
                 book=book,
                 effective_from=today,
-                defaults={"amount": price, "source": BookPrice.Source.STAFF, "feed": None},
+                defaults={
+                    "amount": price,
+                    "effective_until": None,
+                    "source": BookPrice.Source.STAFF,
+                    "feed": None,
+                },
             )
             done.append(book.pk)
         BookClaim.objects.filter(book_id__in=done, reviewed_at__isnull=True).update(
@@ -199,6 +219,9 @@ def reference_price_set(*, books: Iterable[Book], amount: Decimal | None = None,
 
 
 def agreed_claimed_price(book: Book) -> Decimal | None:
+    """The price every shop that claims one claims, for a book with no reference price."""
+    if book.list_price is not None:
+        return None
     values = set(
         BookClaim.objects.filter(book=book, field=BookClaim.Field.LIST_PRICE).values_list("value", flat=True)
     )
@@ -258,7 +281,7 @@ class FeedOutcome:
             "prices": self.prices,
             "prices_changed": self.prices_changed,
             "refused": len(self.refused),
-            # The first refusals, for the feed's page; the full list is in the logs.
+            # The first refusals, for the feed's page.
             "refusals": [{"line": line, "ean": ean, "message": why} for line, ean, why in self.refused[:200]],
         }
 
@@ -270,10 +293,15 @@ def catalogue_rows_load(
     """Write reference data from a feed's rows, in one transaction.
 
     `source` is a BookPrice.Source: FEED for publishers' and distributors' ONIX, STAFF for
-    head office's files. A product listed twice is merged (the later record's non-empty
-    fields win, prices are pooled). Undated prices take effect on `sent_on` (the feed's
-    date), else today."""
+    head office's files. A product listed twice is merged: the later record's non-empty
+    fields and its prices win. Undated prices take effect on `sent_on` (the feed's date),
+    else today. Raises FileFormatError for a feed dated in the future."""
     today = today or timezone.localdate()
+    if sent_on is not None and sent_on > today + timedelta(days=FEED_DATE_TOLERANCE_DAYS):
+        raise FileFormatError(
+            _("This feed says it was sent on %(date)s, a date still to come: its prices cannot be dated. Ask its "
+              "sender for a corrected file.") % {"date": sent_on.isoformat()}
+        )  # fmt: skip
     outcome = FeedOutcome()
     merged: dict[str, StockRow] = {}
     for row in rows:
@@ -286,139 +314,188 @@ def catalogue_rows_load(
         else:
             merged[ean] = row
     outcome.books = len(merged)
-    book_source = BOOK_SOURCE_OF_PRICE_SOURCE[source]
-    with transaction.atomic():
-        eans = sorted(merged)
-        touched: list[int] = []
-        for start in range(0, len(eans), BATCH):
-            chunk = {ean: merged[ean] for ean in eans[start : start + BATCH]}
-            books = _write_books(chunk, book_source, outcome)
-            outcome.prices += _write_prices(chunk, books, source, sent_on or today, feed)
-            touched += [book.pk for book in books.values()]
-        outcome.prices_changed = len(book_prices_refresh(book_ids=touched, today=today))
+    with transaction.atomic(), connection.cursor() as wrapper:
+        ids = _write_books(wrapper.cursor, merged, BOOK_SOURCE_OF_PRICE_SOURCE[source], outcome)
+        outcome.prices = _write_prices(wrapper.cursor, merged, ids, source, sent_on or today, feed)
+        outcome.prices_changed = len(book_prices_refresh(book_ids=list(ids.values()), today=today))
         _index_on_commit()
     return outcome
 
 
+# A feed's clock may be a little ahead of ours; further, its date is wrong.
+FEED_DATE_TOLERANCE_DAYS = 2
+
+
 def _judge_feed_row(row: StockRow) -> tuple[str, str]:
     """(normalized EAN, "") for a product the catalogue can take, else ("", why not)."""
+    from catalog.imports.plan import check_list_price
+
     if row.error:
         return "", row.error
     try:
         ean = normalize_book_ean(row.ean)
-    except Exception as error:  # ValidationError: its messages say why
-        return "", " ".join(getattr(error, "messages", [str(error)]))
+        check_list_price(row.list_price)
+        for price in row.prices:
+            check_list_price(price.amount)
+    except ValidationError as error:
+        return "", " ".join(error.messages)
     if garbled := misdecoded_field(row):
         return "", misdecoded_message(garbled)
     return ean, ""
 
 
 def _merge(first: StockRow, second: StockRow) -> StockRow:
-    for name in ("title", "subtitle", "contributors", "publisher", "imprint", "publication_date", "language",
-                 "page_count", "format", "description", "clil_code", "list_price"):  # fmt: skip
+    """A product the feed lists twice: the later record updates the earlier one."""
+    for name in (*METADATA_FIELDS, "list_price"):
         value = getattr(second, name)
-        if value not in ("", None, []):
+        if not _is_blank(value):
             setattr(first, name, value)
-    first.prices = sorted({*first.prices, *second.prices}, key=_price_order)
+    if second.prices:
+        first.prices = second.prices
     return first
 
 
-def _price_order(price: PriceRecord):
-    return (price.effective_from or date.min, price.amount)
+def _metadata(row: StockRow) -> tuple:
+    """METADATA_FIELDS of a feed's row, as COPY takes them."""
+    return (
+        row.title[:500],
+        row.subtitle[:500],
+        _to_json([{"name": c.name[:300], "role": c.role} for c in row.contributors]),
+        (row.publisher or row.imprint)[:200],
+        row.imprint[:200],
+        row.publication_date,
+        row.language[:3],
+        row.page_count if row.page_count and 0 < row.page_count <= MAX_PAGES else None,
+        row.format if row.format in Book.Format.values else "",
+        row.description,
+        row.clil_code if len(row.clil_code) == 4 and row.clil_code.isdigit() else "",
+    )
 
 
-def _metadata(row: StockRow) -> dict:
-    return {
-        "title": row.title[:500],
-        "subtitle": row.subtitle[:500],
-        "contributors": [{"name": c.name[:300], "role": c.role} for c in row.contributors],
-        "publisher": (row.publisher or row.imprint)[:200],
-        "imprint": row.imprint[:200],
-        "publication_date": row.publication_date,
-        "language": row.language[:3],
-        "page_count": row.page_count,
-        "format": row.format if row.format in Book.Format.values else "",
-        "description": row.description,
-        "clil_code": row.clil_code if len(row.clil_code) == 4 and row.clil_code.isdigit() else "",
-    }
+MAX_PAGES = 100_000
+TEXT_METADATA = (
+    "title",
+    "subtitle",
+    "publisher",
+    "imprint",
+    "language",
+    "format",
+    "description",
+    "clil_code",
+)
+_to_json = json.JSONEncoder(ensure_ascii=False).encode
 
 
 def _is_blank(value) -> bool:
     return value in ("", None, [])
 
 
-def _write_books(rows: dict[str, StockRow], book_source: str, outcome: FeedOutcome) -> dict[str, Book]:
-    books = {book.ean: book for book in Book.objects.filter(ean__in=list(rows))}
-    new, changed = [], []
-    for ean, row in rows.items():
-        offered = _metadata(row)
-        book = books.get(ean)
-        if book is None:
-            book = Book(ean=ean, source=book_source, **offered)
-            new.append(book)
-            continue
-        overwrite = outranks_or_equals(book_source, book.source)
-        updates = {
-            name: value
-            for name, value in offered.items()
-            if not _is_blank(value)
-            and (overwrite or _is_blank(getattr(book, name)))
-            and getattr(book, name) != value
-        }
-        if overwrite:
-            outcome.updated += 1
-            if book.source != book_source:
-                updates["source"] = book_source
-        else:
-            outcome.kept += 1
-        if updates:
-            for name, value in updates.items():
-                setattr(book, name, value)
-            book.search_vector = None  # its words are indexed again after commit
-            changed.append(book)
-    Book.objects.bulk_create(new)
-    outcome.created += len(new)
-    if changed:
-        Book.objects.bulk_update(changed, [*METADATA_FIELDS, "source", "search_vector"])
-    for book in Book.objects.filter(ean__in=[book.ean for book in new]):
-        books[book.ean] = book
-    return books
+def _blank_sql(table: str, name: str) -> str:
+    if name == "contributors":
+        return f"{table}.contributors = '[]'::jsonb"
+    if name in ("publication_date", "page_count"):
+        return f"{table}.{name} IS NULL"
+    return f"{table}.{name} = ''"
+
+
+def _write_books(cursor, rows: dict[str, StockRow], book_source: str, outcome: FeedOutcome) -> dict[str, int]:
+    """Create the books the catalogue lacks; on the others, write every field the feed
+    gives where its source ranks at least as high as the book's, else fill blanks only.
+    Set-based (COPY, then two statements): a distributor's feed holds 100,000s of books.
+    Returns {EAN: book id}."""
+    columns = ("ean", *METADATA_FIELDS)
+    cursor.execute("DROP TABLE IF EXISTS feed_book")
+    cursor.execute(
+        f"CREATE TEMPORARY TABLE feed_book ON COMMIT DROP AS SELECT {', '.join(columns)} FROM catalog_book WITH NO DATA"
+    )
+    copy_rows(
+        cursor,
+        "feed_book",
+        columns,
+        ((ean, *_metadata(rows[ean])) for ean in sorted(rows)),
+        not_null=TEXT_METADATA,
+    )
+    rank = SOURCE_RANK[book_source]
+    book_rank = " ".join(f"WHEN '{name}' THEN {value}" for name, value in SOURCE_RANK.items())
+    overwrite = f"(CASE book.source {book_rank} ELSE 1 END) <= {rank}"
+    cursor.execute(
+        f"SELECT count(*) FILTER (WHERE {overwrite}), count(*) FROM catalog_book AS book JOIN feed_book USING (ean)"
+    )
+    overwritten, existing = cursor.fetchone()
+    outcome.updated, outcome.kept = overwritten, existing - overwritten
+    values = [
+        f"CASE WHEN {_blank_sql('new', name)} THEN book.{name} "
+        f"WHEN {overwrite} OR {_blank_sql('book', name)} THEN new.{name} ELSE book.{name} END"
+        for name in METADATA_FIELDS
+    ]
+    source = f"CASE WHEN {overwrite} THEN %s ELSE book.source END"
+    current = ", ".join(f"book.{name}" for name in METADATA_FIELDS)
+    cursor.execute(
+        # search_vector NULL: the new words are indexed after commit.
+        f"""UPDATE catalog_book AS book
+               SET ({", ".join(METADATA_FIELDS)}, source) = ({", ".join(values)}, {source}),
+                   search_vector = NULL, updated_at = now()
+              FROM feed_book AS new
+             WHERE book.ean = new.ean
+               AND ROW({current}, book.source) IS DISTINCT FROM ROW({", ".join(values)}, {source})""",
+        [book_source, book_source],
+    )
+    cursor.execute(
+        f"""INSERT INTO catalog_book ({", ".join(columns)}, cover, cover_thumbnail, source, created_at, updated_at)
+            SELECT {", ".join(columns)}, '', '', %s, now(), now() FROM feed_book ORDER BY ean
+            ON CONFLICT (ean) DO NOTHING""",
+        [book_source],
+    )
+    outcome.created = cursor.rowcount
+    cursor.execute("SELECT book.ean, book.id FROM catalog_book AS book JOIN feed_book USING (ean)")
+    return dict(cursor.fetchall())
 
 
 def _write_prices(
-    rows: dict[str, StockRow], books: dict[str, Book], source: str, undated_from: date, feed
+    cursor, rows: dict[str, StockRow], ids: dict[str, int], source: str, undated_from: date, feed
 ) -> int:
     """Upsert the rows' dated prices; on the same book and day, a price replaces another
     only from a source that ranks as high."""
-    values = []
+    unique: dict[tuple[int, date], tuple[Decimal, date | None]] = {}
     for ean, row in rows.items():
-        prices = row.prices or ([PriceRecord(row.list_price)] if row.list_price else [])
-        for price in prices:
-            if price.amount is None or price.amount <= 0 or price.amount >= Decimal("100000"):
-                continue
-            if price.effective_until is not None and price.effective_until < undated_from:
-                continue  # over before the feed was sent: history, not a price to apply
-            values.append((books[ean].pk, price.amount, price.effective_from or undated_from))
-    if not values:
+        for price, since, until in _dated_prices(row, undated_from):
+            unique[(ids[ean], since)] = (price, until)
+    if not unique:
         return 0
-    # Two prices of one book on one day in the same feed: the last one stands.
-    unique = {(book_id, day): amount for book_id, amount, day in values}
-    book_ids, days, amounts = zip(
-        *((book_id, day, amount) for (book_id, day), amount in unique.items()), strict=True
+    book_ids, days, amounts, untils = zip(
+        *((book_id, day, amount, until) for (book_id, day), (amount, until) in unique.items()), strict=True
     )
-    with connection.cursor() as cursor:
-        # One statement (not executemany: the audit context pghistory adds to each
-        # statement of a request cannot go with it).
-        cursor.execute(
-            """INSERT INTO catalog_bookprice (book_id, amount, effective_from, source, feed_id, created_at)
-               SELECT book_id, amount, effective_from, %s, %s, now()
-                 FROM unnest(%s::bigint[], %s::numeric[], %s::date[]) AS price(book_id, amount, effective_from)
-               ON CONFLICT (book_id, effective_from) DO UPDATE
-                  SET amount = EXCLUDED.amount, source = EXCLUDED.source, feed_id = EXCLUDED.feed_id
-                WHERE catalog_bookprice.source = 'staff' OR EXCLUDED.source = 'feed'""",
-            [source, feed.pk if feed else None, list(book_ids), list(amounts), list(days)],
-        )
+    # One statement (not executemany: the audit context pghistory adds to each statement
+    # of a request cannot go with it).
+    cursor.execute(
+        """INSERT INTO catalog_bookprice (book_id, amount, effective_from, effective_until, source, feed_id, created_at)
+           SELECT book_id, amount, effective_from, effective_until, %s, %s, now()
+             FROM unnest(%s::bigint[], %s::numeric[], %s::date[], %s::date[])
+                  AS price(book_id, amount, effective_from, effective_until)
+           ON CONFLICT (book_id, effective_from) DO UPDATE
+              SET amount = EXCLUDED.amount, effective_until = EXCLUDED.effective_until, source = EXCLUDED.source,
+                  feed_id = EXCLUDED.feed_id
+            WHERE catalog_bookprice.source = 'staff' OR EXCLUDED.source = 'feed'""",
+        [source, feed.pk if feed else None, list(book_ids), list(amounts), list(days), list(untils)],
+    )
     return len(unique)
+
+
+def _dated_prices(row: StockRow, undated_from: date) -> list[tuple[Decimal, date, date | None]]:
+    """(amount, from, until) of a row's prices. Undated ones start on `undated_from`; when
+    two start the same day, the one with an end (a launch price) keeps the day and the
+    other starts the day after that end. Prices over before `undated_from` are history."""
+    prices = row.prices or ([PriceRecord(row.list_price)] if row.list_price else [])
+    dated = []
+    for price in prices:
+        if price.effective_until is not None and price.effective_until < undated_from:
+            continue
+        dated.append([price.amount, price.effective_from or undated_from, price.effective_until])
+    dated.sort(key=lambda price: (price[1], price[2] is None))
+    for earlier, later in itertools.pairwise(dated):
+        if later[1] == earlier[1] and earlier[2] is not None:
+            later[1] = earlier[2] + timedelta(days=1)
+    return [tuple(price) for price in dated]
 
 
 def _index_on_commit() -> None:
@@ -509,6 +586,43 @@ def catalogue_feed_store(
         if load:
             _load_on_commit(feed.pk)
     return feed
+
+
+# A feed waiting this long per attempt has lost its task (broker down at upload, worker
+# killed): the watchdog hands it to the queue again, MAX_FEED_ATTEMPTS times in all.
+FEED_ATTEMPT_TIMEOUT = timedelta(minutes=15)
+MAX_FEED_ATTEMPTS = 3
+
+
+def catalogue_feeds_watch(*, now=None) -> int:
+    """Feeds stuck "loading": queued again, or failed with a message head office can act
+    on once they have waited too often. A feed being loaded is locked by its task, so SKIP
+    LOCKED passes over it; safe to run twice at once."""
+    now = now or timezone.now()
+    seen: set[int] = set()  # one step per feed and run: the next run sees whether it moved
+
+    def due():
+        return (
+            CatalogueFeed.objects.filter(status=CatalogueFeed.Status.LOADING)
+            .filter(created_at__lt=now - FEED_ATTEMPT_TIMEOUT * F("attempts"))
+            .exclude(pk__in=seen)
+        )
+
+    def act(feed: CatalogueFeed) -> None:
+        seen.add(feed.pk)
+        if feed.attempts >= MAX_FEED_ATTEMPTS:
+            _feed_failed(
+                feed,
+                _("This feed could not be loaded: its loading was interrupted %(count)s times. Load the file "
+                  "again; if it fails again, tell the technical team.") % {"count": feed.attempts},
+            )  # fmt: skip
+            return
+        CatalogueFeed.objects.filter(pk=feed.pk).update(attempts=F("attempts") + 1)
+        _load_on_commit(feed.pk)
+
+    return act_on_each_in_batches(
+        due, act, order_by=("created_at", "pk"), batch_size=20, doing="requeue the feed"
+    )
 
 
 def _load_on_commit(feed_id: int) -> None:

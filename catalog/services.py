@@ -13,7 +13,6 @@ from django.utils.translation import gettext as _
 from catalog import covers, moderation
 from catalog.models import Book, ContributorRole, Listing
 from catalog.moderation_selectors import listing_awaits_a_person
-from catalog.price_changes import flags_keeping_price_review
 from catalog.pricing import check_listing_price
 from catalog.reference import claim_list_price, list_price_for, outranks_or_equals
 from catalog.search_index import search_index_book
@@ -141,12 +140,12 @@ def listing_update_stock(
                 list_price=list_price_for(shop_id=locked.shop_id, book=locked.book),
             )
             locked.price_review_by = None
-        flags = flags_keeping_price_review(
-            locked,
-            moderation.flags_for(
-                book=locked.book, condition=locked.condition, price=new_price, quantity=new_quantity
-            ),
-            price_kept=price_kept,
+        flags = moderation.flags_for(
+            book=locked.book,
+            condition=locked.condition,
+            price=new_price,
+            quantity=new_quantity,
+            price_review_by=locked.price_review_by,
         )
         locked.status = moderation.status_after_change(
             current=locked.status,
@@ -187,7 +186,11 @@ def listings_publish(*, listings) -> BulkResult:
                 result.left_alone += 1
                 continue
             flags = moderation.flags_for(
-                book=listing.book, condition=listing.condition, price=listing.price, quantity=listing.quantity
+                book=listing.book,
+                condition=listing.condition,
+                price=listing.price,
+                quantity=listing.quantity,
+                price_review_by=listing.price_review_by,
             )
             listing.status = Listing.Status.PENDING if flags else Listing.Status.PUBLISHED
             listing.moderation_flags = flags

@@ -183,6 +183,12 @@ def stock_row_from_item(*, line: int, item: dict) -> StockRow:
     if isinstance(authors, str):
         authors = [authors]
     list_price = parse_price(text("list_price")) if item.get("list_price") is not None else None
+    problems = [] if isinstance(ean, str) and ean else [_("Each item needs an “ean” (text).")]
+    if item.get("list_price") is not None and list_price is None:
+        problems.append(
+            _("The publisher's price “%(price)s” cannot be read: write it like 12.50.")
+            % {"price": text("list_price")}
+        )
     return StockRow(
         line=line,
         ean=ean if isinstance(ean, str) else "",
@@ -197,7 +203,7 @@ def stock_row_from_item(*, line: int, item: dict) -> StockRow:
         ],
         publisher=text("publisher", ""),
         list_price=list_price,
-        error="" if isinstance(ean, str) and ean else _("Each item needs an “ean” (text)."),
+        error=" ".join(problems),
     )
 
 

@@ -35,6 +35,12 @@ def load_catalogue_feed(feed_id: int) -> None:
     reference.catalogue_feed_load(feed_id=feed_id)
 
 
+# From beat: feeds whose loading task was lost (reference.catalogue_feeds_watch).
+@shared_task
+def watch_catalogue_feeds() -> int:
+    return reference.catalogue_feeds_watch()
+
+
 # From beat: dated publisher's prices that came into force, then the listings whose
 # price review is over (catalog/price_changes.py). Idempotent, safe twice at once.
 @shared_task

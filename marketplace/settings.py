@@ -275,6 +275,8 @@ CELERY_BEAT_SCHEDULE = {
     # Publisher's prices that come into force today, and listings whose price review is
     # over (catalog/price_changes.py): hourly, so a price in force at midnight moves early.
     "follow-publisher-prices": {"task": "catalog.tasks.follow_publisher_prices", "schedule": 3600.0},
+    # Catalogue feeds whose loading task was lost: queued again, then failed.
+    "watch-catalogue-feeds": {"task": "catalog.tasks.watch_catalogue_feeds", "schedule": 300.0},
 }
 # django-celery-beat keeps the schedule in the database (editable in the admin); the
 # entries above are written there when beat starts.

@@ -80,9 +80,13 @@ def stock_import_apply(
         )
         _create_listings(cursor, shop, creates, shop_approved, source=source, now=now)
         _update_listings(cursor, updates, shop_approved, now)
-        _record_claims(
-            cursor, shop, [line for line in plan.lines if line.claimed_list_price is not None], now
-        )
+        # What the shop says the publisher's price is, for the lines it applied only.
+        claims = [
+            line
+            for line in plan.lines
+            if line.claimed_list_price is not None and line.action != Action.REFUSE
+        ]
+        _record_claims(cursor, shop, claims, now)
         if plan.zeroed:
             # Copies held for customers' orders stay: the order decides what becomes of them.
             Listing.objects.filter(pk__in=[pk for pk, _title in plan.zeroed]).update(
@@ -230,7 +234,8 @@ def _update_listings(cursor, lines: list[PlannedLine], shop_approved: bool, now)
     if not lines:
         return
     cursor.execute(
-        "SELECT id, status, moderation_flags FROM catalog_listing WHERE id = ANY(%s)",
+        # Locked: a moderator's decision made meanwhile is read, not overwritten.
+        "SELECT id, status, moderation_flags FROM catalog_listing WHERE id = ANY(%s) ORDER BY id FOR UPDATE",
         [[line.listing_id for line in lines]],
     )
     current = {pk: (status, flags) for pk, status, flags in cursor.fetchall()}
@@ -273,16 +278,14 @@ def _array(values: list[str]) -> str:
 def _status_and_flags(
     line: PlannedLine, shop_approved: bool, *, current=None, old_flags=(), awaits_a_person: bool = False
 ):
-    """The flags the plan found; the status again for a listing a moderator must see again
-    (resubmitted after a rejection), which planning does not look up."""
-    if not awaits_a_person:
-        return line.status, line.flags
+    """The flags the plan found, and the status from the listing as it is now (read again
+    just before writing: a moderator may have decided meanwhile)."""
     status = moderation.status_after_change(
         current=current,
         shop_is_approved=shop_approved,
         old_flags=list(old_flags),
         new_flags=line.flags,
-        awaits_a_person=True,
+        awaits_a_person=awaits_a_person,
     )
     return status, line.flags
 

@@ -64,6 +64,7 @@ EPUBLICATION_DETAIL = re.compile(r"E[12]\d\d")
 POCKET_FORM_DETAILS = {"B104", "B105"}  # A- and B-format paperbacks (codelist 175): "livres de poche"
 PAGE_EXTENT_TYPES = ("00", "05", "07", "11")  # main content, total numbered, absolute total, content (23)
 PAGES_UNIT = "03"  # ExtentUnit (codelist 24)
+MAX_PAGES = 100_000
 CLIL_SCHEME = "29"  # SubjectSchemeIdentifier (codelist 26)
 # Fixed retail price (the French "prix unique"), then RRP incl. tax, then RRP excl. tax (codelist 58).
 PRICE_TYPES = ("04", "02", "01")
@@ -412,9 +413,10 @@ def _page_count(descriptive: Element) -> int | None:
     in_pages = [extent for extent in extents if _text(extent, "ExtentUnit") == PAGES_UNIT]
     extent = _preferred(in_pages, "ExtentType", PAGE_EXTENT_TYPES)
     try:
-        return int(_text(extent, "ExtentValue"))
+        pages = int(_text(extent, "ExtentValue"))
     except ValueError:
         return None
+    return pages if 0 < pages <= MAX_PAGES else None  # "99999999999": a typing error, not a book
 
 
 def _language(descriptive: Element) -> str:

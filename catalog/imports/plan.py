@@ -8,6 +8,7 @@ import re
 import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import NamedTuple
 
@@ -26,7 +27,6 @@ from catalog.reference import misdecoded_field, misdecoded_message
 from shops.models import Shop
 
 MAX_QUANTITY = 100_000
-OUTSIDE_THE_LAW = str(Listing.Flag.PRICE_OUTSIDE_LOI_LANG)
 
 Progress = Callable[[int, int], None]
 
@@ -148,6 +148,7 @@ def _read_rows(rows: list[StockRow]) -> tuple[list[PlannedLine], list[PlannedLin
             line.condition = parse_condition(row.condition)
             line.quantity = parse_quantity(row.quantity)
             line.price = parse_price_text(row.price)
+            check_list_price(row.list_price)
         except ValidationError as error:
             line.message = " ".join(error.messages)
             refused.append(line)
@@ -231,11 +232,26 @@ def parse_price_text(text: str | None) -> Decimal | None:
         price = parse_price(text)
     except (InvalidOperation, ValueError):
         price = None
-    if price is None or price <= 0:
+    if price is None or price <= 0 or price > MAX_PRICE:
         raise ValidationError(
             _("The price “%(value)s” is not an amount in euros above zero.") % {"value": text.strip()}
         )
     return price
+
+
+MAX_PRICE = Decimal("99999.99")  # the price columns' precision (7 digits, 2 decimals)
+
+
+def check_list_price(amount: Decimal | None) -> None:
+    """A publisher's price a file gives: euros and cents, above zero, as the catalogue
+    stores them."""
+    if amount is None:
+        return
+    if not (0 < amount <= MAX_PRICE) or amount != amount.quantize(Decimal("0.01")):
+        raise ValidationError(
+            _("The publisher's price “%(value)s” is not an amount in euros and cents above zero.")
+            % {"value": amount}
+        )
 
 
 # --- Deciding against the catalogue and the shop's stock ---------------------------------
@@ -269,7 +285,7 @@ class _ExistingListing(NamedTuple):
     reserved: int
     status: str
     flags: list[str]
-    under_price_review: bool
+    price_review_by: datetime | None  # the publisher's price changed: lawful until then
 
 
 class _Notes:
@@ -322,7 +338,7 @@ def _existing_listings(shop: Shop) -> dict[tuple[str, str], _ExistingListing]:
     with connection.cursor() as cursor:
         cursor.execute(
             """SELECT listing.id, book.ean, listing.condition, listing.price, listing.quantity, listing.reserved,
-                      listing.status, listing.moderation_flags, listing.price_review_by IS NOT NULL
+                      listing.status, listing.moderation_flags, listing.price_review_by
                  FROM catalog_listing AS listing JOIN catalog_book AS book ON book.id = listing.book_id
                 WHERE listing.shop_id = %s""",
             [shop.pk],
@@ -371,7 +387,7 @@ def _decide(
     # A price the file leaves as it is, on a listing whose publisher's price changed, is the
     # review's business (catalog/price_changes.py): the quantity is still updated.
     price_kept = listing is not None and (not price_supplied or line.price == listing.price)
-    if price_kept and listing.under_price_review:
+    if price_kept and listing.price_review_by is not None:
         line.review_over = False
     else:
         try:
@@ -429,11 +445,17 @@ def _moderation(line: PlannedLine, book: KnownBook | None, listing: _ExistingLis
     after = _BookAfterImport(
         title=(book.title if book else "") or line.row.title, list_price=book.list_price if book else None
     )
-    flags = [str(flag) for flag in moderation.flags_for(
-        book=after, condition=line.condition, price=line.price, quantity=line.quantity
-    )]  # fmt: skip
-    if listing is not None and not line.review_over and OUTSIDE_THE_LAW in listing.flags:
-        flags.append(OUTSIDE_THE_LAW)  # still waiting for its price to be corrected
+    flags = [
+        str(flag)
+        for flag in moderation.flags_for(
+            book=after,
+            condition=line.condition,
+            price=line.price,
+            quantity=line.quantity,
+            # A price kept under review: lawful until the deadline, then off sale.
+            price_review_by=listing.price_review_by if listing is not None and not line.review_over else None,
+        )
+    ]
     line.flags = flags
     line.status = moderation.status_after_change(
         current=listing.status if listing else None,

@@ -15,6 +15,7 @@ from catalog.imports.apply import stock_import_apply
 from catalog.imports.csv_reader import read_csv
 from catalog.imports.onix import read_onix
 from catalog.imports.plan import Action
+from catalog.imports.records import FileFormatError
 from catalog.models import Book, BookClaim, BookPrice, CatalogueFeed, CatalogueRules, Listing
 from catalog.services import listing_update_stock
 from marketplace.models import OutgoingEmail
@@ -390,3 +391,156 @@ def test_an_ebook_in_a_shops_onix_stock_is_refused_with_the_reason(shop):
     assert [line.action for line in plan.lines] == [Action.REFUSE, Action.CREATE]
     assert "digital" in plan.lines[0].message
     assert not Book.objects.filter(ean="9782072860447").exists()
+
+
+# --- What a hostile or careless source cannot do ----------------------------------------
+
+
+def test_one_shops_claim_never_replaces_a_feeds_price(shop):
+    today = timezone.localdate()
+    load_feed(onix_message(onix_product(GALLIMARD, "L'Étranger", ("8.70", None))), today=today)
+    shop_file(shop, f"EAN;Prix public;Prix\n{GALLIMARD};1,00;8,70\n")
+    book = Book.objects.get(ean=GALLIMARD)
+    assert [item.ean for item in reference.books_in_conflict()] == [GALLIMARD]  # head office sees it
+
+    assert reference.reference_price_set(books=list(reference.books_in_conflict())) == 0
+    BookPrice.objects.filter(book=book).update(effective_from=timezone.localdate())
+    assert reference.reference_price_set(books=[book], amount=Decimal("1.00")) == 0
+
+    book.refresh_from_db()
+    assert book.list_price == Decimal("8.70")  # head office typed the same day as the feed: the feed stands
+
+
+def test_a_launch_price_ends_and_the_price_after_it_comes_back():
+    content = onix_message(
+        onix_product(GALLIMARD, "L'Étranger", ("20.00", "20260101"), ("15.00", "20261201"))
+    ).replace(b"<Date>20261201</Date></PriceDate>", b"<Date>20261201</Date></PriceDate>"
+              b"<PriceDate><PriceDateRole>15</PriceDateRole><Date>20261231</Date></PriceDate>")  # fmt: skip
+    load_feed(content, today=date(2026, 12, 6))
+    book = Book.objects.get(ean=GALLIMARD)
+    assert book.list_price == Decimal("15.00")
+
+    assert reference.book_prices_refresh(today=date(2026, 12, 31)) == []
+    assert reference.book_prices_refresh(today=date(2027, 1, 1)) == [book.pk]
+    book.refresh_from_db()
+    assert book.list_price == Decimal("20.00")
+
+
+def test_an_undated_launch_price_and_an_undated_price_after_it():
+    product = onix_product(GALLIMARD, "L'Étranger", ("20.00", None), ("15.00", None)).replace(
+        "<PriceAmount>15.00</PriceAmount><CurrencyCode>EUR</CurrencyCode>",
+        "<PriceAmount>15.00</PriceAmount><CurrencyCode>EUR</CurrencyCode>"
+        "<PriceDate><PriceDateRole>15</PriceDateRole><Date>20261215</Date></PriceDate>",
+    )
+    load_feed(onix_message(product), today=date(2026, 12, 6))
+
+    assert list(BookPrice.objects.order_by("effective_from").values_list("amount", "effective_from", "effective_until")) == [
+        (Decimal("15.00"), date(2026, 12, 1), date(2026, 12, 15)),
+        (Decimal("20.00"), date(2026, 12, 16), None),
+    ]  # fmt: skip
+    assert Book.objects.get(ean=GALLIMARD).list_price == Decimal("15.00")
+
+
+def test_a_feed_dated_in_the_future_is_refused():
+    with pytest.raises(FileFormatError, match="9999"):
+        reference.catalogue_rows_load(
+            rows=read_onix(io.BytesIO(onix_message(onix_product(GALLIMARD, "L'Étranger", ("8.70", None))))),
+            source=BookPrice.Source.FEED,
+            sent_on=date(9999, 12, 31),
+        )
+    assert not Book.objects.exists()
+
+
+def test_a_product_listed_twice_takes_its_later_record_and_bad_prices_are_refused_by_name():
+    outcome = load_feed(
+        onix_message(
+            onix_product(GALLIMARD, "L'Étranger", ("9.00", None)),
+            onix_product(GALLIMARD, "L'Étranger (nouvelle édition)", ("8.00", None)),
+            onix_product("9782070360024", "La Peste", ("-3.00", None)),
+            onix_product("9782070408504", "La Chute", ("123456789.00", None)),
+        )
+    )
+
+    book = Book.objects.get(ean=GALLIMARD)
+    assert (book.title, book.list_price) == ("L'Étranger (nouvelle édition)", Decimal("8.00"))
+    assert sorted(line for line, _ean, _why in outcome.refused) == [3, 4]
+    assert not Book.objects.filter(ean__in=["9782070360024", "9782070408504"]).exists()
+
+
+@pytest.mark.parametrize("claimed", ["0,00", "99999999,00", "12,345"])
+def test_a_publisher_price_that_is_not_a_price_refuses_its_line(shop, claimed):
+    plan = shop_file(shop, f'EAN;Prix public;Prix\n{GALLIMARD};"{claimed}";8,70\n')
+
+    assert plan.lines[0].action == Action.REFUSE
+    assert not BookClaim.objects.exists()
+
+
+def test_a_refused_line_records_no_claim(shop):
+    BookFactory(ean=GALLIMARD, list_price=Decimal("8.70"))
+    plan = shop_file(shop, f"EAN;Prix public;Prix\n{GALLIMARD};8,90;20,00\n")  # 20 € is outside the law
+
+    assert plan.lines[0].action == Action.REFUSE
+    assert not BookClaim.objects.exists()
+
+
+def test_a_listing_approved_without_a_reference_price_follows_the_reference_when_it_comes(shop):
+    shop_file(shop, f"EAN;Titre;Prix public;Prix\n{GALLIMARD};L'Étranger;1,00;1,00\n")
+    listing = Listing.objects.get()
+    Listing.objects.filter(pk=listing.pk).update(status=Listing.Status.PUBLISHED)  # a moderator approved it
+
+    reference.reference_price_set(books=[listing.book], amount=Decimal("28.00"))
+
+    listing.refresh_from_db()
+    # It was on sale: it gets the grace period, then leaves the site.
+    assert listing.status == Listing.Status.PUBLISHED
+    assert listing.price_review_by > timezone.now()
+    assert Listing.Flag.UNKNOWN_LIST_PRICE not in listing.moderation_flags
+    price_changes.price_reviews_expire(now=listing.price_review_by + timedelta(seconds=1))
+    listing.refresh_from_db()
+    assert listing.status == Listing.Status.PENDING
+    assert listing.moderation_flags == [Listing.Flag.PRICE_OUTSIDE_LOI_LANG]
+
+
+def test_hiding_then_publishing_does_not_put_an_unlawful_price_back_on_sale(shop):
+    from catalog.services import listings_hide, listings_publish
+
+    book = BookFactory(ean=GALLIMARD, list_price=Decimal("10.00"))
+    listing = ListingFactory(shop=shop, book=book, price=Decimal("10.00"))
+    reference.reference_price_set(books=[book], amount=Decimal("12.00"))
+    Listing.objects.filter(pk=listing.pk).update(price_review_by=timezone.now() - timedelta(minutes=1))
+    price_changes.price_reviews_expire()
+
+    listings_hide(listings=Listing.objects.filter(pk=listing.pk))
+    listings_publish(listings=Listing.objects.filter(pk=listing.pk))
+
+    listing.refresh_from_db()
+    assert listing.status == Listing.Status.PENDING
+    assert listing.moderation_flags == [Listing.Flag.PRICE_OUTSIDE_LOI_LANG]
+
+
+def test_each_price_change_is_told_to_the_shop(shop):
+    book = BookFactory(ean=GALLIMARD, list_price=Decimal("10.00"))
+    listing = ListingFactory(shop=shop, book=book, price=Decimal("10.00"))
+
+    reference.reference_price_set(books=[book], amount=Decimal("12.00"))
+    listing_update_stock(listing=listing, price=Decimal("12.00"))
+    BookPrice.objects.filter(book=book).update(effective_from=timezone.localdate() - timedelta(days=1))
+    reference.reference_price_set(books=[book], amount=Decimal("14.00"))
+
+    assert OutgoingEmail.objects.filter(to=shop.email, event_key__startswith="price-review:").count() == 2
+
+
+def test_a_feed_whose_task_was_lost_is_queued_again_then_failed():
+    feed = CatalogueFeed.objects.create(file="catalogue_feeds/x.xml", original_name="x.xml", format="onix")
+    CatalogueFeed.objects.filter(pk=feed.pk).update(created_at=timezone.now() - timedelta(hours=2))
+    queued = []
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(reference, "_load_on_commit", queued.append)
+        assert reference.catalogue_feeds_watch() == 1  # 2 h > 15 min x 1 attempt
+        assert reference.catalogue_feeds_watch() == 1  # 2 h > 15 min x 2 attempts
+        assert reference.catalogue_feeds_watch() == 1  # third time: failed
+        assert reference.catalogue_feeds_watch() == 0
+    feed.refresh_from_db()
+    assert queued == [feed.pk, feed.pk]
+    assert feed.status == CatalogueFeed.Status.FAILED
+    assert "3" in feed.error
