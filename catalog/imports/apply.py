@@ -87,6 +87,12 @@ def stock_import_apply(
             if line.claimed_list_price is not None and line.action != Action.REFUSE
         ]
         _record_claims(cursor, shop, claims, now)
+        # A shop whose file now says what the reference says has no claim left to review.
+        agreeing = [
+            line.book.id for line in plan.lines if line.agrees_with_reference and line.action != Action.REFUSE
+        ]
+        if agreeing:
+            BookClaim.objects.filter(shop=shop, book_id__in=agreeing).delete()
         if plan.zeroed:
             # Copies held for customers' orders stay: the order decides what becomes of them.
             Listing.objects.filter(pk__in=[pk for pk, _title in plan.zeroed]).update(

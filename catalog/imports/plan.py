@@ -54,6 +54,7 @@ class PlannedLine:
     # What the shop says the publisher's price is, kept as its claim (catalog/reference.py):
     # set when it differs from the reference or the book has none.
     claimed_list_price: Decimal | None = None
+    agrees_with_reference: bool = False  # the shop's publisher's price is the reference's now
     flags: list[str] = field(default_factory=list)  # moderation flags after the import
     status: str = ""  # the listing's status after the import, as far as planning can tell
     previous_status: str = ""  # before it ("" for a new listing)
@@ -369,6 +370,7 @@ def _decide(
     list_price = reference if reference is not None else claimed
     if row.list_price is not None and row.list_price != reference:
         line.claimed_list_price = row.list_price
+    line.agrees_with_reference = reference is not None and row.list_price == reference
     is_new = line.condition == Listing.Condition.NEW
     price_supplied = line.price is not None
 

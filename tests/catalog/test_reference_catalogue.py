@@ -544,3 +544,14 @@ def test_a_feed_whose_task_was_lost_is_queued_again_then_failed():
     assert queued == [feed.pk, feed.pk]
     assert feed.status == CatalogueFeed.Status.FAILED
     assert "3" in feed.error
+
+
+def test_a_shop_that_comes_to_agree_with_the_reference_leaves_the_queue(shop):
+    BookFactory(ean=GALLIMARD, list_price=Decimal("8.70"))
+    shop_file(shop, f"EAN;Prix public;Prix\n{GALLIMARD};8,90;8,50\n")
+    assert [book.ean for book in reference.books_in_conflict()] == [GALLIMARD]
+
+    shop_file(shop, f"EAN;Prix public;Prix\n{GALLIMARD};8,70;8,50\n")
+
+    assert not BookClaim.objects.exists()
+    assert not reference.books_in_conflict().exists()
