@@ -19,6 +19,7 @@ Book.list_price is the one in force today, moved forward by a daily job.
 import itertools
 import json
 import logging
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -107,6 +108,8 @@ def is_misdecoded(text: str) -> bool:
         return False
     if "\ufffd" in text:
         return True
+    if not _MOJIBAKE_PAIR.search(text):  # most accented text, at C speed
+        return False
     single_bytes = _as_read_in_windows_1252(text)
     if single_bytes is None:
         return False
@@ -126,6 +129,12 @@ def _as_read_in_windows_1252(text: str) -> bytes | None:
         return None
 
 
+# A UTF-8 lead byte (0xC2-0xF4) followed by a continuation byte (0x80-0xBF), both read
+# as Windows-1252 (or as Latin-1 controls): what every mis-decoded accent looks like.
+_CONTINUATION = "".join(
+    bytes([byte]).decode("cp1252", errors="ignore") or chr(byte) for byte in range(0x80, 0xC0)
+)
+_MOJIBAKE_PAIR = re.compile(f"[\u00c2-\u00f4][{re.escape(_CONTINUATION)}]")
 _WINDOWS_1252_BYTE = {
     bytes([byte]).decode("cp1252", errors="ignore") or chr(byte): byte for byte in range(256)
 }

@@ -298,7 +298,8 @@ def _status_and_flags(
 
 def _record_claims(cursor, shop: Shop, lines: list[PlannedLine], now) -> None:
     """What the shop says the publisher's price is, where the catalogue has none or another
-    (catalog/reference.py). A changed claim goes back to head office's queue."""
+    (catalog/reference.py). A changed claim goes back to head office's queue; an unchanged
+    one is not written again (a daily full sync repeats all of them)."""
     if not lines:
         return
     cursor.execute("DROP TABLE IF EXISTS import_claim")
@@ -315,8 +316,7 @@ def _record_claims(cursor, shop: Shop, lines: list[PlannedLine], now) -> None:
              FROM import_claim AS claim JOIN catalog_book AS book ON book.ean = claim.ean
             WHERE book.list_price IS DISTINCT FROM claim.value::numeric
            ON CONFLICT (book_id, shop_id, field) DO UPDATE
-              SET value = EXCLUDED.value, updated_at = EXCLUDED.updated_at,
-                  reviewed_at = CASE WHEN catalog_bookclaim.value = EXCLUDED.value
-                                     THEN catalog_bookclaim.reviewed_at END""",
+              SET value = EXCLUDED.value, updated_at = EXCLUDED.updated_at, reviewed_at = NULL
+            WHERE catalog_bookclaim.value IS DISTINCT FROM EXCLUDED.value""",
         [shop.pk, BookClaim.Field.LIST_PRICE, now],
     )

@@ -366,9 +366,10 @@ def _decide(
     reference = book.list_price if book is not None else None
     # Where the catalogue has no reference price, the shop's own word binds its own listing
     # only: from this file, or from what it said before.
-    claimed = row.list_price if row.list_price is not None else context.claims.get(book.id if book else -1)
+    claimed_before = context.claims.get(book.id) if book is not None else None
+    claimed = row.list_price if row.list_price is not None else claimed_before
     list_price = reference if reference is not None else claimed
-    if row.list_price is not None and row.list_price != reference:
+    if row.list_price is not None and row.list_price != reference and row.list_price != claimed_before:
         line.claimed_list_price = row.list_price
     line.agrees_with_reference = reference is not None and row.list_price == reference
     is_new = line.condition == Listing.Condition.NEW
