@@ -232,7 +232,7 @@ class Listing(models.Model):
 
         MISSING_TITLE = "missing_title", _("The book has no title")
         SUSPICIOUS_QUANTITY = "suspicious_quantity", _("Unusually large quantity")
-        UNKNOWN_LIST_PRICE = "unknown_list_price", _("New book without a publisher's price")
+        UNKNOWN_LIST_PRICE = "unknown_list_price", _("New book without a reference publisher's price")
         USED_ABOVE_NEW_PRICE = "used_above_new_price", _("Used copy priced above the new book")
         PRICE_OUTSIDE_LOI_LANG = "price_outside_loi_lang", _("Price outside the fixed book price law")
 

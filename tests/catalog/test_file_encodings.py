@@ -523,7 +523,7 @@ def test_the_preview_shows_the_file_its_warnings_and_the_moderation_before_the_a
     apply_button = page.index("Apply this import")
     shown = [
         "4 listings will wait for moderation",
-        "New book without a publisher&#x27;s price: 3",
+        "New book without a reference publisher&#x27;s price: 3",
         "Unusually large quantity: 1",
         "This will set 3 of your 5 listings in stock to 0.",
         '<li class="warning">No condition column: every line counts as a new book.</li>',
