@@ -83,7 +83,7 @@ def test_a_till_file_with_one_line_in_another_encoding_is_previewed_honestly(liv
     export.write_bytes(
         "EAN;Titre;Quantité;Prix;Prix public;État\n".encode()
         + "9782070368228;L'Étranger;4;7,50;7,50;neuf\n".encode()
-        + "9782070360024;La Peste;2;9,10;9,10;neuf\n".encode()
+        + b"9782070360024;La Peste;2;9,10;9,10;neuf\n"
         + "9782070408504;La Chute d'été;1;6,90;6,90;neuf\n".encode("latin-1")
     )
 
