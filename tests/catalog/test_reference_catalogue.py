@@ -434,7 +434,8 @@ def test_an_undated_launch_price_and_an_undated_price_after_it():
     )
     load_feed(onix_message(product), today=date(2026, 12, 6))
 
-    assert list(BookPrice.objects.order_by("effective_from").values_list("amount", "effective_from", "effective_until")) == [
+    prices = BookPrice.objects.order_by("effective_from")
+    assert list(prices.values_list("amount", "effective_from", "effective_until")) == [
         (Decimal("15.00"), date(2026, 12, 1), date(2026, 12, 15)),
         (Decimal("20.00"), date(2026, 12, 16), None),
     ]  # fmt: skip
