@@ -569,6 +569,11 @@ class StockImportAdmin(admin.ModelAdmin):
                 self.admin_site.admin_view(self.cancel_view),
                 name="catalog_stockimport_cancel",
             ),
+            path(
+                "<path:object_id>/retry/",
+                self.admin_site.admin_view(self.retry_view),
+                name="catalog_stockimport_retry",
+            ),
             *super().get_urls(),
         ]
 
@@ -625,6 +630,9 @@ class StockImportAdmin(admin.ModelAdmin):
 
     def cancel_view(self, request, object_id):
         return self._decide(request, object_id, import_services.stock_import_cancel)
+
+    def retry_view(self, request, object_id):
+        return self._decide(request, object_id, import_services.stock_import_retry)
 
     def _decide(self, request, object_id, service):
         stock_import = self.get_object(request, object_id)

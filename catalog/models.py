@@ -483,6 +483,10 @@ class StockImport(models.Model):
         help_text=_("Set to 0 the quantity of every listing of the shop that is not in the file."),
     )
     status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.PREVIEWING)
+    # When the import last moved (status, progress): one that stops moving in "previewing" or
+    # "applying" lost its task, and the watchdog hands it over again (catalog/imports/services.py).
+    moved_at = models.DateTimeField(_("last moved"), db_default=Now(), editable=False)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=1, editable=False)
     rows_total = models.PositiveIntegerField(_("lines"), default=0)
     rows_done = models.PositiveIntegerField(_("lines checked"), default=0)
     counts = models.JSONField(_("summary"), default=dict, blank=True)

@@ -14,6 +14,12 @@ def apply_stock_import(import_id: int) -> None:
     services.stock_import_run(import_id=import_id)
 
 
+# From beat: imports whose task was lost (services.stock_imports_watch).
+@shared_task
+def watch_stock_imports() -> int:
+    return services.stock_imports_watch()
+
+
 @shared_task
 def refresh_search_index() -> int:
     return search_index.search_index_refresh()

@@ -277,6 +277,8 @@ CELERY_BEAT_SCHEDULE = {
     "follow-publisher-prices": {"task": "catalog.tasks.follow_publisher_prices", "schedule": 3600.0},
     # Catalogue feeds whose loading task was lost: queued again, then failed.
     "watch-catalogue-feeds": {"task": "catalog.tasks.watch_catalogue_feeds", "schedule": 300.0},
+    # Stock imports whose task was lost: queued again, then failed (catalog/imports/services.py).
+    "watch-stock-imports": {"task": "catalog.tasks.watch_stock_imports", "schedule": 120.0},
 }
 # django-celery-beat keeps the schedule in the database (editable in the admin); the
 # entries above are written there when beat starts.

@@ -464,7 +464,7 @@ CASES = [
     *[
         Case(f"admin:catalog_stockimport_{step}", "shop A's import", at(f"admin:catalog_stockimport_{step}",
              lambda w: w.stock_import_a.pk), methods=("POST",), sees=allow(302, *SHOP_A), shows=NOTHING)
-        for step in ("apply", "cancel")
+        for step in ("apply", "cancel", "retry")
     ],
     *[
         Case("admin:orders_order_move", f"{move} order A", at("admin:orders_order_move",

@@ -12,11 +12,14 @@ import csv
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 from functools import partial
 from pathlib import PurePath
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.models import F
+from django.db.models.functions import Now
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -28,6 +31,7 @@ from catalog.imports.pgcopy import copy_rows
 from catalog.imports.plan import Action, StockPlan, plan_stock
 from catalog.imports.records import FileFacts, FileFormatError, StockRow
 from catalog.models import Book, Listing, StockImport, StockImportLine
+from marketplace.jobs import act_on_each_in_batches
 from shops.models import Shop
 
 logger = logging.getLogger(__name__)
@@ -88,7 +92,9 @@ def stock_import_preview(*, import_id: int) -> None:
     with translation.override(stock_import.language), _failing_on_error(import_id):
         rows = _read(stock_import, facts)
         # The apply reads the file again, and keeps what the preview found out about it.
-        StockImport.objects.filter(pk=import_id).update(rows_total=len(rows), file_facts=facts.as_json())
+        StockImport.objects.filter(pk=import_id).update(
+            rows_total=len(rows), file_facts=facts.as_json(), moved_at=Now()
+        )
         plan = plan_stock(
             shop=stock_import.shop,
             rows=rows,
@@ -102,7 +108,10 @@ def stock_import_preview(*, import_id: int) -> None:
             if claimed.exists():
                 _write_report(stock_import, plan)
                 claimed.update(
-                    status=StockImport.Status.PREVIEWED, counts=_summary(plan), rows_done=len(rows)
+                    status=StockImport.Status.PREVIEWED,
+                    counts=_summary(plan),
+                    rows_done=len(rows),
+                    moved_at=Now(),
                 )
 
 
@@ -110,7 +119,7 @@ def stock_import_confirm(*, stock_import: StockImport) -> StockImport:
     """The bookseller read the preview and asks to apply it."""
     with transaction.atomic():
         moved = StockImport.objects.filter(pk=stock_import.pk, status=StockImport.Status.PREVIEWED).update(
-            status=StockImport.Status.APPLYING, rows_done=0
+            status=StockImport.Status.APPLYING, rows_done=0, moved_at=Now(), attempts=1
         )
         if not moved:
             raise ImportStateError(
@@ -123,12 +132,67 @@ def stock_import_confirm(*, stock_import: StockImport) -> StockImport:
 
 def stock_import_cancel(*, stock_import: StockImport) -> StockImport:
     moved = StockImport.objects.filter(pk=stock_import.pk, status=StockImport.Status.PREVIEWED).update(
-        status=StockImport.Status.CANCELLED
+        status=StockImport.Status.CANCELLED, moved_at=Now()
     )
     if not moved:
         raise ImportStateError(_("Only an import waiting to be applied can be cancelled."))
     stock_import.refresh_from_db()
     return stock_import
+
+
+def stock_import_retry(*, stock_import: StockImport) -> StockImport:
+    """The bookseller starts a failed import again, from its file: it is checked anew and
+    previewed (nothing is applied without them)."""
+    moved = StockImport.objects.filter(pk=stock_import.pk, status=StockImport.Status.FAILED).update(
+        status=StockImport.Status.PREVIEWING, error="", rows_done=0, attempts=1, moved_at=Now()
+    )
+    if not moved:
+        raise ImportStateError(_("Only an import that failed can be started again."))
+    _enqueue_on_commit("preview_stock_import", stock_import.pk)
+    stock_import.refresh_from_db()
+    return stock_import
+
+
+# An import that has not moved for this long in "previewing" or "applying" lost its task
+# (broker down when it was queued, worker killed): the watchdog queues it again, at most
+# MAX_ATTEMPTS times in all, then marks it failed. A 300,000-line preview moves every
+# 2,000 lines; an apply holds its row locked, and the watchdog passes over locked rows.
+STUCK_AFTER = timedelta(minutes=10)
+MAX_ATTEMPTS = 3
+TASK_OF_STATUS = {
+    StockImport.Status.PREVIEWING: "preview_stock_import",
+    StockImport.Status.APPLYING: "apply_stock_import",
+}
+
+
+def stock_imports_watch(*, now=None) -> int:
+    """Imports stuck in "previewing" or "applying": queued again, or failed with a message
+    the bookseller can act on. Safe to run twice at once (SKIP LOCKED, and each import
+    is acted on once per run)."""
+    now = now or timezone.now()
+    seen: set[int] = set()
+
+    def due():
+        return StockImport.objects.filter(
+            status__in=list(TASK_OF_STATUS), moved_at__lt=now - STUCK_AFTER
+        ).exclude(pk__in=seen)
+
+    def act(stock_import: StockImport) -> None:
+        seen.add(stock_import.pk)
+        if stock_import.attempts >= MAX_ATTEMPTS:
+            with translation.override(stock_import.language):
+                _fail(
+                    stock_import.pk,
+                    _("This import was interrupted %(count)s times and could not finish; your stock was not "
+                      "changed. Click “Start again”, or upload the file again.") % {"count": stock_import.attempts},
+                )  # fmt: skip
+            return
+        StockImport.objects.filter(pk=stock_import.pk).update(attempts=F("attempts") + 1, moved_at=Now())
+        _enqueue_on_commit(TASK_OF_STATUS[stock_import.status], stock_import.pk)
+
+    return act_on_each_in_batches(
+        due, act, order_by=("moved_at", "pk"), batch_size=50, doing="requeue the import"
+    )
 
 
 def stock_import_run(*, import_id: int) -> None:
@@ -155,7 +219,8 @@ def stock_import_run(*, import_id: int) -> None:
         stock_import.status = StockImport.Status.APPLIED
         stock_import.counts, stock_import.rows_done = _summary(plan), len(rows)
         stock_import.applied_at = timezone.now()
-        stock_import.save(update_fields=["status", "counts", "rows_done", "applied_at"])
+        stock_import.moved_at = stock_import.applied_at
+        stock_import.save(update_fields=["status", "counts", "rows_done", "applied_at", "moved_at"])
 
 
 def _summary(plan: StockPlan) -> dict:
@@ -226,15 +291,16 @@ def _language(import_id: int) -> str:
 
 
 def _progress(import_id: int, done: int, total: int) -> None:
-    # Outside any transaction, so the admin page sees it at once.
-    StockImport.objects.filter(pk=import_id).update(rows_done=done)
+    # Outside any transaction, so the admin page sees it at once (and the watchdog, that
+    # the preview is alive).
+    StockImport.objects.filter(pk=import_id).update(rows_done=done, moved_at=Now())
 
 
 def _fail(import_id: int, message: str) -> None:
     # A message may quote the file, and PostgreSQL refuses NUL: the import would stay
     # "previewing" for ever.
     StockImport.objects.filter(pk=import_id).update(
-        status=StockImport.Status.FAILED, error=shown_text(message)
+        status=StockImport.Status.FAILED, error=shown_text(message), moved_at=Now()
     )
 
 
