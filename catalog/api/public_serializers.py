@@ -4,6 +4,8 @@ The rules are the web search form's (catalog/forms_search.py), except that the A
 refuses a bad parameter where the page falls back to its default.
 """
 
+import re
+
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema_field
@@ -21,7 +23,26 @@ from shops.api.serializers import (
 )
 
 MAX_PAGE_SIZE = 50
-PRICE = {"max_digits": 7, "decimal_places": 2, "min_value": 0}
+# Euros, and cents if any: 12, 12.5 or 12.50 (up to 99999.99).
+PRICE_PATTERN = r"^[0-9]{1,5}(?:\.[0-9]{1,2})?$"
+
+
+@extend_schema_field({"type": "string", "pattern": PRICE_PATTERN, "example": "12.50"})
+class PriceTextField(serializers.DecimalField):
+    """A price in euros written as text (PRICE_PATTERN), in a query or a JSON body."""
+
+    def __init__(self, **kwargs):
+        super().__init__(max_digits=7, decimal_places=2, min_value=0, **kwargs)
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        price = super().to_internal_value(data)
+        # A negative price gets min_value's message; 1e2, +12 or " 12" are numbers, not as described.
+        if price >= 0 and not re.match(PRICE_PATTERN, str(data)):
+            self.fail("invalid")
+        return price
+
 
 # --- Query parameters ------------------------------------------------------------------
 
@@ -31,8 +52,8 @@ class SearchParams(LocationSerializer):
     radius = radius_field()
     condition = serializers.ChoiceField(choices=["new", "used"], required=False, help_text="new or used.")
     shop = serializers.IntegerField(required=False, min_value=1, help_text="Only this shop (its id).")
-    price_min = serializers.DecimalField(required=False, help_text="Lowest price in euros.", **PRICE)
-    price_max = serializers.DecimalField(required=False, help_text="Highest price in euros.", **PRICE)
+    price_min = PriceTextField(required=False, help_text="Lowest price in euros.")
+    price_max = PriceTextField(required=False, help_text="Highest price in euros.")
     subject = serializers.RegexField(
         r"^\d{4}$", required=False, help_text="A CLIL code: that subject and every subject under it."
     )

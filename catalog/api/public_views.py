@@ -15,7 +15,8 @@ from catalog.api.public_serializers import (
 )
 from catalog.search import search_books
 from catalog.selectors import book_by_ean, offers_near
-from shops.api.views import BAD_PARAMETERS, NOT_FOUND, THROTTLED, PublicReadView
+from marketplace.api_schema import BAD_PARAMETERS, NOT_FOUND, THROTTLED
+from shops.api.views import PublicReadView
 from shops.selectors import shops_near
 
 

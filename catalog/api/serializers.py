@@ -1,16 +1,16 @@
 import re
-from datetime import datetime, time
+from datetime import UTC, datetime, time
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from catalog.ean import normalize_book_ean
 from catalog.models import Listing, StockSyncSession
+from marketplace.api_fields import StrictBooleanField
 
 MAX_ITEMS = 5_000  # per request: a bulk update, or a page of a sync session
 CONFIRM_ZEROING = "confirm_zeroing"
@@ -26,24 +26,27 @@ class StockListingSerializer(serializers.ModelSerializer):
 
 
 class StockItemSerializer(serializers.Serializer):
-    """One line of a bulk update. Values are checked one by one afterwards, so that a
-    bad line is refused alone (with its reason) instead of failing the whole batch."""
+    """One item of a bulk update, as documented. Items are read as any object and judged
+    one by one afterwards, so that a bad item is refused alone (with its reason, in the
+    answer's `items`) instead of failing the whole batch: any value is accepted here."""
 
-    ean = serializers.CharField(help_text="EAN-13 / ISBN-13 (ISBN-10 and hyphens accepted).")
+    ean = serializers.JSONField(
+        required=False,
+        help_text="Text: EAN-13 / ISBN-13 (ISBN-10 and hyphens accepted). An item without it is refused.",
+    )
     quantity = serializers.JSONField(
         required=False, help_text="Copies in stock (integer ≥ 0). Omit to keep it."
     )
     price = serializers.JSONField(
         required=False, help_text='Selling price in euros incl. tax ("12.50" or 12.5). Omit to keep it.'
     )
-    condition = serializers.CharField(
+    condition = serializers.JSONField(
         required=False,
-        default="new",
-        help_text="new (default), used_like_new, used_very_good, used_good, used_acceptable",
+        help_text="new (the default), used_like_new, used_very_good, used_good or used_acceptable.",
     )
-    title = serializers.CharField(required=False, help_text="For a book not in the catalogue yet.")
-    authors = serializers.ListField(child=serializers.CharField(), required=False, help_text="Idem.")
-    publisher = serializers.CharField(required=False, help_text="Idem.")
+    title = serializers.JSONField(required=False, help_text="Text, for a book not in the catalogue yet.")
+    authors = serializers.JSONField(required=False, help_text="A list of names (or one name), idem.")
+    publisher = serializers.JSONField(required=False, help_text="Text, idem.")
     list_price = serializers.JSONField(
         required=False,
         help_text=(
@@ -56,7 +59,7 @@ class StockItemSerializer(serializers.Serializer):
 
 
 def _confirm_zeroing_field():
-    return serializers.BooleanField(
+    return StrictBooleanField(
         default=False,
         help_text=(
             "With full_sync: apply it even if it sets more than half of the listings in stock to 0. Without "
@@ -67,10 +70,16 @@ def _confirm_zeroing_field():
 
 class StockBulkSerializer(serializers.Serializer):
     items = serializers.ListField(child=serializers.DictField(), min_length=1, max_length=MAX_ITEMS)
-    full_sync = serializers.BooleanField(
+    full_sync = StrictBooleanField(
         default=False, help_text="The items are the whole stock: listings not in them go to quantity 0."
     )
     confirm_zeroing = _confirm_zeroing_field()
+
+
+class StockBulkRequestSerializer(StockBulkSerializer):
+    """The body of a bulk update, as documented: StockBulkSerializer reads it."""
+
+    items = serializers.ListField(child=StockItemSerializer(), min_length=1, max_length=MAX_ITEMS)
 
 
 class StockItemResultSerializer(serializers.Serializer):
@@ -127,31 +136,54 @@ class EanField(serializers.CharField):
             raise serializers.ValidationError(error.messages) from None
 
 
-@extend_schema_field(OpenApiTypes.DATETIME)
+# The ISO 8601 forms MomentField reads: a date, or a date and a time, with or without an
+# offset (a "+" left unescaped in a query string arrives as a space). [0-9], not \d: the
+# description is read by other regex dialects, where \d may mean other scripts' digits.
+_DAY = r"[0-9]{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12][0-9]|3[01])"
+_TIME = r"(?:[01][0-9]|2[0-3]):[0-5][0-9](?::[0-5][0-9](?:[.,][0-9]{1,6})?)?"
+_OFFSET = r"(?:Z|[ +-](?:[01][0-9]|2[0-3])(?::?[0-5][0-9])?)"
+MOMENT_PATTERN = rf"^{_DAY}(?:[T ]{_TIME}{_OFFSET}?)?$"
+
+
+@extend_schema_field(
+    {
+        "type": "string",
+        "pattern": MOMENT_PATTERN,
+        "example": "2025-03-14T09:30:00+01:00",
+        "description": "ISO 8601: 2025-03-14, 2025-03-14T09:30:00 (Paris time) or 2025-03-14T09:30:00+01:00.",
+    }
+)
 class MomentField(serializers.Field):
-    """An ISO 8601 date or date-time. A date is its midnight, and a time without an
-    offset is the site's local time (Europe/Paris), as a French till writes it."""
+    """An ISO 8601 date or date-time (MOMENT_PATTERN). A date is its midnight, and a time
+    without an offset is the site's local time (Europe/Paris), as a French till writes it."""
 
     default_error_messages = {
         "invalid": _(
             "Give an ISO 8601 date (2025-03-14) or date and time (2025-03-14T09:30:00+01:00), not “{value}”."
         )
     }
+    SHAPE = re.compile(MOMENT_PATTERN)
     # A "+" in a query string arrives as a space ("…T09:30:00 01:00"): it is put back.
     SPACE_FOR_PLUS = re.compile(r"(\d{2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?) (\d{2}(?::?\d{2})?)$")
 
     def to_internal_value(self, data):
-        text = self.SPACE_FOR_PLUS.sub(r"\1+\2", str(data).strip())
+        text = str(data)
+        if not self.SHAPE.match(text):
+            self.fail("invalid", value=text[:40])
+        text = self.SPACE_FOR_PLUS.sub(r"\1+\2", text)
         try:
             moment = parse_datetime(text)
             day = parse_date(text) if moment is None else None
-        except ValueError:  # well formed, but no such day or hour (2025-02-30)
-            moment = day = None
-        if day is not None:
-            moment = datetime.combine(day, time.min)
-        if moment is None:
-            self.fail("invalid", value=str(data)[:40])
-        return timezone.make_aware(moment) if timezone.is_naive(moment) else moment
+            if day is not None:
+                moment = datetime.combine(day, time.min)
+            if timezone.is_naive(moment):
+                moment = timezone.make_aware(moment)
+            # In UTC: PostgreSQL takes offsets up to 15:59 only (ISO 8601, up to 23:59); and
+            # years 1 and 9999 may overflow it.
+            moment = moment.astimezone(UTC)
+        except (ValueError, OverflowError):  # well formed, but no such day (2025-02-30, year 0)
+            self.fail("invalid", value=text[:40])
+        return moment
 
     def to_representation(self, value):
         return value.isoformat()
@@ -175,7 +207,7 @@ class StockListingParams(serializers.Serializer):
 
 
 class SyncSessionBeginSerializer(serializers.Serializer):
-    full_sync = serializers.BooleanField(
+    full_sync = StrictBooleanField(
         default=False,
         help_text="The pages will hold the whole stock: when committed, listings in none of them go to 0.",
     )

@@ -5,6 +5,8 @@ A stock too big for one request (5,000 items) goes in pages of a sync session
 than half of the stock to 0 answers 409 until the caller confirms it.
 """
 
+import re
+
 from django.conf import settings
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
@@ -13,11 +15,9 @@ from drf_spectacular.utils import (
     OpenApiParameter,
     OpenApiResponse,
     extend_schema,
-    inline_serializer,
 )
 from rest_framework import generics, serializers, status
 from rest_framework.exceptions import NotFound, ValidationError
-from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -25,10 +25,10 @@ from catalog import stock_sync
 from catalog.api.serializers import (
     CONFIRM_ZEROING,
     MAX_ITEMS,
+    StockBulkRequestSerializer,
     StockBulkResultSerializer,
     StockBulkSerializer,
     StockErrorSerializer,
-    StockItemSerializer,
     StockListingParams,
     StockListingSerializer,
     SyncCommitSerializer,
@@ -41,10 +41,10 @@ from catalog.api.serializers import (
 from catalog.imports.apply import ZeroingNeedsConfirmation, stock_import_apply
 from catalog.models import Book, Listing, StockSyncSession
 from catalog.selectors import stock_sync_pages, stock_sync_session_for_shop
-from shops.api.views import BAD_PARAMETERS, NOT_FOUND, PublicPagination, valid_params
+from marketplace.api_schema import BAD_PARAMETERS, NO_KEY, NOT_FOUND
+from shops.api.views import PublicPagination, valid_params
 from shops.authentication import IsShopClient, ShopApiKeyAuthentication
 
-NO_KEY = OpenApiResponse(NOT_FOUND.response, description="No API key, or one that is unknown or revoked.")
 ZEROING_EXAMPLE = {
     "detail": "Listings in stock this full sync would set to 0: 1001 of 1002. Nothing was changed. If that is "
     "what you mean, send the request again with “confirm_zeroing”: true.",
@@ -119,9 +119,7 @@ class StockBulkUpdate(ShopApiView, APIView):
 
     @extend_schema(
         tags=["stock"],
-        request=inline_serializer("StockBulkRequest", {"items": StockItemSerializer(many=True),
-                                                       "full_sync": serializers.BooleanField(default=False),
-                                                       CONFIRM_ZEROING: serializers.BooleanField(default=False)}),
+        request=StockBulkRequestSerializer,
         responses={200: StockBulkResultSerializer, 400: BAD_PARAMETERS, 401: NO_KEY,
                    409: OpenApiResponse(ZeroingNeedsConfirmationSerializer, description=(
                        "A full sync that would set more than half of the shop's listings in stock to 0, without "
@@ -178,6 +176,8 @@ SESSION_ID = OpenApiParameter(
     OpenApiParameter.PATH,
     description="The session's `id` (from its beginning).",
 )
+# As the `id` is written in answers (RFC 4122's form): another way of writing it is not found.
+UUID_FORM = re.compile(r"^[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
 SESSION_CLOSED = OpenApiResponse(
     StockErrorSerializer,
     description=(
@@ -192,7 +192,7 @@ SESSION_CLOSED = OpenApiResponse(
 
 def _shop_session(shop, session_id: str) -> StockSyncSession:
     """The key's shop's session; another shop's is not found, as if it did not exist."""
-    session = stock_sync_session_for_shop(shop=shop, session_id=session_id)
+    session = UUID_FORM.match(session_id) and stock_sync_session_for_shop(shop=shop, session_id=session_id)
     if session is None:
         raise NotFound
     return session
@@ -224,11 +224,7 @@ def _conflict(error: stock_sync.SyncSessionError) -> Response:
     return Response({"detail": str(error), "code": error.code}, status=status.HTTP_409_CONFLICT)
 
 
-class SyncSessionView(ShopApiView, APIView):
-    parser_classes = [JSONParser]
-
-
-class StockSyncSessionBegin(SyncSessionView):
+class StockSyncSessionBegin(ShopApiView, APIView):
     @extend_schema(
         tags=["stock sync"],
         summary="Begin a sync session",
@@ -249,7 +245,7 @@ class StockSyncSessionBegin(SyncSessionView):
         return _session_answer(session, status_code=status.HTTP_201_CREATED)
 
 
-class StockSyncSessionDetail(SyncSessionView):
+class StockSyncSessionDetail(ShopApiView, APIView):
     @extend_schema(
         tags=["stock sync"],
         summary="A sync session",
@@ -286,7 +282,7 @@ class StockSyncSessionDetail(SyncSessionView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class StockSyncSessionPage(SyncSessionView):
+class StockSyncSessionPage(ShopApiView, APIView):
     @extend_schema(
         tags=["stock sync"],
         summary="Put a page of items",
@@ -297,7 +293,12 @@ class StockSyncSessionPage(SyncSessionView):
         ),
         parameters=[
             SESSION_ID,
-            OpenApiParameter("number", OpenApiTypes.INT, OpenApiParameter.PATH, description="From 1."),
+            OpenApiParameter(
+                "number",
+                {"type": "integer", "minimum": 1, "maximum": settings.STOCK_SYNC_MAX_ITEMS},
+                OpenApiParameter.PATH,
+                description="From 1 (at most STOCK_SYNC_MAX_ITEMS: a page holds at least one item).",
+            ),
         ],
         request=SyncPageSerializer,
         responses={
@@ -335,7 +336,7 @@ def _page_number(text: str) -> int:
         raise ValidationError({"number": error.detail}) from None
 
 
-class StockSyncSessionCommit(SyncSessionView):
+class StockSyncSessionCommit(ShopApiView, APIView):
     @extend_schema(
         tags=["stock sync"],
         summary="Commit a sync session",

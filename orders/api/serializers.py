@@ -16,7 +16,10 @@ from drf_spectacular.utils import extend_schema_field
 from phonenumber_field.serializerfields import PhoneNumberField
 from rest_framework import serializers
 
+from catalog.api.public_serializers import PriceTextField
 from catalog.models import Listing
+from marketplace.api_fields import StrictBooleanField, StrictCharField
+from marketplace.api_schema import ErrorSerializer
 from orders.models import Checkout, Order, OrderEvent, OrderLine
 from orders.services import (
     CartLine,
@@ -29,6 +32,8 @@ from shops.models import Shop
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 IDEMPOTENCY_KEY_MAX_LENGTH = 100
 _IDEMPOTENCY_KEY_SHAPE = re.compile(rf"^[\x20-\x7e]{{1,{IDEMPOTENCY_KEY_MAX_LENGTH}}}$")
+# The same, as the description says it: the header's value is read without the spaces around it.
+IDEMPOTENCY_KEY_PATTERN = rf"^[\x21-\x7e](?:[\x20-\x7e]{{0,{IDEMPOTENCY_KEY_MAX_LENGTH - 2}}}[\x21-\x7e])?$"
 PRICE = {"max_digits": 7, "decimal_places": 2}
 
 
@@ -45,10 +50,15 @@ def checkout_key(idempotency_key: str) -> str:
 # --- Requests --------------------------------------------------------------------------
 
 
+@extend_schema_field({"type": "string", "pattern": "[0-9]", "example": "06 12 34 56 78"})
+class PhoneField(PhoneNumberField):
+    """A telephone number: the description can only say it holds digits."""
+
+
 class CustomerRequestSerializer(serializers.Serializer):
-    name = serializers.CharField(max_length=150, help_text="The name the shop asks for at the counter.")
+    name = StrictCharField(max_length=150, help_text="The name the shop asks for at the counter.")
     email = serializers.EmailField(max_length=254, help_text="Where the confirmation and updates go.")
-    phone = PhoneNumberField(
+    phone = PhoneField(
         region="FR",
         error_messages={"invalid": PHONE_ERROR},
         help_text="French formats (06 12 34 56 78) or international (+33 6 12 34 56 78); answered in E.164.",
@@ -69,25 +79,29 @@ class LineRequestSerializer(serializers.Serializer):
         max_value=settings.RESERVATION_MAX_COPIES_PER_LINE,
         help_text=f"Copies, 1 to {settings.RESERVATION_MAX_COPIES_PER_LINE}.",
     )
-    price = serializers.DecimalField(
+    price = PriceTextField(
         required=False,
-        min_value=0,
         help_text=(
-            "Optional: the unit price in euros the customer was shown. If the shop changed it since, "
-            "nothing is reserved and the answer reports a `price` problem."
+            "Optional: the unit price in euros the customer was shown (text: 8.50). If the shop changed it "
+            "since, nothing is reserved and the answer reports a `price` problem."
         ),
-        **PRICE,
     )
+
+
+@extend_schema_field({"type": "boolean", "enum": [True]})
+class AcceptedField(StrictBooleanField):
+    """A box the customer must tick: anything but true is refused (by the serializer)."""
 
 
 class ReservationRequestSerializer(serializers.Serializer):
     customer = CustomerRequestSerializer()
-    accept_terms = serializers.BooleanField(
+    accept_terms = AcceptedField(
         help_text="Must be true: the customer accepted the reservation terms (the site's /reservation/terms/ page)."
     )
     lines = serializers.ListField(
         child=LineRequestSerializer(),
         allow_empty=False,
+        min_length=1,  # for the description: allow_empty refuses [] with its own message first
         max_length=settings.RESERVATION_MAX_LINES_PER_CHECKOUT,
         help_text=f"1 to {settings.RESERVATION_MAX_LINES_PER_CHECKOUT} lines, each listing once; any shops.",
     )
@@ -161,11 +175,11 @@ def valid_reservation_request(*, data, idempotency_key: str | None) -> Reservati
 
 
 class RefuseRequestSerializer(serializers.Serializer):
-    reason = serializers.CharField(max_length=2000, help_text="Why the shop refuses: the customer reads it.")
+    reason = StrictCharField(max_length=2000, help_text="Why the shop refuses: the customer reads it.")
 
 
 class LineUnavailableRequestSerializer(serializers.Serializer):
-    reason = serializers.CharField(
+    reason = StrictCharField(
         required=False,
         allow_blank=True,
         default="",
@@ -320,11 +334,6 @@ class LineProblemSerializer(serializers.Serializer):
         help_text="Last day of the shop's holiday (for `away`): reservations resume the day after.",
     )
     message = serializers.CharField(help_text="The problem in words, for the customer.")
-
-
-class ErrorSerializer(serializers.Serializer):
-    detail = serializers.CharField(help_text="What went wrong, for people (in the Accept-Language).")
-    code = serializers.CharField(help_text="What went wrong, for programs.")
 
 
 class ReservationLimitSerializer(ErrorSerializer):

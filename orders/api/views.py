@@ -18,20 +18,20 @@ from drf_spectacular.utils import (
 from rest_framework import status
 from rest_framework.exceptions import NotFound
 from rest_framework.generics import GenericAPIView
-from rest_framework.parsers import JSONParser
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from catalog.api.views import ShopApiView
+from marketplace.api_schema import BAD_PARAMETERS, NO_KEY, NOT_FOUND, THROTTLED, ErrorSerializer
 from marketplace.client_address import client_key
 from marketplace.rate_limits import AtomicRateThrottle
 from orders import services
 from orders.api.serializers import (
     IDEMPOTENCY_HEADER,
+    IDEMPOTENCY_KEY_PATTERN,
     CheckoutSerializer,
     CustomerOrderSerializer,
-    ErrorSerializer,
     LineUnavailableRequestSerializer,
     RefuseRequestSerializer,
     ReservationLimitSerializer,
@@ -44,7 +44,7 @@ from orders.api.serializers import (
 from orders.limits import RESERVATION_REQUESTS_SCOPE, ReservationLimitReached
 from orders.models import Order, OrderLine
 from orders.selectors import order_by_token, orders_for_shop
-from shops.api.views import BAD_PARAMETERS, NOT_FOUND, THROTTLED, PublicPagination, valid_params
+from shops.api.views import PublicPagination, valid_params
 
 # How long a client waits before retrying a reservation the database was too busy for:
 # locks are held for milliseconds, a crowd around one title thins out in about that.
@@ -70,7 +70,6 @@ class CustomerApiView(APIView):
     authentication_classes = []
     permission_classes = [AllowAny]
     throttle_classes = [CustomerOrderThrottle]
-    parser_classes = [JSONParser]
 
 
 def _error(message: str, *, code: str, status_code: int, **headers) -> Response:
@@ -166,7 +165,9 @@ class ReservationCreate(CustomerApiView):
                 OpenApiTypes.STR,
                 OpenApiParameter.HEADER,
                 required=True,
+                pattern=IDEMPOTENCY_KEY_PATTERN,
                 description="A random value (a UUID), up to 100 printable ASCII characters; reuse it to retry.",
+                examples=[OpenApiExample("A UUID", value="0b6f2a4e-5c1d-4e0a-9d7b-3f8e2c1a6b90")],
             )
         ],
         request=ReservationRequestSerializer,
@@ -181,8 +182,7 @@ class ReservationCreate(CustomerApiView):
                 BAD_PARAMETERS.response,
                 description=(
                     "The body or the Idempotency-Key header is missing or invalid: for each field (nested for "
-                    "`customer` and `lines`), what is wrong, in the Accept-Language. A body that is not JSON "
-                    "answers `detail` alone."
+                    "`customer` and `lines`), what is wrong, in the Accept-Language."
                 ),
                 examples=[
                     OpenApiExample(
@@ -228,7 +228,6 @@ class ReservationCreate(CustomerApiView):
                     ),
                 ],
             ),
-            415: OpenApiResponse(NOT_FOUND.response, description="The body is not sent as application/json."),
             429: OpenApiResponse(
                 ReservationLimitSerializer,
                 description=(
@@ -351,7 +350,6 @@ class CustomerOrderCancel(CustomerApiView):
 
 # --- Shops -----------------------------------------------------------------------------
 
-NO_KEY = OpenApiResponse(NOT_FOUND.response, description="No API key, or one that is unknown or revoked.")
 REFERENCE = OpenApiParameter(
     "reference", OpenApiTypes.STR, OpenApiParameter.PATH, description="The order's reference, e.g. 7KQ4MX."
 )
@@ -378,7 +376,6 @@ def _shop_order(shop, reference: str) -> Order:
 class ShopOrderList(ShopApiView, GenericAPIView):
     serializer_class = ShopOrderSerializer
     pagination_class = PublicPagination
-    parser_classes = [JSONParser]
 
     @extend_schema(
         tags=["shop orders"],
@@ -397,8 +394,6 @@ class ShopOrderList(ShopApiView, GenericAPIView):
 
 
 class ShopOrderView(ShopApiView, APIView):
-    parser_classes = [JSONParser]
-
     def answer(self, reference: str) -> Response:
         return Response(ShopOrderSerializer(_shop_order(self.shop, reference)).data)
 
@@ -509,7 +504,7 @@ class ShopOrderLineUnavailable(ShopOrderView):
             REFERENCE,
             OpenApiParameter(
                 "line_id",
-                OpenApiTypes.INT,
+                {"type": "integer", "minimum": 1, "maximum": 2**63 - 1},
                 OpenApiParameter.PATH,
                 description="The line's `id` in the order.",
             ),

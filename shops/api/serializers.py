@@ -5,6 +5,7 @@ as absent, as in the web forms, and every refusal names the parameter at fault.
 """
 
 import math
+import re
 
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -20,9 +21,17 @@ from shops.regions import Region
 # --- Fields shared by the shops' and the catalogue's endpoints --------------------------
 
 
-@extend_schema_field({"type": "string", "example": "47.7507,-3.3789"})
+# Decimal degrees, latitude -90 to 90, longitude -180 to 180. [0-9], not \d: the
+# description is read by other regex dialects, where \d may mean other scripts' digits.
+_LATITUDE = r"-?(?:90(?:\.0+)?|[1-8]?[0-9](?:\.[0-9]+)?)"
+_LONGITUDE = r"-?(?:180(?:\.0+)?|(?:1[0-7][0-9]|[1-9]?[0-9])(?:\.[0-9]+)?)"
+POINT_PATTERN = rf"^{_LATITUDE},{_LONGITUDE}$"
+
+
+@extend_schema_field({"type": "string", "pattern": POINT_PATTERN, "example": "47.7507,-3.3789"})
 class PointField(serializers.Field):
-    """A point written `latitude,longitude` in decimal degrees; gives a (lat, lon) tuple."""
+    """A point written `latitude,longitude` in decimal degrees (POINT_PATTERN); gives a
+    (lat, lon) tuple."""
 
     default_error_messages = {
         "invalid": gettext_lazy("Give a point as “latitude,longitude” in decimal degrees, e.g. 47.75,-3.37."),
@@ -43,6 +52,8 @@ class PointField(serializers.Field):
             self.fail("latitude")
         if not -180 <= longitude <= 180:
             self.fail("longitude")
+        if not re.match(POINT_PATTERN, data):  # 4.7e1, +47, spaces: numbers, but not as described
+            self.fail("invalid")
         return latitude, longitude
 
     def to_representation(self, value):

@@ -2,7 +2,7 @@
 
 from django.db.models import Prefetch
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.generics import GenericAPIView
@@ -10,6 +10,7 @@ from rest_framework.pagination import PageNumberPagination
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 
+from marketplace.api_schema import BAD_PARAMETERS, NOT_FOUND, THROTTLED
 from marketplace.rate_limits import AtomicRateThrottle
 from shops.api.serializers import (
     DriveDetailSerializer,
@@ -26,22 +27,8 @@ DRIVES_MAX_KM = 100
 # hundred drives, so this one never cuts in practice.
 DRIVES_LIMIT = 1000
 
-BAD_PARAMETERS = OpenApiResponse(
-    response={
-        "type": "object",
-        "additionalProperties": {"type": "array", "items": {"type": "string"}},
-        "example": {"lat": ["Ensure this value is less than or equal to 90."]},
-    },
-    description="A parameter is missing or invalid: for each one, what is wrong (in the Accept-Language).",
-)
-NOT_FOUND = OpenApiResponse(
-    response={"type": "object", "properties": {"detail": {"type": "string"}}},
-    description="No such object (or, for a list, a page past the last one).",
-)
-THROTTLED = OpenApiResponse(
-    response={"type": "object", "properties": {"detail": {"type": "string"}}},
-    description="Too many requests from this address: wait the Retry-After seconds.",
-)
+# What Django's <slug:…> path converter matches: anything else is not found.
+SLUG_PATTERN = r"^[-a-zA-Z0-9_]+$"
 
 
 class PublicReadThrottle(AtomicRateThrottle):
@@ -64,6 +51,13 @@ class PublicPagination(PageNumberPagination):
             return serializers.IntegerField(min_value=1).run_validation(number)
         except ValidationError as exc:
             raise ValidationError({self.page_query_param: exc.detail}) from None
+
+    def get_schema_operation_parameters(self, view):
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            if parameter["name"] == self.page_query_param:
+                parameter["schema"]["minimum"] = 1
+        return parameters
 
 
 class PublicReadView(GenericAPIView):
@@ -124,7 +118,13 @@ class DriveDetail(PublicReadView):
         summary="A drive and its partner bookshops",
         description="An active drive, with the open bookshops that joined it, by name.",
         parameters=[
-            OpenApiParameter("slug", OpenApiTypes.STR, OpenApiParameter.PATH, description="The drive's slug.")
+            OpenApiParameter(
+                "slug",
+                OpenApiTypes.STR,
+                OpenApiParameter.PATH,
+                pattern=SLUG_PATTERN,
+                description="The drive's slug.",
+            )
         ],
         responses={200: DriveDetailSerializer, 404: NOT_FOUND, 429: THROTTLED},
     )
@@ -181,7 +181,13 @@ class ShopDetail(PublicReadView):
         summary="An open bookshop",
         description="An open (approved) bookshop, with the active drives it joined. Others are not found.",
         parameters=[
-            OpenApiParameter("slug", OpenApiTypes.STR, OpenApiParameter.PATH, description="The shop's slug.")
+            OpenApiParameter(
+                "slug",
+                OpenApiTypes.STR,
+                OpenApiParameter.PATH,
+                pattern=SLUG_PATTERN,
+                description="The shop's slug.",
+            )
         ],
         responses={200: ShopSerializer, 404: NOT_FOUND, 429: THROTTLED},
     )

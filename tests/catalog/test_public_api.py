@@ -403,7 +403,7 @@ def test_the_schema_documents_the_search_and_availability(client):
         "drive", "lat", "lon", "q", "radius", "condition", "shop", "price_min", "price_max", "subject", "sort",
         "page", "page_size",
     }  # fmt: skip
-    assert set(search["responses"]) == {"200", "400", "429"}
+    assert set(search["responses"]) == {"200", "400", "406", "429"}
     book = schema["paths"]["/api/v1/books/{ean}/availability/"]["get"]
     assert {parameter["name"] for parameter in book["parameters"]} == {"ean", "drive", "lat", "lon", "radius"}
     assert {"SearchResults", "BookResult", "Availability", "Offer"} <= set(schema["components"]["schemas"])
