@@ -21,7 +21,7 @@ COPY . .
 RUN pybabel -q compile --domain django --directory locale \
     && DJANGO_DEBUG=false DJANGO_SECRET_KEY=build-only DATABASE_URL=postgres://build@localhost/build \
        python manage.py collectstatic --noinput \
-    && mkdir -p /data/media && chown app /data/media
+    && mkdir -p /data/media /data/private && chown app /data/media /data/private
 
 USER app
 EXPOSE 8000

@@ -185,3 +185,19 @@ class ModerationReason(models.Model):
 
     def __str__(self):
         return self.label
+
+
+class Heartbeat(models.Model):
+    """When a periodic job last ran on a Celery worker: beat sent it, the broker carried it,
+    a worker ran it (marketplace/health.py). /healthz reports the worker down when the beat
+    is old. Kept in the database rather than in Redis, which may be the part that failed."""
+
+    name = models.CharField(_("name"), max_length=40, primary_key=True)
+    beat_at = models.DateTimeField(_("last beat"))
+
+    class Meta:
+        verbose_name = _("heartbeat")
+        verbose_name_plural = _("heartbeats")
+
+    def __str__(self):
+        return f"{self.name}: {self.beat_at}"

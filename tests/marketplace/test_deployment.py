@@ -47,3 +47,12 @@ def test_the_proxy_sets_the_clients_address_itself():
     assert "reverse_proxy web:8000" in caddyfile
     assert "header_up X-Forwarded-For {remote_host}" in caddyfile
     assert SERVICES["proxy"]["volumes"][0].startswith("./deploy/Caddyfile:")
+
+
+def test_web_and_the_worker_share_the_private_files():
+    # Shops' stock files and head office's feeds are stored by web and read by the worker.
+    for name in ("web", "worker"):
+        service = SERVICES[name]
+        assert service["environment"]["DJANGO_PRIVATE_MEDIA_ROOT"] == "/data/private"
+        assert "private:/data/private" in service["volumes"]
+    assert "private" in COMPOSE["volumes"]
