@@ -36,7 +36,7 @@ from catalog.ean import normalize_book_ean
 from catalog.imports.pgcopy import copy_rows
 from catalog.imports.records import FileFacts, FileFormatError, PriceRecord, StockRow
 from catalog.models import Book, BookClaim, BookPrice, CatalogueFeed, StockImport
-from marketplace.jobs import act_on_each_in_batches
+from marketplace.jobs import act_on_each_in_batches, publish_without_retry
 
 logger = logging.getLogger(__name__)
 
@@ -511,7 +511,7 @@ def _index_on_commit() -> None:
     from catalog.tasks import refresh_search_index
 
     def enqueue():
-        refresh_search_index.delay()
+        publish_without_retry(refresh_search_index)
 
     transaction.on_commit(enqueue, robust=True)
 
@@ -638,6 +638,6 @@ def _load_on_commit(feed_id: int) -> None:
     from catalog.tasks import load_catalogue_feed
 
     def enqueue():
-        load_catalogue_feed.delay(feed_id)
+        publish_without_retry(load_catalogue_feed, feed_id)  # else the feeds' watchdog
 
     transaction.on_commit(enqueue, robust=True)

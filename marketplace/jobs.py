@@ -94,3 +94,10 @@ def _claim_and_act(due, pk, act, *, doing, moved_on) -> bool:
     except Exception:
         logger.exception("Could not %s %s", doing, pk)
         return False
+
+
+def publish_without_retry(task, *args) -> None:
+    """Hand `task` to the broker once, without Celery's retries: a request never waits
+    on a broker that is down (its timeouts are CELERY_BROKER_TRANSPORT_OPTIONS'). For tasks
+    whose work a periodic job picks up anyway (a watchdog, the search index refresh)."""
+    task.apply_async(args, retry=False)

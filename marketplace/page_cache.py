@@ -20,6 +20,10 @@ that accept gzip, which all do: 20 KB of HTML become ~4 KB on a phone's connecti
 a hit compresses nothing. Other clients get them decompressed. Pages rendered afresh
 are compressed on the way out by Django's GZipMiddleware.
 
+While the shared cache cannot be reached (marketplace/cache.py), pages are rendered
+afresh and kept nowhere, at either level: whether a copy is still current is told by
+the shops' version, which lives there.
+
 Not cached: logged-in people (booksellers checking their own listings want the
 truth now), visitors with books in their reservation (the header shows how many),
 pages with a message to show, errors.
@@ -38,6 +42,7 @@ from django.middleware.gzip import re_accepts_gzip
 from django.utils import translation
 from django.utils.cache import patch_vary_headers
 
+from marketplace.cache import cache_unreachable
 from orders.cart import cart_count
 from shops.selectors import shops_cache_version
 
@@ -61,11 +66,20 @@ def cache_public_page(view):
         key = _key(request)
         # Read before rendering: a shop changing meanwhile makes this page stale at once.
         shops_version = shops_cache_version()
+        if cache_unreachable():
+            response = view(request, *args, **kwargs)
+            response[HEADER] = "bypass"
+            return response
         page = _local_page(key, shops_version) or _shared_page(key, shops_version)
         if page is not None:
             return _cached_response(request, page)
         response = view(request, *args, **kwargs)
-        if response.status_code == 200 and not response.cookies and not response.streaming:
+        if (
+            response.status_code == 200
+            and not response.cookies
+            and not response.streaming
+            and not cache_unreachable()  # it went away while the page was rendered
+        ):
             page = (
                 shops_version,
                 time.time() + PAGE_TTL,

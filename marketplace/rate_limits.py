@@ -12,7 +12,8 @@ to stop scripts and leave people alone that is fine, and it costs one round trip
 
 When the cache cannot be reached, limits let requests through (logged once per process
 until the cache answers again): a broken cache must not lock every customer out, and
-what must never be exceeded (copies held, stock) is enforced in the database.
+what must never be exceeded (copies held, stock, wrong passwords per account) is
+enforced in the database (docs/resilience.md).
 """
 
 import hashlib
@@ -25,6 +26,7 @@ from django.conf import settings
 from django.core.cache import cache
 from rest_framework.throttling import BaseThrottle
 
+from marketplace.cache import cache_unreachable
 from marketplace.client_address import client_key
 
 logger = logging.getLogger(__name__)
@@ -74,9 +76,10 @@ def hit(*, scope: str, who: str, rate: Rate | str) -> Verdict:
     try:
         count = _increment(key, timeout=rate.seconds + 1)
     except Exception:
-        if not _cache_failing:
-            logger.exception("Rate limits: the cache cannot be reached; letting requests through.")
-        _cache_failing = True
+        _cache_fails(exc_info=True)
+        return Verdict(allowed=True, count=0, retry_after=0)
+    if count is None:
+        _cache_fails()
         return Verdict(allowed=True, count=0, retry_after=0)
     if _cache_failing:
         logger.warning("Rate limits: the cache answers again.")
@@ -92,16 +95,27 @@ def count(*, scope: str, who: str, rate: Rate | str) -> int:
     try:
         return int(cache.get(_key(scope, who, rate, int(time.time() // rate.seconds))) or 0)
     except Exception:
-        logger.warning("Rate limits: could not read %s (cache unreachable).", scope)
+        _cache_fails(exc_info=True)
         return 0
 
 
-def _increment(key: str, *, timeout: int) -> int:
+def _cache_fails(*, exc_info: bool = False) -> None:
+    global _cache_failing
+    if not _cache_failing:
+        logger.error("Rate limits: the cache cannot be reached; letting requests through.", exc_info=exc_info)
+    _cache_failing = True
+
+
+def _increment(key: str, *, timeout: int) -> int | None:
+    """The new count, or None when the cache cannot be reached (marketplace/cache.py: it
+    then keeps nothing)."""
     for _attempt in range(3):
         cache.add(key, 0, timeout)
         try:
             return cache.incr(key)
-        except ValueError:  # expired between add and incr: create it again
+        except ValueError:  # expired between add and incr (create it again), or unreachable
+            if cache_unreachable():
+                return None
             continue
     raise RuntimeError(f"could not count {key}")
 

@@ -1,13 +1,33 @@
-"""Writes shared by every app: the email outbox."""
+"""Writes shared by every app: the email outbox.
+
+A message is a row written in the transaction of the change it reports; after commit a
+task is published to send it. Sending is idempotent: under the row's lock, only a
+pending row is sent, and it is marked sent in the same transaction. Whatever hands the
+task over again (the broker redelivering it, the sweep) can thus never send a message
+twice. What remains is a worker dying between the SMTP server's "250 OK" and its commit,
+or the database out of reach for seconds at that moment (docs/resilience.md); a stable
+Message-ID lets mail systems recognise the copy.
+
+`enqueued_at` is when a worker should have the message at the latest: the commit, or,
+after a failed attempt, the time its retry is due. A message still pending REQUEUE_AFTER
+past that was lost (the broker was down at commit, restarted and forgot its queue, or
+a worker died with it): the sweep, run every minute by beat, publishes it again.
+"""
 
 import logging
+import random
+import time
 from datetime import timedelta
+from email.utils import parseaddr
 from smtplib import SMTPException
 
+from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
-from django.db import transaction
+from django.db import InterfaceError, OperationalError, connection, transaction
+from django.db.models import F
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
+from kombu.exceptions import OperationalError as BrokerError
 
 from marketplace.models import OutgoingEmail
 
@@ -15,10 +35,30 @@ logger = logging.getLogger(__name__)
 
 # After this many failed attempts a message is marked failed and left for a human.
 MAX_SEND_ATTEMPTS = 8
-# A pending message nobody has touched for this long was lost by the broker (or
-# enqueued while it was down): the sweep hands it to the queue again. Longer than the
-# longest retry countdown of the task, so the sweep does not race normal retries.
-REQUEUE_AFTER = timedelta(minutes=15)
+# Waits between attempts, in seconds: 30 s, 1, 2, 4, 8 min, then 10 min, each up to a
+# quarter longer at random so that messages failing together do not retry together.
+RETRY_FIRST_SECONDS = 30
+RETRY_LONGEST_SECONDS = 600
+# A healthy worker takes a message within a second of it being due: one still pending
+# half a minute later was lost, and the sweep (every minute) hands it over 30 to 90 s
+# after it was due. Handing it over again is harmless even when it was not lost (a long
+# queue, no worker running): the task finds it sent, or locked by the worker sending
+# it, and skips it in a millisecond.
+REQUEUE_AFTER = timedelta(seconds=30)
+# After the broker failed to take a message, this process leaves the next ones to the
+# sweep for this long (seconds) rather than make each request wait for the broker's
+# timeouts again: a broker that hangs instead of refusing costs seconds per message.
+PUBLISH_PAUSE_AFTER_FAILURE = 10.0
+
+
+class EmailNotSent(Exception):
+    """The SMTP server did not take a message that is still to be sent: try again in
+    `retry_in` seconds (the outbox row says when too, so that the sweep leaves it be)."""
+
+    def __init__(self, *, email_id: int, retry_in: float):
+        super().__init__(f"email {email_id} not sent; next attempt in {retry_in:.0f} s")
+        self.email_id = email_id
+        self.retry_in = retry_in
 
 
 def email_queue_on_commit(
@@ -53,59 +93,158 @@ def email_queue_on_commit(
     return email
 
 
-def _enqueue_on_commit(email_id: int) -> None:
-    from marketplace.tasks import send_email
+def _enqueue_on_commit(*email_ids: int, sweeping: bool = False) -> None:
+    if not email_ids:
+        return
 
     # A named function rather than functools.partial: Django logs a failing robust
-    # callback by its __qualname__, which partial objects lack. email_id is this call's
+    # callback by its __qualname__, which partial objects lack. email_ids is this call's
     # own argument, so there is no late-binding surprise.
-    def enqueue_email():
-        send_email.delay(email_id)
+    def enqueue_emails():
+        for email_id in email_ids:
+            if not _publish(email_id, despite_pause=sweeping):
+                break  # the broker is down: the others wait in the outbox as well
 
-    # robust: if the broker is down, publishing fails after commit; the change is kept
-    # and the periodic sweep enqueues the message again.
-    transaction.on_commit(enqueue_email, robust=True)
+    # robust: whatever goes wrong when publishing, the change is committed already and
+    # the message waits in the outbox for the sweep.
+    transaction.on_commit(enqueue_emails, robust=True)
+
+
+# Broker URL → when publishing to it last failed in this process (monotonic seconds).
+_publish_failed_at: dict[str, float] = {}
+
+
+def _publish(email_id: int, *, despite_pause: bool = False) -> bool:
+    """Hand a message to the broker; if it is down, leave the message to the sweep and
+    say so (False). A request never waits long for the broker: its timeouts
+    (CELERY_BROKER_TRANSPORT_OPTIONS), once per PUBLISH_PAUSE_AFTER_FAILURE and process.
+    The sweep, which runs in the background to find out when it is back, tries
+    `despite_pause`. An outage is logged when it begins and when it ends."""
+    from marketplace.tasks import send_email
+
+    if send_email.app.conf.task_always_eager:  # sent in-process: there is no broker
+        send_email.delay(email_id)
+        return True
+    broker = send_email.app.conf.broker_url
+    failed_at = _publish_failed_at.get(broker)
+    if (
+        not despite_pause
+        and failed_at is not None
+        and time.monotonic() - failed_at < PUBLISH_PAUSE_AFTER_FAILURE
+    ):
+        return False
+    try:
+        # No retry: each one waits for the broker's timeout again, and the sweep retries.
+        send_email.apply_async((email_id,), retry_policy={"max_retries": 0})
+    except BrokerError as error:
+        if failed_at is None:
+            logger.error(
+                "Emails: the broker cannot be reached (%s); messages wait in the outbox, and the "
+                "sweep hands them over once it is back.",
+                error,
+            )
+        _publish_failed_at[broker] = time.monotonic()
+        return False
+    if failed_at is not None:
+        logger.warning("Emails: the broker takes messages again.")
+        _publish_failed_at.pop(broker, None)
+    return True
 
 
 def email_send(*, email_id: int) -> None:
     """Send one outbox message unless it has been sent already.
 
     Holds the row lock while talking to the SMTP server so that a duplicate delivery of
-    the task skips the row instead of sending it a second time. Raises the delivery
-    error (after recording it) so that the task retries with backoff.
+    the task skips the row instead of sending it a second time. When the SMTP server
+    fails, records the error and when to try again, and raises EmailNotSent (from the
+    delivery error) for the task to retry then. When the database connection is lost
+    once the server has taken the message, records it sent on a new one.
     """
-    error = None
-    with transaction.atomic():
-        email = (
-            OutgoingEmail.objects.select_for_update(skip_locked=True)
-            .filter(pk=email_id, status=OutgoingEmail.Status.PENDING)
-            .first()
-        )
-        if email is None:
-            return  # already sent or given up on, or another worker is sending it now
+    error, sent = None, False
+    try:
+        with transaction.atomic():
+            email = (
+                OutgoingEmail.objects.select_for_update(skip_locked=True)
+                .filter(pk=email_id, status=OutgoingEmail.Status.PENDING)
+                .first()
+            )
+            if email is None:
+                return  # already sent or given up on, or another worker is sending it now
 
-        message = EmailMultiAlternatives(subject=email.subject, body=email.body_text, to=[email.to])
-        if email.body_html:
-            message.attach_alternative(email.body_html, "text/html")
+            message = EmailMultiAlternatives(
+                subject=email.subject,
+                body=email.body_text,
+                to=[email.to],
+                headers={"Message-ID": _message_id(email)},
+            )
+            if email.body_html:
+                message.attach_alternative(email.body_html, "text/html")
 
-        email.attempts += 1
-        try:
-            message.send()
-        except (SMTPException, OSError) as exc:
-            error = exc
-            email.last_error = f"{type(exc).__name__}: {exc}"[:2000]
-            email.enqueued_at = timezone.now()  # the task's own retry takes it from here
-            if email.attempts >= MAX_SEND_ATTEMPTS:
-                email.status = OutgoingEmail.Status.FAILED
-                logger.error("Giving up on email %s after %s attempts: %s", email.pk, email.attempts, exc)
-        else:
-            email.status = OutgoingEmail.Status.SENT
-            email.sent_at = timezone.now()
-            email.last_error = ""
-        email.save(update_fields=["attempts", "status", "sent_at", "last_error", "enqueued_at"])
+            email.attempts += 1
+            try:
+                message.send()
+            except (SMTPException, OSError) as exc:
+                error = exc
+                email.last_error = f"{type(exc).__name__}: {exc}"[:2000]
+                retry_in = _retry_delay(email.attempts)
+                # When the task's retry is due: the sweep leaves the message to it until then.
+                email.enqueued_at = timezone.now() + timedelta(seconds=retry_in)
+                if email.attempts >= MAX_SEND_ATTEMPTS:
+                    email.status = OutgoingEmail.Status.FAILED
+                    logger.error("Giving up on email %s after %s attempts: %s", email.pk, email.attempts, exc)
+            else:
+                sent = True
+                email.status = OutgoingEmail.Status.SENT
+                email.sent_at = timezone.now()
+                email.last_error = ""
+            email.save(update_fields=["attempts", "status", "sent_at", "last_error", "enqueued_at"])
+    except (OperationalError, InterfaceError):
+        if not sent:
+            raise  # nothing went out: the row is as it was, the sweep hands it over again
+        _record_sent_after_lost_connection(email_id)
+        return
 
     if error is not None and email.status == OutgoingEmail.Status.PENDING:
-        raise error
+        raise EmailNotSent(email_id=email.pk, retry_in=retry_in) from error
+
+
+def _record_sent_after_lost_connection(email_id: int) -> None:
+    """The SMTP server took the message, then the connection holding its row was cut (a
+    failover, a restart, a proxy): its transaction is lost and the row still pending,
+    which would have it sent again. Record it sent on a new connection, trying for a few
+    seconds (a failover takes that long)."""
+    for attempt in range(3):
+        connection.close()
+        try:
+            OutgoingEmail.objects.filter(pk=email_id, status=OutgoingEmail.Status.PENDING).update(
+                status=OutgoingEmail.Status.SENT,
+                sent_at=timezone.now(),
+                last_error="",
+                attempts=F("attempts") + 1,
+            )
+        except (OperationalError, InterfaceError):
+            if attempt == 2:
+                logger.error("Email %s was sent but cannot be recorded so: it may be sent again.", email_id)
+                raise
+            time.sleep(1)
+        else:
+            logger.warning(
+                "Email %s was sent as the database connection was lost: recorded on a new one.", email_id
+            )
+            return
+
+
+def _retry_delay(attempts: int) -> float:
+    """Seconds to wait after `attempts` failed attempts."""
+    delay = min(RETRY_FIRST_SECONDS * 2 ** (attempts - 1), RETRY_LONGEST_SECONDS)
+    return delay + random.uniform(0, delay / 4)
+
+
+def _message_id(email: OutgoingEmail) -> str:
+    """The same for every attempt at one message, whichever worker makes it: a copy
+    sent twice (docs/resilience.md) can be recognised as one message."""
+    domain = parseaddr(settings.DEFAULT_FROM_EMAIL)[1].rpartition("@")[2] or "localhost"
+    return f"<outbox.{email.pk}.{email.created_at:%Y%m%d%H%M%S}@{domain}>"
 
 
 def emails_requeue_unsent(*, now=None) -> int:
@@ -122,8 +261,7 @@ def emails_requeue_unsent(*, now=None) -> int:
             .values_list("pk", flat=True)[:500]
         )
         OutgoingEmail.objects.filter(pk__in=stale).update(enqueued_at=now)
-        for email_id in stale:
-            _enqueue_on_commit(email_id)
+        _enqueue_on_commit(*stale, sweeping=True)
     return len(stale)
 
 
@@ -138,6 +276,5 @@ def emails_send_again(*, email_ids) -> int:
         OutgoingEmail.objects.filter(pk__in=failed).update(
             status=OutgoingEmail.Status.PENDING, attempts=0, enqueued_at=timezone.now()
         )
-        for email_id in failed:
-            _enqueue_on_commit(email_id)
+        _enqueue_on_commit(*failed)
     return len(failed)

@@ -76,6 +76,9 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "marketplace.middleware.ApiLanguageMiddleware",
+    # Errors under /api/ that no API view produced (an unknown address...) as JSON, in
+    # the language ApiLanguageMiddleware chose (marketplace/api_errors.py).
+    "marketplace.api_errors.JsonErrorsMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -243,8 +246,13 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TIMEZONE = TIME_ZONE
 # A request must not hang when the broker is down: fail fast, the outbox sweep
-# re-enqueues what could not be published.
+# re-enqueues what could not be published. Redis's transport ignores the connection
+# timeout below and by default waits forever for a broker that hangs (frozen, cut off
+# without a reset): its own socket timeouts bound a publish to a few seconds, paid once
+# per process and outage (marketplace/services.py). The command timeout stays above the
+# worker's 1-second BRPOP. docs/resilience.md
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
+CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 1, "socket_timeout": 2}
 CELERY_TASK_PUBLISH_RETRY_POLICY = {
     "max_retries": 2,
     "interval_start": 0,
@@ -252,6 +260,14 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {
     "interval_max": 0.5,
 }
 CELERY_BEAT_SCHEDULE = {
+    # Proves beat, the broker and a worker all work (marketplace/health.py, /healthz). A
+    # beat not run within the minute is dropped (django-celery-beat's name for `expires`):
+    # a worker back after an outage runs one, not the backlog.
+    "record-worker-heartbeat": {
+        "task": "marketplace.tasks.record_worker_heartbeat",
+        "schedule": 60.0,
+        "options": {"expire_seconds": 60},
+    },
     "requeue-unsent-emails": {"task": "marketplace.tasks.requeue_unsent_emails", "schedule": 60.0},
     # Books that missed their indexing task (broker down at commit): normally none.
     "refresh-search-index": {"task": "catalog.tasks.refresh_search_index", "schedule": 300.0},
@@ -286,12 +302,18 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 
 # Sessions (the chosen drive, later the cart) read from the cache first: most page
 # views then cost no session query. https://docs.djangoproject.com/en/5.2/topics/http/sessions/
+# Every session is also in the database: when Redis cannot be reached, the cache misses
+# and drops writes instead of raising (marketplace/cache.py), so sessions are read from
+# and written to the database alone, and what changed meanwhile is dropped from Redis
+# once it is back (no logged-out session, no older cart comes back).
 SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 
 # --- Cache --------------------------------------------------------------------------
 CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
 if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
-    CACHES["default"]["BACKEND"] = "marketplace.cache.RedisCache"  # one client per pool, see there
+    # One client per pool; short timeouts; an unreachable Redis is an empty cache, never
+    # an error (see there, and docs/resilience.md).
+    CACHES["default"]["BACKEND"] = "marketplace.cache.RedisCache"
 
 # --- Audit trail ------------------------------------------------------------------
 # https://django-pghistory.readthedocs.io/en/latest/settings/
@@ -379,7 +401,13 @@ TRUSTED_PROXIES = TrustedProxies.parse(env.str("DJANGO_TRUSTED_PROXIES", default
 
 # --- API ----------------------------------------------------------------------------
 REST_FRAMEWORK = {
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # Each operation's description lists every error its view can answer (marketplace/api_schema.py).
+    "DEFAULT_SCHEMA_CLASS": "marketplace.api_schema.ApiAutoSchema",
+    # JSON in; errors out in JSON (a browser's too), with a `code`, in the caller's language: a
+    # body over DATA_UPLOAD_MAX_MEMORY_SIZE is a 413, malformed or deeply nested JSON a 400
+    # (marketplace/api_errors.py).
+    "DEFAULT_PARSER_CLASSES": ["marketplace.api_errors.JsonParser"],
+    "EXCEPTION_HANDLER": "marketplace.api_errors.api_exception_handler",
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 100,
     # Public read endpoints need no login; shop endpoints declare their own API-key auth.

@@ -140,7 +140,7 @@ def public_page(key, label, url, *, status=200, shows=NOTHING, hides=None, **opt
 # --- 1. Public: nothing private, or only the visitor's own -------------------------------
 
 PUBLIC = {
-    "healthz": "probe: answers ok",
+    "healthz": "probe: which parts answer (database, cache, broker, worker); no address, no secret",
     "ping": "probe: answers pong",
     "set_language": "switches the visitor's own language",
     "api-schema": "the API's description",

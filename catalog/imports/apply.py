@@ -29,6 +29,7 @@ from catalog.imports.records import StockRow
 from catalog.models import BookClaim, Listing
 from catalog.moderation_selectors import listings_resubmitted_after_rejection
 from catalog.search_index import search_shops_pending
+from marketplace.jobs import publish_without_retry
 from shops.models import Shop
 
 # One encoder for all rows: json.dumps with options builds a new one at each call.
@@ -108,7 +109,7 @@ def _index_new_books_on_commit() -> None:
     from catalog.tasks import refresh_search_index
 
     def enqueue():
-        refresh_search_index.delay()
+        publish_without_retry(refresh_search_index)  # else the periodic refresh
 
     # New (or newly filled) books are searchable a moment after the import commits, and
     # the books it listed are found near the shop: indexing 100,000 books inside it would

@@ -31,7 +31,7 @@ from catalog.imports.pgcopy import copy_rows
 from catalog.imports.plan import Action, StockPlan, plan_stock
 from catalog.imports.records import FileFacts, FileFormatError, StockRow
 from catalog.models import Book, Listing, StockImport, StockImportLine
-from marketplace.jobs import act_on_each_in_batches
+from marketplace.jobs import act_on_each_in_batches, publish_without_retry
 from shops.models import Shop
 
 logger = logging.getLogger(__name__)
@@ -365,6 +365,6 @@ def _enqueue_on_commit(task_name: str, import_id: int) -> None:
     task = getattr(tasks, task_name)
 
     def enqueue():
-        task.delay(import_id)
+        publish_without_retry(task, import_id)  # else the imports' watchdog
 
     transaction.on_commit(enqueue, robust=True)

@@ -107,13 +107,59 @@ def test_a_delivery_failure_is_recorded_and_retried(capture_on_commit, failing_s
     with capture_on_commit():
         email = queue()  # the in-process task logs the failure and leaves the row pending
 
-    with pytest.raises(SMTPServerDisconnected):
+    with pytest.raises(services.EmailNotSent) as not_sent:
         services.email_send(email_id=email.pk)
 
+    assert isinstance(not_sent.value.__cause__, SMTPServerDisconnected)
     email.refresh_from_db()
     assert email.status == OutgoingEmail.Status.PENDING
     assert email.attempts == 2
     assert "Connection unexpectedly closed" in email.last_error
+
+
+def test_a_failed_message_is_due_again_when_its_retry_is(failing_smtp):
+    email = OutgoingEmail.objects.create(
+        event_key="x", to="a@example.org", language="en", subject="S", body_text="B", attempts=4,
+        enqueued_at=timezone.now(),
+    )  # fmt: skip
+
+    with pytest.raises(services.EmailNotSent) as not_sent:
+        services.email_send(email_id=email.pk)
+
+    # the fifth attempt failed: the next one in 8 minutes, up to a quarter more
+    assert 480 <= not_sent.value.retry_in <= 600
+    email.refresh_from_db()
+    due_in = (email.enqueued_at - timezone.now()).total_seconds()
+    assert not_sent.value.retry_in - 5 < due_in <= not_sent.value.retry_in
+
+
+def test_the_sweep_leaves_a_message_to_its_retry_and_takes_it_once_the_retry_is_late(capture_on_commit):
+    retry_due = timezone.now() + timedelta(minutes=8)
+    email = OutgoingEmail.objects.create(
+        event_key="x", to="a@example.org", language="en", subject="S", body_text="B", attempts=5,
+        enqueued_at=retry_due,
+    )  # fmt: skip
+
+    with capture_on_commit():
+        on_time = services.emails_requeue_unsent(now=retry_due + services.REQUEUE_AFTER / 2)
+        late = services.emails_requeue_unsent(now=retry_due + services.REQUEUE_AFTER * 2)
+
+    assert (on_time, late) == (0, 1)
+    email.refresh_from_db()
+    assert email.status == OutgoingEmail.Status.SENT
+
+
+def test_every_attempt_at_a_message_carries_the_same_message_id(capture_on_commit, mailoutbox):
+    with capture_on_commit():
+        email = queue()
+    first = mailoutbox[0].message()["Message-ID"]
+    OutgoingEmail.objects.filter(pk=email.pk).update(status=OutgoingEmail.Status.PENDING)
+
+    services.email_send(email_id=email.pk)  # as a worker that died before recording it sent would
+
+    assert mailoutbox[1].message()["Message-ID"] == first
+    assert first.startswith(f"<outbox.{email.pk}.")
+    assert first.endswith("@drive-solidaire.fr>")
 
 
 def test_after_too_many_failures_the_message_is_left_for_a_human(failing_smtp):

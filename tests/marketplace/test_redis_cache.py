@@ -71,3 +71,28 @@ def test_a_cached_page_is_served_until_a_shop_changes(client, redis_cache):
 
     assert [page["X-Page-Cache"] for page in (first, second, third, fourth)] == ["miss", "hit", "miss", "hit"]
     assert second.content == first.content
+
+
+def test_redis_is_given_up_on_within_half_a_second_unless_the_cache_url_says_otherwise():
+    default = RedisCache("redis://127.0.0.1:6379/3", {})
+    patient = RedisCache("redis://127.0.0.1:6379/3?socket_timeout=2", {"OPTIONS": {"socket_timeout": 2}})
+
+    assert default._cache._pool_options["socket_connect_timeout"] == 0.25
+    assert default._cache._pool_options["socket_timeout"] == 0.5
+    assert patient._cache._pool_options["socket_timeout"] == 2
+
+
+def test_an_unreachable_redis_is_an_empty_cache_that_keeps_nothing(caplog):
+    gone = RedisCache("redis://127.0.0.1:1/0", {})  # nothing listens on port 1
+
+    gone.set("drive", "lorient")
+
+    assert gone.get("drive", "none") == "none"
+    assert gone.get_many(["drive"]) == {}
+    assert not gone.has_key("drive")
+    assert gone.add("drive", "lorient") is False
+    assert gone.get_or_set("subjects", lambda: ["BD", "Roman"]) == ["BD", "Roman"]
+    with pytest.raises(ValueError, match="not found"):  # as for a key that is not there
+        gone.incr("counter")
+    assert gone.unreachable
+    assert sum("cannot be reached" in record.getMessage() for record in caplog.records) == 1
