@@ -183,3 +183,17 @@ def queue_messages(count: int, *, event: str = "test") -> None:
                 context={"link": "https://example.org/reset/"},
                 language="en",
             )
+
+
+def restarts_during(crowd_size: int, redis, *, times: int, outages: list[tuple[float, float]]):
+    """What a Crowd runs beside its customers: `redis` restarted `times` times, evenly
+    through the `crowd_size` reservations, each outage's (start, end) noted in `outages`."""
+
+    def restart(crowd: "Crowd") -> None:
+        for restart_number in range(1, times + 1):
+            crowd.wait_for(crowd_size * restart_number // (times + 1))
+            stopped = time.monotonic()
+            redis.restart(down_for=1.0)
+            outages.append((stopped, time.monotonic()))
+
+    return restart

@@ -19,6 +19,7 @@ from tests.faults.customers import (
     Offer,
     all_emails_sent,
     delivery_problems,
+    restarts_during,
     stock_mismatches,
 )
 from tests.faults.processes import publishing_to
@@ -107,12 +108,7 @@ def test_reservations_never_fail_and_mail_once_while_the_broker_restarts_three_t
     monkeypatch.setattr(services, "PUBLISH_PAUSE_AFTER_FAILURE", 1.0)
     outages = []
 
-    def restart_three_times(crowd):
-        for restart in range(1, RESTARTS + 1):
-            crowd.wait_for(RESERVATIONS * restart // (RESTARTS + 1))
-            stopped = time.monotonic()
-            broker.restart(down_for=1.0)
-            outages.append((stopped, time.monotonic()))
+    restart_three_times = restarts_during(RESERVATIONS, broker, times=RESTARTS, outages=outages)
 
     started = time.monotonic()
     with caplog.at_level(logging.WARNING), publishing_to(broker.url) as queue:
@@ -140,7 +136,9 @@ def test_reservations_never_fail_and_mail_once_while_the_broker_restarts_three_t
     # make one), not once per request
     outages_told = caplog.text.count("Emails: the broker cannot be reached")
     assert 1 <= outages_told <= RESTARTS
-    assert caplog.text.count("Emails: the broker takes messages again") == outages_told
+    # An outage's end is told by the first publish that works after it: the sweep's, if no
+    # request came between a restart and the next one (two outages then told as one).
+    assert 1 <= caplog.text.count("Emails: the broker takes messages again") <= outages_told
     assert len(smtp_sink.copies()) == crowd.emails_expected
     assert delivery_problems(smtp_sink) == []
     assert stock_mismatches() == {}

@@ -20,6 +20,7 @@ from tests.faults.customers import (
     Offer,
     all_emails_sent,
     delivery_problems,
+    restarts_during,
     stock_mismatches,
 )
 from tests.faults.processes import publishing_to
@@ -174,12 +175,7 @@ def test_reservations_never_fail_and_mail_once_while_the_cache_restarts_three_ti
     cache_on(redis)
     outages = []
 
-    def restart_three_times(crowd):
-        for restart in range(1, RESTARTS + 1):
-            crowd.wait_for(RESERVATIONS * restart // (RESTARTS + 1))
-            stopped = time.monotonic()
-            redis.restart(down_for=1.0)
-            outages.append((stopped, time.monotonic()))
+    restart_three_times = restarts_during(RESERVATIONS, redis, times=RESTARTS, outages=outages)
 
     started = time.monotonic()
     with caplog.at_level(logging.WARNING), publishing_to(broker_url) as queue:
