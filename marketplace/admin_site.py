@@ -1,5 +1,5 @@
-"""The back office's admin site: Django's, with a guarded log-in and a "view on site"
-shortcut that checks who asks.
+"""The back office's admin site: Django's, with a guarded log-in, a "view on site"
+shortcut that checks who asks, and menu entries a ModelAdmin may rename per request.
 
 Django's own shortcut (`admin/r/<content type>/<id>/`) redirects any staff account to any
 object's public address, whoever owns it: with orders, that address was the customer's
@@ -33,6 +33,17 @@ class BackOfficeSite(admin.AdminSite):
         ]
         # First match wins: ours replaces Django's unchecked shortcut of the same name.
         return ours + [url for url in super().get_urls() if getattr(url, "name", None) != "view_on_site"]
+
+    def get_app_list(self, request, app_label=None):
+        """A ModelAdmin with a `menu_name(request, name)` method names its own entry of the
+        app list and sidebar for this request, e.g. with a count next to it."""
+        app_list = super().get_app_list(request, app_label)
+        for app in app_list:
+            for entry in app["models"]:
+                menu_name = getattr(self.get_model_admin(entry["model"]), "menu_name", None)
+                if menu_name is not None:
+                    entry["name"] = menu_name(request, entry["name"])
+        return app_list
 
     def view_on_site(self, request, content_type_id, object_id):
         try:

@@ -6,7 +6,6 @@ orders/services.py, and every page fetches its order through
 `orders.selectors.orders_for_user`, so another shop's order is a 404.
 """
 
-import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -96,27 +95,6 @@ class LineUnavailableForm(forms.Form):
 
 
 # --- The count next to "Orders" in the menu ----------------------------------------------
-
-
-def menu_names_from_model_admins(site: admin.AdminSite) -> None:
-    """Let a model admin rename its own entry of the app list and sidebar for the
-    request (a `menu_name(request, name)` method), e.g. to show a count next to it."""
-    if getattr(site.get_app_list, "names_from_model_admins", False):
-        return
-    get_app_list = site.get_app_list
-
-    @functools.wraps(get_app_list)
-    def named_app_list(request, app_label=None):
-        app_list = get_app_list(request, app_label)
-        for app in app_list:
-            for entry in app["models"]:
-                menu_name = getattr(site.get_model_admin(entry["model"]), "menu_name", None)
-                if menu_name is not None:
-                    entry["name"] = menu_name(request, entry["name"])
-        return app_list
-
-    named_app_list.names_from_model_admins = True
-    site.get_app_list = named_app_list
 
 
 # --- The orders -----------------------------------------------------------------------------
@@ -436,6 +414,3 @@ class OrderAdmin(admin.ModelAdmin):
                 **context,
             },
         )
-
-
-menu_names_from_model_admins(admin.site)
