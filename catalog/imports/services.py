@@ -79,7 +79,7 @@ def stock_import_start(*, shop: Shop, upload, full_sync: bool, by) -> StockImpor
         )
         stock_import.file.save(upload.name, upload, save=False)
         stock_import.save()
-        _enqueue_on_commit("preview_stock_import", stock_import.pk)
+        _preview_on_commit(stock_import.pk)
     return stock_import
 
 
@@ -125,7 +125,7 @@ def stock_import_confirm(*, stock_import: StockImport) -> StockImport:
             raise ImportStateError(
                 _("This import can no longer be applied (it was applied or cancelled already).")
             )
-        _enqueue_on_commit("apply_stock_import", stock_import.pk)
+        _apply_on_commit(stock_import.pk)
     stock_import.refresh_from_db()
     return stock_import
 
@@ -148,7 +148,7 @@ def stock_import_retry(*, stock_import: StockImport) -> StockImport:
     )
     if not moved:
         raise ImportStateError(_("Only an import that failed can be started again."))
-    _enqueue_on_commit("preview_stock_import", stock_import.pk)
+    _preview_on_commit(stock_import.pk)
     stock_import.refresh_from_db()
     return stock_import
 
@@ -159,10 +159,6 @@ def stock_import_retry(*, stock_import: StockImport) -> StockImport:
 # 2,000 lines; an apply holds its row locked, and the watchdog passes over locked rows.
 STUCK_AFTER = timedelta(minutes=10)
 MAX_ATTEMPTS = 3
-TASK_OF_STATUS = {
-    StockImport.Status.PREVIEWING: "preview_stock_import",
-    StockImport.Status.APPLYING: "apply_stock_import",
-}
 
 
 def stock_imports_watch(*, now=None) -> int:
@@ -174,7 +170,7 @@ def stock_imports_watch(*, now=None) -> int:
 
     def due():
         return StockImport.objects.filter(
-            status__in=list(TASK_OF_STATUS), moved_at__lt=now - STUCK_AFTER
+            status__in=list(QUEUE_AGAIN), moved_at__lt=now - STUCK_AFTER
         ).exclude(pk__in=seen)
 
     def act(stock_import: StockImport) -> None:
@@ -188,7 +184,7 @@ def stock_imports_watch(*, now=None) -> int:
                 )  # fmt: skip
             return
         StockImport.objects.filter(pk=stock_import.pk).update(attempts=F("attempts") + 1, moved_at=Now())
-        _enqueue_on_commit(TASK_OF_STATUS[stock_import.status], stock_import.pk)
+        QUEUE_AGAIN[stock_import.status](stock_import.pk)
 
     return act_on_each_in_batches(
         due, act, order_by=("moved_at", "pk"), batch_size=50, doing="requeue the import"
@@ -359,12 +355,27 @@ def stock_import_preview_details(stock_import: StockImport) -> dict:
     }
 
 
-def _enqueue_on_commit(task_name: str, import_id: int) -> None:
-    from catalog import tasks
+def _preview_on_commit(import_id: int) -> None:
+    from catalog.tasks import preview_stock_import  # the tasks module imports this one
 
-    task = getattr(tasks, task_name)
+    _publish_on_commit(preview_stock_import, import_id)
 
+
+def _apply_on_commit(import_id: int) -> None:
+    from catalog.tasks import apply_stock_import
+
+    _publish_on_commit(apply_stock_import, import_id)
+
+
+def _publish_on_commit(task, import_id: int) -> None:
     def enqueue():
         publish_without_retry(task, import_id)  # else the imports' watchdog
 
     transaction.on_commit(enqueue, robust=True)
+
+
+# What the watchdog queues again, by the status an import is stuck in.
+QUEUE_AGAIN = {
+    StockImport.Status.PREVIEWING: _preview_on_commit,
+    StockImport.Status.APPLYING: _apply_on_commit,
+}

@@ -26,7 +26,9 @@ def lost_tasks(monkeypatch):
     """Tasks queued, as (task name, import id), but never run: the broker lost them."""
     queued = []
     monkeypatch.setattr(
-        services, "_enqueue_on_commit", lambda task, import_id: queued.append((task, import_id))
+        services,
+        "_publish_on_commit",
+        lambda task, import_id: queued.append((task.name.rpartition(".")[2], import_id)),
     )
     return queued
 
