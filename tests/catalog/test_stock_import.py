@@ -2,11 +2,10 @@
 
 import csv
 import io
-import threading
 from decimal import Decimal
+from functools import partial
 
 import pytest
-from django.db import connection
 from django.utils import translation
 
 from catalog.imports.apply import stock_import_apply
@@ -17,6 +16,7 @@ from catalog.models import Book, BookClaim, Listing
 from shops.models import Shop
 from tests.conftest import SHARED_DATA_DIR, require
 from tests.factories import BookFactory, ListingFactory, ShopFactory
+from tests.race import at_once
 
 pytestmark = pytest.mark.django_db
 
@@ -225,22 +225,10 @@ def test_two_imports_for_the_same_shop_at_once_are_applied_one_after_the_other()
     # given two stock files for one shop arriving at the same moment
     shop = ShopFactory(status=Shop.Status.APPROVED)
     BookFactory(ean="9782070368228", list_price=Decimal("7.50"))
-    barrier, errors = threading.Barrier(2), []
-
-    def upload(quantity):
-        try:
-            barrier.wait()
-            apply_csv(shop, f"ean;quantite\n9782070368228;{quantity}\n")
-        except Exception as error:  # reported below
-            errors.append(error)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=upload, args=(quantity,)) for quantity in (4, 6)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    results = at_once(
+        *(partial(apply_csv, shop, f"ean;quantite\n9782070368228;{quantity}\n") for quantity in (4, 6))
+    )
+    errors = [result for result in results if isinstance(result, Exception)]
 
     # then no unique-constraint crash: the second waited for the first and updated its listing
     assert errors == []

@@ -1,7 +1,6 @@
 """The orders API: customers reserve and follow their orders by token; shops move their
 own orders along with their API key, and never see another shop's."""
 
-import threading
 import uuid
 from decimal import Decimal
 
@@ -17,6 +16,7 @@ from orders.models import Checkout, Order, OrderEvent
 from shops import services as shop_services
 from shops.models import Shop
 from tests.factories import ListingFactory, MembershipFactory, reserve
+from tests.race import at_once
 
 pytestmark = pytest.mark.django_db
 
@@ -222,25 +222,15 @@ def test_a_double_submit_at_the_same_instant_reserves_once():
     # given: two requests with the same key, released together, each on its own connection
     listing = ListingFactory(quantity=5)
     payload = reservation((listing, 2))
-    start = threading.Barrier(2)
-    answers = []
 
     def submit():
-        try:
-            start.wait(timeout=10)
-            response = Client().post(
-                RESERVATIONS, payload, content_type="application/json", HTTP_IDEMPOTENCY_KEY="double-click"
-            )
-            answers.append((response.status_code, response.json()))
-        finally:
-            connection.close()
+        response = Client().post(
+            RESERVATIONS, payload, content_type="application/json", HTTP_IDEMPOTENCY_KEY="double-click"
+        )
+        return response.status_code, response.json()
 
     # when
-    threads = [threading.Thread(target=submit) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
+    answers = at_once(submit, submit)
 
     # then
     assert [status for status, _body in answers] == [201, 201]

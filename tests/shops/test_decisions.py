@@ -1,10 +1,9 @@
 import re
-import threading
+from functools import partial
 
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
-from django.db import connection
 from django.urls import reverse
 from django.utils import translation
 
@@ -12,6 +11,7 @@ from marketplace.models import OutgoingEmail
 from shops import roles, services
 from shops.models import Membership, Shop, ShopStatusChange
 from tests.factories import BooksellerFactory, ChainStaffFactory, ShopFactory, UserFactory
+from tests.race import at_once
 
 pytestmark = pytest.mark.django_db
 
@@ -103,24 +103,10 @@ def test_two_staff_approving_at_the_same_moment_send_one_email(mailoutbox):
     # given two members of staff on the same pending application
     first, second = ChainStaffFactory(), ChainStaffFactory()
     shop = ShopFactory(status=Shop.Status.PENDING)
-    barrier = threading.Barrier(2)
-    errors = []
-
-    def approve(by):
-        try:
-            barrier.wait()
-            services.shop_approve(shop=shop, by=by)
-        except Exception as error:  # reported below: a thread cannot fail the test itself
-            errors.append(error)
-        finally:
-            connection.close()
 
     # when both click "Approve" at once
-    threads = [threading.Thread(target=approve, args=(user,)) for user in (first, second)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    results = at_once(*(partial(services.shop_approve, shop=shop, by=user) for user in (first, second)))
+    errors = [result for result in results if isinstance(result, Exception)]
 
     # then the row lock lets one of them approve; the other finds it done
     assert errors == []
