@@ -29,7 +29,7 @@ from contextlib import contextmanager
 
 from django.db import connection, transaction
 
-from catalog.models import Book, BookShopsPending, SearchTerm
+from catalog.models import BookShopsPending, SearchTerm
 
 # Everything in this expression is IMMUTABLE (the text search configuration is named):
 # the same words always give the same vector.
@@ -49,11 +49,6 @@ def search_index_book(*, book_id: int) -> None:
         cursor.execute(
             f"UPDATE catalog_book SET search_vector = {SEARCH_VECTOR_SQL} WHERE id = %s", [book_id]
         )
-
-
-def search_index_forget(*, book_ids) -> None:
-    """Mark books for indexing again (their words changed); the next refresh does it."""
-    Book.objects.filter(pk__in=book_ids).update(search_vector=None)
 
 
 def search_index_refresh(*, batch: int = BATCH) -> int:

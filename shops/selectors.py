@@ -51,11 +51,6 @@ def drives_for_user(user) -> QuerySet[Drive]:
     return Drive.objects.filter(staff_assignments__user=user)
 
 
-def user_is_moderator(user) -> bool:
-    """Head office or drive staff: people who look at several shops, not a shop's own."""
-    return user.is_active and (user_sees_all_shops(user) or user.drive_assignments.exists())
-
-
 def localities_for_postcode(postcode: str) -> list[Locality]:
     return list(Locality.objects.filter(postcode=postcode).order_by("name", "place"))
 
