@@ -699,8 +699,8 @@ def test_shop_endpoints_need_a_valid_key(client, shop_a, authorization):
     listed = client.get(SHOP_ORDERS, **headers)
     accepted = client.post(shop_order_url(order.reference, "accept"), **headers)
 
-    assert listed.status_code in (401, 403)
-    assert accepted.status_code in (401, 403)
+    assert listed.status_code == 401
+    assert accepted.status_code == 401
     order.refresh_from_db()
     assert order.status == Order.Status.PLACED
 
@@ -709,8 +709,8 @@ def test_a_bookseller_logged_in_without_a_key_is_refused(client, shop_a):
     order = order_in(Order.Status.PLACED, shop_a)
     client.force_login(MembershipFactory(shop=shop_a).user)
 
-    assert client.get(SHOP_ORDERS).status_code in (401, 403)
-    assert client.post(shop_order_url(order.reference, "accept")).status_code in (401, 403)
+    assert client.get(SHOP_ORDERS).status_code == 401
+    assert client.post(shop_order_url(order.reference, "accept")).status_code == 401
 
 
 def test_a_revoked_key_can_no_longer_move_orders(shop_api, shop_a):
