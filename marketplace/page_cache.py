@@ -7,7 +7,7 @@ reserving a copy always checks the real stock.
 
 Any change of a shop (suspended, on holiday, approved) drops every cached page at once:
 a page is kept with the shops' cache version it was rendered under and served only
-while that is still the version (shops.selectors.shops_changed; each process rereads
+while that is still the version (shops.cache_version.shops_changed; each process rereads
 the version at most once a second, so another process's change shows within a second).
 
 Two levels: Redis, shared by every process, and the last few hundred pages served by
@@ -44,7 +44,7 @@ from django.utils.cache import patch_vary_headers
 
 from marketplace.cache import cache_unreachable
 from orders.cart import cart_count
-from shops.selectors import shops_cache_version
+from shops.cache_version import shops_cache_version
 
 PAGE_TTL = 30
 HEADER = "X-Page-Cache"

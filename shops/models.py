@@ -14,6 +14,7 @@ from phonenumber_field.modelfields import PhoneNumberField
 
 from marketplace.audit import audit_triggers, stamp_status_changed_at
 from marketplace.images import ImageUploadValidator
+from shops.cache_version import shops_changed
 from shops.regions import Region, region_for_postcode
 from shops.validators import validate_siret
 
@@ -287,8 +288,6 @@ class Shop(Place):
         # change of a shop (status, place, name, holiday) must be seen at once. Forgotten
         # now for this transaction, and again after commit, in case another request
         # cached the old state in between.
-        from shops.selectors import shops_changed
-
         shops_changed()
         transaction.on_commit(shops_changed)
 

@@ -2,7 +2,6 @@
 
 import hmac
 import math
-import time
 from dataclasses import dataclass
 from datetime import date
 
@@ -11,13 +10,13 @@ from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from shops import api_keys
+from shops.cache_version import shops_cache_version
 from shops.geo import distance_km_expression, town_key
 from shops.models import Drive, Locality, Membership, Shop, ShopApiToken
 
 # shops_near's cache: entries live at most this long (seconds), and all of them are
 # dropped at once when the version changes.
 SHOPS_NEAR_TIMEOUT = 600
-SHOPS_VERSION_KEY = "shops-near-version"
 
 
 def user_sees_all_shops(user) -> bool:
@@ -150,49 +149,6 @@ def _shops_near(*, latitude: float, longitude: float, radius_km: float, day: dat
         .values_list("pk", "trade_name", "slug", "town", "distance_km")
     )
     return [NearbyShop(*row) for row in rows]
-
-
-# A process trusts the shops' version it last read for this long (seconds) before
-# asking the shared cache again: every search and book page needs it, cached or not.
-# A change made in another process is thus seen within a second; in this one, at once.
-SHOPS_VERSION_RECHECK = 1.0
-_version_read = (0, -math.inf)  # (version, monotonic time it was read), this process's
-
-
-def shops_cache_version() -> int:
-    """Bumped by every change of a shop: what was cached under an older one is stale."""
-    global _version_read
-    version, read_at = _version_read
-    now = time.monotonic()
-    if now - read_at > SHOPS_VERSION_RECHECK:
-        version = cache.get_or_set(SHOPS_VERSION_KEY, _first_version, None)
-        _version_read = (version, now)
-    return version
-
-
-def _first_version() -> int:
-    """From the clock: if the cache is emptied, the version starts again from a value no
-    page was ever cached under (from 1, it would meet old ones)."""
-    return time.time_ns() // 1000
-
-
-def shops_changed() -> None:
-    """Forget every cached `shops_near` answer and public page (a shop was approved,
-    suspended, moved, renamed, went on holiday…). Called by Shop.save, and again once the
-    change is committed."""
-    global _version_read
-    try:
-        version = cache.incr(SHOPS_VERSION_KEY)
-    except ValueError:  # not set (or evicted)
-        version = _first_version()
-        cache.set(SHOPS_VERSION_KEY, version, None)
-    _version_read = (version, time.monotonic())
-
-
-def forget_shops_version() -> None:
-    """Read the version from the shared cache next time (tests empty the cache)."""
-    global _version_read
-    _version_read = (0, -math.inf)
 
 
 def drives_by_region() -> dict[str, list[Drive]]:

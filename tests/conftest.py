@@ -209,7 +209,7 @@ def empty_caches() -> None:
     from django.core.cache import cache
 
     from marketplace.page_cache import forget_local_pages
-    from shops.selectors import forget_shops_version
+    from shops.cache_version import forget_shops_version
 
     cache.clear()
     forget_local_pages()

@@ -3,7 +3,7 @@ import signal
 import pytest
 
 from marketplace.page_cache import forget_local_pages
-from shops.selectors import forget_shops_version
+from shops.cache_version import forget_shops_version
 from tests.conftest import require
 from tests.faults.processes import REDIS_SERVER, RedisServer, SmtpSink, Worker
 

@@ -8,8 +8,8 @@ from django.urls import reverse
 from django.utils import translation
 
 from marketplace import page_cache
-from shops import selectors
-from shops.selectors import SHOPS_VERSION_KEY, shops_cache_version
+from shops import cache_version
+from shops.cache_version import SHOPS_VERSION_KEY, shops_cache_version
 from tests.factories import BookFactory, DriveFactory, ListingFactory, ShopFactory
 
 pytestmark = pytest.mark.django_db
@@ -37,8 +37,8 @@ class Clock:
 
     def __init__(self, monkeypatch):
         self.ahead = 0.0
-        real_monotonic, real_time = selectors.time.monotonic, page_cache.time.time
-        monkeypatch.setattr(selectors.time, "monotonic", lambda: real_monotonic() + self.ahead)
+        real_monotonic, real_time = cache_version.time.monotonic, page_cache.time.time
+        monkeypatch.setattr(cache_version.time, "monotonic", lambda: real_monotonic() + self.ahead)
         monkeypatch.setattr(page_cache.time, "time", lambda: real_time() + self.ahead)
 
     def advance(self, seconds: float) -> None:
@@ -56,7 +56,7 @@ def test_a_shop_changed_by_another_process_shows_within_a_second(client, book_pa
 
     cache.incr(SHOPS_VERSION_KEY)  # another process saved a shop
     still = served(client, url)
-    clock.advance(selectors.SHOPS_VERSION_RECHECK + 0.1)
+    clock.advance(cache_version.SHOPS_VERSION_RECHECK + 0.1)
     after = served(client, url)
 
     assert (still, after) == ("hit", "miss")
@@ -91,6 +91,6 @@ def test_this_process_keeps_the_pages_served_last_and_the_others_come_from_redis
 def test_an_emptied_cache_never_gives_back_an_old_version():
     first = shops_cache_version()
     cache.clear()
-    selectors.forget_shops_version()
+    cache_version.forget_shops_version()
 
     assert shops_cache_version() != first

@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils import translation
 
 from marketplace.cache import RedisCache
-from shops.selectors import shops_changed
+from shops.cache_version import shops_changed
 from tests.factories import BookFactory, DriveFactory, ListingFactory, ShopFactory
 from tests.marketplace.test_configuration import manage
 
