@@ -1,8 +1,11 @@
 """Every read of orders that depends on who asks."""
 
+from datetime import datetime
+
 from django.db.models import QuerySet
 
 from orders.models import Checkout, Order
+from shops.hours import Schedule
 from shops.selectors import shops_for_user
 
 
@@ -42,3 +45,13 @@ def checkout_by_token(token: str) -> Checkout | None:
 def new_orders_count_for_user(user) -> int:
     """Orders waiting for the shop to accept or refuse them (the admin menu's badge)."""
     return orders_for_user(user).filter(status=Order.Status.PLACED).count()
+
+
+def order_ready_by(order: Order) -> datetime | None:
+    """When the shop should have a placed or accepted order ready, from its preparation
+    time and opening hours (Europe/Paris). None once it is ready or closed, or when the
+    shop has no opening hours to count on. Reads the shop's prefetched hours and closures
+    (`order_by_token`)."""
+    if order.status not in (Order.Status.PLACED, Order.Status.ACCEPTED):
+        return None
+    return Schedule.for_shop(order.shop).ready_by(order.placed_at, order.shop.preparation_time)

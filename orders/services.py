@@ -38,7 +38,7 @@ from orders.limits import (
     lock_reservation_holders,
 )
 from orders.models import Checkout, Order, OrderEvent, OrderLine, new_reference
-from pickup.codes import new_pickup_code
+from orders.pickup_codes import new_pickup_code
 from shops.hours import Schedule
 from shops.models import Shop
 

@@ -43,7 +43,7 @@ from orders.limits import (
     reservation_request_count,
 )
 from orders.models import Order, OrderEvent
-from orders.selectors import checkout_by_token, order_by_token, orders_of_customer
+from orders.selectors import checkout_by_token, order_by_token, order_ready_by, orders_of_customer
 from orders.services import (
     EmptyReservation,
     IdempotencyConflict,
@@ -53,7 +53,6 @@ from orders.services import (
     checkout_place,
     order_cancel,
 )
-from pickup.selectors import order_ready_by
 from shops.drive_session import chosen_drive, drive_in_url
 from shops.geo import haversine_km
 

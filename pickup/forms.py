@@ -1,7 +1,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from pickup.codes import PICKUP_CODE_LENGTH, normalize_pickup_code
+from orders.pickup_codes import PICKUP_CODE_LENGTH, normalize_pickup_code
 
 
 class PickupCodeForm(forms.Form):

@@ -5,7 +5,6 @@ from datetime import datetime
 from django.db.models import QuerySet
 
 from orders.models import Order
-from shops.hours import Schedule
 from shops.models import Shop
 
 
@@ -46,13 +45,3 @@ def collected_at(order: Order) -> datetime | None:
 def ready_order_by_token(token: str) -> Order | None:
     """The order behind a customer's link, if it waits at the counter (its QR code)."""
     return Order.objects.filter(token=token, status=Order.Status.READY).exclude(pickup_code="").first()
-
-
-def order_ready_by(order: Order) -> datetime | None:
-    """When the shop should have a placed or accepted order ready, from its preparation
-    time and opening hours (Europe/Paris). None once it is ready or closed, or when the
-    shop has no opening hours to count on. Reads the shop's prefetched hours and closures
-    (`order_by_token`)."""
-    if order.status not in (Order.Status.PLACED, Order.Status.ACCEPTED):
-        return None
-    return Schedule.for_shop(order.shop).ready_by(order.placed_at, order.shop.preparation_time)

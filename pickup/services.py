@@ -24,8 +24,8 @@ from django.utils.translation import ngettext
 
 from marketplace.locking import advisory_xact_lock
 from orders.models import Order
+from orders.pickup_codes import normalize_pickup_code
 from orders.services import order_collect
-from pickup.codes import normalize_pickup_code
 from pickup.models import CodeAttempt
 from pickup.selectors import collected_at, order_for_code
 from shops.models import Shop

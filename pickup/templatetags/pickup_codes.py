@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
-from pickup.codes import format_pickup_code
+from orders.pickup_codes import format_pickup_code
 from pickup.qr import pickup_qr_svg as qr_svg
 from pickup.selectors import counter_shops_for_user
 

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from catalog.models import Listing
 from orders.models import Order, OrderEvent
+from orders.pickup_codes import format_pickup_code
 from orders.services import (
     order_accept,
     order_cancel,
@@ -17,7 +18,6 @@ from orders.services import (
     order_expire,
     order_line_mark_unavailable,
 )
-from pickup.codes import format_pickup_code
 from pickup.models import CodeAttempt
 from pickup.services import MAX_WRONG_PER_SHOP, MAX_WRONG_PER_USER, WINDOW
 from shops.models import Membership

@@ -18,9 +18,9 @@ from catalog.search_index import search_index_refresh
 from marketplace.celery import app as celery_app
 from marketplace.models import OutgoingEmail
 from orders.models import Order, OrderEvent
+from orders.pickup_codes import format_pickup_code
 from orders.services import OrderStatusError, order_cancel, order_collect
 from pickup import holding
-from pickup.codes import format_pickup_code
 from pickup.tasks import expire_uncollected_orders, remind_uncollected_orders
 from shops.hours import PARIS
 from shops.selectors import shops_near
