@@ -4,8 +4,6 @@ Pages reached by a token (a checkout's confirmation, an order) are the customer'
 to their order: never cached, and never announced to other sites by the Referer header.
 """
 
-from functools import wraps
-
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
@@ -24,6 +22,7 @@ from django.views.decorators.http import require_POST
 from marketplace import accounts, rate_limits
 from marketplace.client_address import client_key
 from marketplace.forms import ChoosePasswordForm
+from marketplace.http import private_page
 from marketplace.login_guard import guarded_login
 from orders.answer_deadline import search_again_url
 from orders.cart import (
@@ -58,21 +57,6 @@ from shops.geo import haversine_km
 
 ORDERS_PER_PAGE = 20
 SIGNUP_SENT_SESSION_KEY = "signup_sent_to"
-
-
-def private_page(view):
-    """A page behind an unguessable token: never cached, and its address (the token)
-    never sent to another site as a Referer. "same-origin" rather than "no-referrer":
-    with the latter, browsers post this page's forms with `Origin: null`, which
-    Django's CSRF check rightly refuses."""
-
-    @wraps(view)
-    def wrapper(request, *args, **kwargs):
-        response = view(request, *args, **kwargs)
-        response["Referrer-Policy"] = "same-origin"
-        return response
-
-    return never_cache(wrapper)
 
 
 # --- Cart ------------------------------------------------------------------------------

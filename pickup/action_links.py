@@ -29,9 +29,9 @@ from django.utils.crypto import constant_time_compare
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from marketplace.http import private_page
 from orders.models import Order
 from orders.services import order_accept, order_mark_ready
-from orders.views import private_page
 from pickup.models import UsedActionLink
 
 LINK_MAX_AGE = timedelta(hours=72)  # the new-order email says "for three days"

@@ -15,7 +15,7 @@ from django.utils.cache import patch_cache_control
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
-from orders.views import private_page
+from marketplace.http import private_page
 from pickup.forms import HandOverForm, PickupCodeForm
 from pickup.qr import pickup_qr_png as qr_png
 from pickup.selectors import counter_shops_for_user, ready_order_by_token

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_GET, require_POST
 from catalog.search import BookQuery, search_books
 from marketplace import rate_limits
 from marketplace.client_address import client_key
-from orders.views import private_page
+from marketplace.http import private_page
 from shops import services
 from shops.drive_session import choose_drive
 from shops.forms import ShopApplicationForm, ShopCatalogueForm, ShopResubmissionForm, duplicate_siret_message
