@@ -21,10 +21,9 @@ from django.db import connection
 
 from catalog.ean import normalize_book_ean
 from catalog.models import ContributorRole, SearchTerm, Subject
+from shops.geo import DEFAULT_RADIUS_KM
 from shops.selectors import NearbyShop, shops_near
 
-DEFAULT_RADIUS_KM = 30
-MAX_RADIUS_KM = 100
 PER_PAGE = 20
 SORTS = ("relevance", "nearest", "price")
 # Sorted by relevance, a search by words (or browsing every shop around) offers the most

@@ -12,6 +12,10 @@ from django.db.models import F, FloatField, Func, Value
 from django.db.models.functions import ACos, Cos, Greatest, Least, Radians, Sin
 
 EARTH_RADIUS_KM = 6371.0088
+# How far around a drive (or a point) shops are looked for: the search's default, and
+# the most anyone may ask (the search, the shops' API).
+DEFAULT_RADIUS_KM = 30
+MAX_RADIUS_KM = 100
 
 # La Poste abbreviates "Saint"/"Sainte" and drops accents, hyphens and apostrophes.
 _ABBREVIATIONS = {"SAINT": "ST", "SAINTE": "STE"}

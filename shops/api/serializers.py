@@ -14,7 +14,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from catalog.search import DEFAULT_RADIUS_KM, MAX_RADIUS_KM
+from shops.geo import DEFAULT_RADIUS_KM, MAX_RADIUS_KM
 from shops.models import Drive, Shop
 from shops.regions import Region
 
