@@ -153,3 +153,10 @@ class SearchForm(forms.Form):
             sort=valid.get("sort") if valid.get("sort") in SORTS else "relevance",
             page=valid.get("page") or 1,
         )
+
+
+class ShopCatalogueForm(forms.Form):
+    """The search box of a bookshop's own page: its stock only."""
+
+    q = forms.CharField(label=_("Search this shop"), max_length=200, required=False)
+    page = forms.IntegerField(min_value=1, max_value=1000, required=False, widget=forms.HiddenInput)

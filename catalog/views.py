@@ -1,18 +1,19 @@
+from django.db.models import prefetch_related_objects
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.crypto import salted_hmac
 
 from catalog import moderation_services
 from catalog.forms_moderation import ListingReportForm
-from catalog.forms_search import RADIUS_CHOICES, SearchForm
+from catalog.forms_search import RADIUS_CHOICES, SearchForm, ShopCatalogueForm
 from catalog.models import Listing
 from catalog.moderation_selectors import reportable_listing
-from catalog.search import DEFAULT_RADIUS_KM, search_books
+from catalog.search import DEFAULT_RADIUS_KM, BookQuery, search_books
 from catalog.selectors import book_by_ean, offers_near
 from marketplace.client_address import client_key
 from marketplace.page_cache import cache_public_page
 from shops.drive_session import URL_PARAMETER, chosen_drive, drive_in_url
-from shops.selectors import shops_near
+from shops.selectors import NearbyShop, shop_by_slug, shops_near
 
 
 @cache_public_page
@@ -106,3 +107,22 @@ def reporter_fingerprint(request) -> str:
     user = request.user
     who = f"user:{user.pk}" if user.is_authenticated else f"address:{client_key(request)}"
     return salted_hmac("catalog.listing_report", who, algorithm="sha256").hexdigest()
+
+
+def shop_detail(request, slug):
+    """A bookshop's public page: who they are, where, when they are open, and what they
+    have in stock."""
+    shop = shop_by_slug(slug)
+    if shop is None:
+        raise Http404
+    # What the opening hours block reads: two queries, however many ranges and closures.
+    prefetch_related_objects([shop], "opening_periods", "closures")
+    here = NearbyShop(shop.pk, shop.trade_name, shop.slug, shop.town, 0.0)
+    form = ShopCatalogueForm(request.GET or None)
+    wanted = form.cleaned_data if form.is_valid() else {}
+    text, page = wanted.get("q") or "", wanted.get("page") or 1
+    found = search_books(
+        BookQuery(latitude=shop.latitude, longitude=shop.longitude, text=text, shop_id=shop.pk, page=page),
+        shops=[here],
+    )
+    return render(request, "shops/shop_detail.html", {"shop": shop, "form": form, "found": found})

@@ -261,8 +261,3 @@ class ShopResubmissionForm(ShopApplicationForm):
 
     class Meta(ShopApplicationForm.Meta):
         fields = list(RESUBMITTABLE_FIELDS)
-
-
-class ShopCatalogueForm(forms.Form):
-    q = forms.CharField(label=_("Search this shop"), max_length=200, required=False)
-    page = forms.IntegerField(min_value=1, max_value=1000, required=False, widget=forms.HiddenInput)

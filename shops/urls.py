@@ -11,10 +11,10 @@ urlpatterns = [
     path("apply/again/<str:signed>/", views.resubmit, name="resubmit"),
 ]
 
-# Public pages, outside the "shops" namespace: /drives/…, /bookshops/…
+# Public pages, outside the "shops" namespace: /drives/… (a bookshop's page, with its
+# stock, is the catalogue's: catalog/urls.py)
 public_urlpatterns = [
     path("drives/", views.drive_list, name="drives"),
     path("drives/<slug:slug>/", views.drive_detail, name="drive"),
     path("drives/<slug:slug>/choose/", views.drive_choose, name="drive_choose"),
-    path("bookshops/<slug:slug>/", views.shop_detail, name="shop"),
 ]

@@ -2,8 +2,6 @@ import logging
 
 from django.conf import settings
 from django.contrib import messages
-from django.db.models import prefetch_related_objects
-from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import translation
@@ -11,15 +9,14 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from catalog.search import BookQuery, search_books
 from marketplace import rate_limits
 from marketplace.client_address import client_key
 from marketplace.http import private_page
 from shops import services
 from shops.drive_session import choose_drive
-from shops.forms import ShopApplicationForm, ShopCatalogueForm, ShopResubmissionForm, duplicate_siret_message
+from shops.forms import ShopApplicationForm, ShopResubmissionForm, duplicate_siret_message
 from shops.models import Drive, Shop
-from shops.selectors import NearbyShop, drives_by_region, drives_matching, open_shops, shop_by_slug
+from shops.selectors import drives_by_region, drives_matching, open_shops
 
 APPLIED_SHOP_SESSION_KEY = "applied_shop_id"
 logger = logging.getLogger(__name__)
@@ -155,22 +152,3 @@ def drive_choose(request, slug):
     if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
         next_url = reverse("search")
     return redirect(next_url)
-
-
-def shop_detail(request, slug):
-    """A bookshop's public page: who they are, where, when they are open, and what they
-    have in stock."""
-    shop = shop_by_slug(slug)
-    if shop is None:
-        raise Http404
-    # What the opening hours block reads: two queries, however many ranges and closures.
-    prefetch_related_objects([shop], "opening_periods", "closures")
-    here = NearbyShop(shop.pk, shop.trade_name, shop.slug, shop.town, 0.0)
-    form = ShopCatalogueForm(request.GET or None)
-    wanted = form.cleaned_data if form.is_valid() else {}
-    text, page = wanted.get("q") or "", wanted.get("page") or 1
-    found = search_books(
-        BookQuery(latitude=shop.latitude, longitude=shop.longitude, text=text, shop_id=shop.pk, page=page),
-        shops=[here],
-    )
-    return render(request, "shops/shop_detail.html", {"shop": shop, "form": form, "found": found})
