@@ -17,7 +17,6 @@ Book.list_price is the one in force today, moved forward by a daily job.
 """
 
 import itertools
-import json
 import logging
 import re
 from collections.abc import Iterable
@@ -34,7 +33,15 @@ from django.utils.translation import gettext as _
 
 from catalog.ean import normalize_book_ean
 from catalog.imports.pgcopy import copy_rows
-from catalog.imports.records import FileFacts, FileFormatError, PriceRecord, StockRow
+from catalog.imports.records import (
+    BOOK_FIELDS,
+    BOOK_TEXT_FIELDS,
+    FileFacts,
+    FileFormatError,
+    PriceRecord,
+    StockRow,
+    book_metadata,
+)
 from catalog.models import Book, BookClaim, BookPrice, CatalogueFeed, StockImport
 from marketplace.jobs import act_on_each_in_batches, publish_without_retry
 
@@ -52,9 +59,6 @@ BOOK_SOURCE_OF_PRICE_SOURCE = {
     BookPrice.Source.FEED: Book.Source.ONIX,
     BookPrice.Source.STAFF: Book.Source.STAFF,
 }
-# The metadata a reference source writes (the price goes through BookPrice).
-METADATA_FIELDS = ("title", "subtitle", "contributors", "publisher", "imprint", "publication_date", "language",
-                   "page_count", "format", "description", "clil_code")  # fmt: skip
 # A daily job that missed a few days still moves the prices that came into force meanwhile.
 PRICE_CATCH_UP_DAYS = 31
 BATCH = 1_000
@@ -355,44 +359,13 @@ def _judge_feed_row(row: StockRow) -> tuple[str, str]:
 
 def _merge(first: StockRow, second: StockRow) -> StockRow:
     """A product the feed lists twice: the later record updates the earlier one."""
-    for name in (*METADATA_FIELDS, "list_price"):
+    for name in (*BOOK_FIELDS, "list_price"):
         value = getattr(second, name)
         if not _is_blank(value):
             setattr(first, name, value)
     if second.prices:
         first.prices = second.prices
     return first
-
-
-def _metadata(row: StockRow) -> tuple:
-    """METADATA_FIELDS of a feed's row, as COPY takes them."""
-    return (
-        row.title[:500],
-        row.subtitle[:500],
-        _to_json([{"name": c.name[:300], "role": c.role} for c in row.contributors]),
-        (row.publisher or row.imprint)[:200],
-        row.imprint[:200],
-        row.publication_date,
-        row.language[:3],
-        row.page_count if row.page_count and 0 < row.page_count <= MAX_PAGES else None,
-        row.format if row.format in Book.Format.values else "",
-        row.description,
-        row.clil_code if len(row.clil_code) == 4 and row.clil_code.isdigit() else "",
-    )
-
-
-MAX_PAGES = 100_000
-TEXT_METADATA = (
-    "title",
-    "subtitle",
-    "publisher",
-    "imprint",
-    "language",
-    "format",
-    "description",
-    "clil_code",
-)
-_to_json = json.JSONEncoder(ensure_ascii=False).encode
 
 
 def _is_blank(value) -> bool:
@@ -412,7 +385,7 @@ def _write_books(cursor, rows: dict[str, StockRow], book_source: str, outcome: F
     gives where its source ranks at least as high as the book's, else fill blanks only.
     Set-based (COPY, then two statements): a distributor's feed holds 100,000s of books.
     Returns {EAN: book id}."""
-    columns = ("ean", *METADATA_FIELDS)
+    columns = ("ean", *BOOK_FIELDS)
     cursor.execute("DROP TABLE IF EXISTS feed_book")
     cursor.execute(
         f"CREATE TEMPORARY TABLE feed_book ON COMMIT DROP AS SELECT {', '.join(columns)} FROM catalog_book WITH NO DATA"
@@ -421,8 +394,8 @@ def _write_books(cursor, rows: dict[str, StockRow], book_source: str, outcome: F
         cursor,
         "feed_book",
         columns,
-        ((ean, *_metadata(rows[ean])) for ean in sorted(rows)),
-        not_null=TEXT_METADATA,
+        ((ean, *book_metadata(rows[ean])) for ean in sorted(rows)),
+        not_null=BOOK_TEXT_FIELDS,
     )
     rank = SOURCE_RANK[book_source]
     book_rank = " ".join(f"WHEN '{name}' THEN {value}" for name, value in SOURCE_RANK.items())
@@ -435,14 +408,14 @@ def _write_books(cursor, rows: dict[str, StockRow], book_source: str, outcome: F
     values = [
         f"CASE WHEN {_blank_sql('new', name)} THEN book.{name} "
         f"WHEN {overwrite} OR {_blank_sql('book', name)} THEN new.{name} ELSE book.{name} END"
-        for name in METADATA_FIELDS
+        for name in BOOK_FIELDS
     ]
     source = f"CASE WHEN {overwrite} THEN %s ELSE book.source END"
-    current = ", ".join(f"book.{name}" for name in METADATA_FIELDS)
+    current = ", ".join(f"book.{name}" for name in BOOK_FIELDS)
     cursor.execute(
         # search_vector NULL: the new words are indexed after commit.
         f"""UPDATE catalog_book AS book
-               SET ({", ".join(METADATA_FIELDS)}, source) = ({", ".join(values)}, {source}),
+               SET ({", ".join(BOOK_FIELDS)}, source) = ({", ".join(values)}, {source}),
                    search_vector = NULL, updated_at = now()
               FROM feed_book AS new
              WHERE book.ean = new.ean

@@ -7,7 +7,6 @@ the database work itself. The column lists below follow the models; every test t
 imports goes through them.
 """
 
-import json
 from collections.abc import Iterable
 
 from django.db import connection, transaction
@@ -25,16 +24,12 @@ from catalog.imports.plan import (
     StockPlan,
     plan_stock,
 )
-from catalog.imports.records import StockRow
+from catalog.imports.records import BOOK_TEXT_FIELDS, StockRow, book_metadata
 from catalog.models import BookClaim, Listing
 from catalog.moderation_selectors import listings_resubmitted_after_rejection
 from catalog.search_index import search_shops_pending
 from marketplace.jobs import publish_without_retry
 from shops.models import Shop
-
-# One encoder for all rows: json.dumps with options builds a new one at each call.
-_to_json = json.JSONEncoder(ensure_ascii=False).encode
-TEXT_FIELDS = ("title", "subtitle", "publisher", "imprint", "language", "format", "description", "clil_code")
 
 
 class ZeroingNeedsConfirmation(Exception):
@@ -144,10 +139,10 @@ def _create_listings(
     rows = []
     for line in sorted(lines, key=_by_ean):
         status, flags = line.status, line.flags
-        metadata = nothing if line.book is not None else _metadata(line.row)
+        metadata = nothing if line.book is not None else book_metadata(line.row)
         rows.append((line.ean, line.book is None, *metadata, line.condition, line.price, line.quantity, status,
                      _array(flags)))  # fmt: skip
-    copy_rows(cursor, "import_new", staged, rows, not_null=TEXT_FIELDS)
+    copy_rows(cursor, "import_new", staged, rows, not_null=BOOK_TEXT_FIELDS)
     columns = ("ean", *FILLABLE_FIELDS)
     # A new book comes with the shop among its shops (Book.shop_ids) if this shop
     # publishes it: the listing trigger then finds nothing to change, instead of
@@ -184,23 +179,6 @@ def _by_ean(line: PlannedLine) -> str:
     return line.ean
 
 
-def _metadata(row: StockRow) -> tuple:
-    """The FILLABLE_FIELDS of a book, from a file's row, as COPY expects them."""
-    return (
-        row.title[:500],
-        row.subtitle[:500],
-        _to_json([{"name": c.name[:300], "role": c.role} for c in row.contributors]),
-        (row.publisher or row.imprint)[:200],
-        row.imprint[:200],
-        row.publication_date,
-        row.language[:3],
-        row.page_count,
-        row.format,
-        row.description,
-        row.clil_code if len(row.clil_code) == 4 and row.clil_code.isdigit() else "",
-    )
-
-
 def _fill_blank_fields(cursor, lines: list[PlannedLine], now) -> int:
     """Metadata a shop's file may add to a book of the shared catalogue, when the field
     is still empty; it never overwrites what is there (another shop's or the publisher's)."""
@@ -208,7 +186,7 @@ def _fill_blank_fields(cursor, lines: list[PlannedLine], now) -> int:
     for line in lines:
         if not line.book.blank_mask:
             continue
-        offered = _metadata(line.row)
+        offered = book_metadata(line.row)
         if any(
             line.book.is_blank(index) and value not in ("", None, "[]") for index, value in enumerate(offered)
         ):
@@ -217,7 +195,7 @@ def _fill_blank_fields(cursor, lines: list[PlannedLine], now) -> int:
         return 0
     columns = ("id", *FILLABLE_FIELDS)
     _temporary_table(cursor, "import_fill", like="catalog_book", columns=columns)
-    copy_rows(cursor, "import_fill", columns, updates, not_null=TEXT_FIELDS)
+    copy_rows(cursor, "import_fill", columns, updates, not_null=BOOK_TEXT_FIELDS)
     assignments = ", ".join(
         f"{name} = COALESCE(book.{name}, new.{name})"
         if name in NULLABLE_FIELDS

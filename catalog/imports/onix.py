@@ -34,7 +34,14 @@ from xml.etree.ElementTree import Element
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from catalog.imports.records import ContributorRecord, FileFacts, FileFormatError, PriceRecord, StockRow
+from catalog.imports.records import (
+    MAX_PAGES,
+    ContributorRecord,
+    FileFacts,
+    FileFormatError,
+    PriceRecord,
+    StockRow,
+)
 
 ROOT_TAG = "ONIXMessage"
 SHORT_TAGS_ROOT_TAG = "ONIXmessage"
@@ -64,7 +71,6 @@ EPUBLICATION_DETAIL = re.compile(r"E[12]\d\d")
 POCKET_FORM_DETAILS = {"B104", "B105"}  # A- and B-format paperbacks (codelist 175): "livres de poche"
 PAGE_EXTENT_TYPES = ("00", "05", "07", "11")  # main content, total numbered, absolute total, content (23)
 PAGES_UNIT = "03"  # ExtentUnit (codelist 24)
-MAX_PAGES = 100_000
 CLIL_SCHEME = "29"  # SubjectSchemeIdentifier (codelist 26)
 # Fixed retail price (the French "prix unique"), then RRP incl. tax, then RRP excl. tax (codelist 58).
 PRICE_TYPES = ("04", "02", "01")

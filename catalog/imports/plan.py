@@ -20,7 +20,7 @@ from django.utils.translation import gettext_lazy, ngettext
 from catalog import moderation
 from catalog.ean import normalize_book_ean
 from catalog.imports.csv_reader import parse_price
-from catalog.imports.records import StockRow
+from catalog.imports.records import BOOK_FIELDS, StockRow
 from catalog.models import BookClaim, Listing
 from catalog.pricing import check_listing_price, format_euros
 from catalog.reference import misdecoded_field, misdecoded_message
@@ -260,8 +260,7 @@ def check_list_price(amount: Decimal | None) -> None:
 
 # Book fields a stock file may fill in when the catalogue has them empty (apply.py). Not
 # the publisher's price: a shop's word for it is its claim (catalog/reference.py).
-FILLABLE_FIELDS = ("title", "subtitle", "contributors", "publisher", "imprint", "publication_date", "language",
-                   "page_count", "format", "description", "clil_code")  # fmt: skip
+FILLABLE_FIELDS = BOOK_FIELDS
 NULLABLE_FIELDS = ("publication_date", "page_count")
 
 

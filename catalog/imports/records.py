@@ -1,9 +1,12 @@
 """What a reader extracts from one line of a stock file, before any validation."""
 
+import json
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from typing import NamedTuple
+
+from catalog.models import Book
 
 
 class FileFormatError(Exception):
@@ -83,3 +86,41 @@ class StockRow:
     # A problem with this line that the reader already knows (wrong number of
     # columns, ONIX deletion notice...): the planner refuses the line with it.
     error: str = ""
+
+
+# The book fields a row carries into the shared catalogue, in this order (the publisher's
+# price aside: it goes to dated prices or to the shop's claim, catalog/reference.py).
+BOOK_FIELDS = ("title", "subtitle", "contributors", "publisher", "imprint", "publication_date", "language",
+               "page_count", "format", "description", "clil_code")  # fmt: skip
+# Those that are text: COPY keeps their empty cells as "" (not NULL).
+BOOK_TEXT_FIELDS = (
+    "title",
+    "subtitle",
+    "publisher",
+    "imprint",
+    "language",
+    "format",
+    "description",
+    "clil_code",
+)
+MAX_PAGES = 100_000  # more is a typing error, not a book
+# One encoder for all rows: json.dumps with options builds a new one at each call.
+_to_json = json.JSONEncoder(ensure_ascii=False).encode
+
+
+def book_metadata(row: StockRow) -> tuple:
+    """BOOK_FIELDS of a row as the catalogue stores them (and COPY takes them): cut to the
+    columns' lengths, nonsense dropped. Stock files and feeds alike."""
+    return (
+        row.title[:500],
+        row.subtitle[:500],
+        _to_json([{"name": c.name[:300], "role": c.role} for c in row.contributors]),
+        (row.publisher or row.imprint)[:200],
+        row.imprint[:200],
+        row.publication_date,
+        row.language[:3],
+        row.page_count if row.page_count and 0 < row.page_count <= MAX_PAGES else None,
+        row.format if row.format in Book.Format.values else "",
+        row.description,
+        row.clil_code if len(row.clil_code) == 4 and row.clil_code.isdigit() else "",
+    )
