@@ -7,6 +7,7 @@ from decimal import Decimal
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
+from django.db.models import Prefetch
 from django.http import Http404
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
@@ -136,7 +137,13 @@ class BookInConflictAdmin(admin.ModelAdmin):
     list_per_page = 50
 
     def get_queryset(self, request):
-        return reference.books_in_conflict()
+        # The claims column reads each book's claims: prefetched, one query for the page.
+        claims = (
+            BookClaim.objects.filter(field=BookClaim.Field.LIST_PRICE)
+            .select_related("shop")
+            .order_by("value")
+        )
+        return reference.books_in_conflict().prefetch_related(Prefetch("claims", queryset=claims))
 
     def has_add_permission(self, request):
         return False
@@ -157,14 +164,10 @@ class BookInConflictAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("shops' claims"))
     def claims_column(self, book):
-        claims = BookClaim.objects.filter(book=book, field=BookClaim.Field.LIST_PRICE).select_related("shop")
         return format_html_join(
             "",
             "<div>{} — {}</div>",
-            (
-                (format_euros(Decimal(claim.value)), claim.shop.trade_name)
-                for claim in claims.order_by("value")
-            ),
+            ((format_euros(Decimal(claim.value)), claim.shop.trade_name) for claim in book.claims.all()),
         )
 
     @admin.display(description=_("shops"))

@@ -6,6 +6,8 @@ from decimal import Decimal
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone, translation
 
@@ -158,3 +160,23 @@ def test_the_bookseller_finds_listings_to_review_in_the_stock_list(client, owner
 
     assert "À revoir" in page
     assert "Tout va bien" not in page
+
+
+def test_the_conflicts_queue_reads_its_claims_in_one_query_whatever_the_page(
+    client, head_office, django_assert_max_num_queries
+):
+    shop = ShopFactory(trade_name="Librairie Alpha")
+    url = en("admin:catalog_bookinconflict_changelist")
+
+    def claim(count):
+        for _ in range(count):
+            book = BookFactory(list_price=None)
+            BookClaim.objects.create(book=book, shop=shop, field=BookClaim.Field.LIST_PRICE, value="9.00")
+
+    claim(2)
+    client.get(url)  # sessions, permissions and the like, once
+    with CaptureQueriesContext(connection) as few:
+        client.get(url)
+    claim(20)
+    with django_assert_max_num_queries(len(few)):
+        client.get(url)
