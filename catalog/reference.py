@@ -40,6 +40,7 @@ from catalog.imports.records import (
     FileFormatError,
     PriceRecord,
     StockRow,
+    book_field_is_blank_sql,
     book_metadata,
 )
 from catalog.models import Book, BookClaim, BookPrice, CatalogueFeed, StockImport
@@ -372,14 +373,6 @@ def _is_blank(value) -> bool:
     return value in ("", None, [])
 
 
-def _blank_sql(table: str, name: str) -> str:
-    if name == "contributors":
-        return f"{table}.contributors = '[]'::jsonb"
-    if name in ("publication_date", "page_count"):
-        return f"{table}.{name} IS NULL"
-    return f"{table}.{name} = ''"
-
-
 def _write_books(cursor, rows: dict[str, StockRow], book_source: str, outcome: FeedOutcome) -> dict[str, int]:
     """Create the books the catalogue lacks; on the others, write every field the feed
     gives where its source ranks at least as high as the book's, else fill blanks only.
@@ -406,8 +399,8 @@ def _write_books(cursor, rows: dict[str, StockRow], book_source: str, outcome: F
     overwritten, existing = cursor.fetchone()
     outcome.updated, outcome.kept = overwritten, existing - overwritten
     values = [
-        f"CASE WHEN {_blank_sql('new', name)} THEN book.{name} "
-        f"WHEN {overwrite} OR {_blank_sql('book', name)} THEN new.{name} ELSE book.{name} END"
+        f"CASE WHEN {book_field_is_blank_sql(name, 'new')} THEN book.{name} "
+        f"WHEN {overwrite} OR {book_field_is_blank_sql(name, 'book')} THEN new.{name} ELSE book.{name} END"
         for name in BOOK_FIELDS
     ]
     source = f"CASE WHEN {overwrite} THEN %s ELSE book.source END"

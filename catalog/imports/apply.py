@@ -24,7 +24,7 @@ from catalog.imports.plan import (
     StockPlan,
     plan_stock,
 )
-from catalog.imports.records import BOOK_TEXT_FIELDS, StockRow, book_metadata
+from catalog.imports.records import BOOK_TEXT_FIELDS, StockRow, book_field_is_blank_sql, book_metadata
 from catalog.models import BookClaim, Listing
 from catalog.moderation_selectors import listings_resubmitted_after_rejection
 from catalog.search_index import search_shops_pending
@@ -199,7 +199,7 @@ def _fill_blank_fields(cursor, lines: list[PlannedLine], now) -> int:
     assignments = ", ".join(
         f"{name} = COALESCE(book.{name}, new.{name})"
         if name in NULLABLE_FIELDS
-        else f"{name} = CASE WHEN {_blank('book', name)} THEN new.{name} ELSE book.{name} END"
+        else f"{name} = CASE WHEN {book_field_is_blank_sql(name, 'book')} THEN new.{name} ELSE book.{name} END"
         for name in FILLABLE_FIELDS
     )
     cursor.execute(
@@ -209,10 +209,6 @@ def _fill_blank_fields(cursor, lines: list[PlannedLine], now) -> int:
         [now],
     )
     return len(updates)
-
-
-def _blank(table: str, name: str) -> str:
-    return f"{table}.contributors = '[]'::jsonb" if name == "contributors" else f"{table}.{name} = ''"
 
 
 def _update_listings(cursor, lines: list[PlannedLine], shop_approved: bool, now) -> None:

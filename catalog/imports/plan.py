@@ -20,7 +20,7 @@ from django.utils.translation import gettext_lazy, ngettext
 from catalog import moderation
 from catalog.ean import normalize_book_ean
 from catalog.imports.csv_reader import parse_price
-from catalog.imports.records import BOOK_FIELDS, StockRow
+from catalog.imports.records import BOOK_FIELDS, BOOK_NULLABLE_FIELDS, StockRow, book_field_is_blank_sql
 from catalog.models import BookClaim, Listing
 from catalog.pricing import check_listing_price, format_euros
 from catalog.reference import misdecoded_field, misdecoded_message
@@ -261,7 +261,7 @@ def check_list_price(amount: Decimal | None) -> None:
 # Book fields a stock file may fill in when the catalogue has them empty (apply.py). Not
 # the publisher's price: a shop's word for it is its claim (catalog/reference.py).
 FILLABLE_FIELDS = BOOK_FIELDS
-NULLABLE_FIELDS = ("publication_date", "page_count")
+NULLABLE_FIELDS = BOOK_NULLABLE_FIELDS
 
 
 class KnownBook(NamedTuple):
@@ -311,16 +311,10 @@ class _Context:
     notes: _Notes
 
 
-def _blank_test(name: str) -> str:
-    if name in NULLABLE_FIELDS:
-        return f"{name} IS NULL"
-    return "contributors = '[]'::jsonb" if name == "contributors" else f"{name} = ''"
-
-
 # One integer per book says which fields are empty: cheaper to fetch and keep than a
 # boolean (or a set) per field, for 100,000 books.
 _BLANK_MASK = " | ".join(
-    f"(({_blank_test(name)})::int << {index})" for index, name in enumerate(FILLABLE_FIELDS)
+    f"(({book_field_is_blank_sql(name)})::int << {index})" for index, name in enumerate(FILLABLE_FIELDS)
 )
 
 

@@ -104,6 +104,17 @@ BOOK_TEXT_FIELDS = (
     "clil_code",
 )
 MAX_PAGES = 100_000  # more is a typing error, not a book
+BOOK_NULLABLE_FIELDS = ("publication_date", "page_count")
+
+
+def book_field_is_blank_sql(name: str, table: str = "") -> str:
+    """SQL that is true when the book field `name` of `table` (or unqualified) is empty."""
+    column = f"{table}.{name}" if table else name
+    if name in BOOK_NULLABLE_FIELDS:
+        return f"{column} IS NULL"
+    return f"{column} = '[]'::jsonb" if name == "contributors" else f"{column} = ''"
+
+
 # One encoder for all rows: json.dumps with options builds a new one at each call.
 _to_json = json.JSONEncoder(ensure_ascii=False).encode
 
