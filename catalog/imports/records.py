@@ -115,6 +115,7 @@ def book_field_is_blank_sql(name: str, table: str = "") -> str:
     return f"{column} = '[]'::jsonb" if name == "contributors" else f"{column} = ''"
 
 
+_BOOK_FORMATS = frozenset(Book.Format.values)  # a set once: Choices.values builds a list at each call
 # One encoder for all rows: json.dumps with options builds a new one at each call.
 _to_json = json.JSONEncoder(ensure_ascii=False).encode
 
@@ -131,7 +132,7 @@ def book_metadata(row: StockRow) -> tuple:
         row.publication_date,
         row.language[:3],
         row.page_count if row.page_count and 0 < row.page_count <= MAX_PAGES else None,
-        row.format if row.format in Book.Format.values else "",
+        row.format if row.format in _BOOK_FORMATS else "",
         row.description,
         row.clil_code if len(row.clil_code) == 4 and row.clil_code.isdigit() else "",
     )
