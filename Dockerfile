@@ -25,4 +25,4 @@ RUN pybabel -q compile --domain django --directory locale \
 
 USER app
 EXPOSE 8000
-CMD ["gunicorn", "marketplace.wsgi", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-"]
+CMD ["gunicorn", "config.wsgi", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-"]

@@ -53,7 +53,7 @@ def main() -> int:
 
 def _measure(*, checkouts: int, lines: int) -> str:
     # Production-like: no DEBUG, no SMTP, no broker (tasks run in-process after commit).
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "marketplace.settings")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     os.environ["DJANGO_DEBUG"] = "false"
     os.environ.setdefault("DJANGO_SECRET_KEY", "benchmark-only-" + "x" * 40)
     os.environ["EMAIL_URL"] = "dummymail://"

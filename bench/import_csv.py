@@ -117,7 +117,7 @@ def _interrupt(signum, frame):
 
 def _measure(options, *, database: str) -> int:
     # Production-like: no DEBUG, no SMTP, no broker (tasks run in-process after commit).
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "marketplace.settings")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     os.environ["DJANGO_DEBUG"] = "false"
     os.environ.setdefault("DJANGO_SECRET_KEY", "benchmark-only-" + "x" * 40)
     os.environ["EMAIL_URL"] = "dummymail://"

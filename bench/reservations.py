@@ -52,7 +52,7 @@ from decimal import Decimal
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "marketplace.settings")
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 # Production-like: no DEBUG (Django would keep every query in memory), no SMTP (the
 # dummy backend: sending an email costs nothing but its outbox transaction), and no
 # broker, so that tasks run in-process and never reach somebody else's Redis worker.

@@ -52,7 +52,7 @@ end
 def server_environment() -> dict:
     return {
         **os.environ,
-        "DJANGO_SETTINGS_MODULE": "marketplace.settings",
+        "DJANGO_SETTINGS_MODULE": "config.settings",
         "DJANGO_DEBUG": "false",
         "DJANGO_SECRET_KEY": os.environ.get("DJANGO_SECRET_KEY", "benchmark-only-" + "x" * 40),
         "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
@@ -63,7 +63,7 @@ def server_environment() -> dict:
 
 def start_gunicorn(workers: int) -> subprocess.Popen:
     process = subprocess.Popen(
-        [str(ROOT / ".venv/bin/gunicorn"), "marketplace.wsgi", "--bind", f"127.0.0.1:{PORT}", "--workers", str(workers),
+        [str(ROOT / ".venv/bin/gunicorn"), "config.wsgi", "--bind", f"127.0.0.1:{PORT}", "--workers", str(workers),
          "--access-logfile", "/dev/null", "--error-logfile", "-", "--log-level", "warning"],
         cwd=ROOT, env=server_environment(), start_new_session=True,
     )  # fmt: skip

@@ -1,5 +1,5 @@
 """The dashboard's pages in the back office (wrapped in admin.site.admin_view in
-marketplace/urls.py: staff only, never cached).
+config/urls.py: staff only, never cached).
 
 The network's page is head office's; a drive's page is for that drive's staff and head
 office; a shop's report is for its booksellers, its drives' staff and head office. Who

@@ -25,13 +25,13 @@ from collections.abc import Callable
 from datetime import timedelta
 
 import redis
+from celery import current_app as celery_app  # config/celery.py's app, current once settings load
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection, connections
 from django.db.models import DurationField, ExpressionWrapper, F
 from django.db.models.functions import Now
 
-from marketplace.celery import app as celery_app
 from marketplace.models import Heartbeat
 
 logger = logging.getLogger(__name__)

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command
 
-from marketplace.celery import app as celery_app
+from config.celery import app as celery_app
 
 REPO_DIR = Path(__file__).resolve().parent.parent
 # Real third-party data for tests, kept outside the repository (licences); see README.

@@ -27,7 +27,7 @@ from schemathesis.openapi.checks import RejectedPositiveData
 
 from catalog import stock_sync
 from catalog.search_index import search_index_refresh, search_vocabulary_refresh
-from marketplace.wsgi import application
+from config.wsgi import application
 from orders import services
 from tests.factories import BookFactory, DriveFactory, ListingFactory, ShopFactory, api_key_for, reserve
 

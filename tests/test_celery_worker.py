@@ -11,7 +11,7 @@ from urllib.parse import quote
 import pytest
 from django.db import connection
 
-from marketplace.celery import app as celery_app
+from config.celery import app as celery_app
 from marketplace.models import OutgoingEmail
 from shops import services
 from shops.models import Shop
@@ -48,7 +48,7 @@ def worker(broker_url, tmp_path):
         "EMAIL_URL": "consolemail://",
     }
     with open(log, "w") as output:
-        command = [sys.executable, "-m", "celery", "-A", "marketplace", "worker", "--queues", queue]
+        command = [sys.executable, "-m", "celery", "-A", "config", "worker", "--queues", queue]
         command += ["--pool", "solo", "--loglevel", "INFO"]
         command += ["--without-heartbeat", "--without-gossip", "--without-mingle"]
         process = subprocess.Popen(command, cwd=REPO_DIR, env=env, stdout=output, stderr=subprocess.STDOUT)

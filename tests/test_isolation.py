@@ -124,16 +124,16 @@ def test_every_registered_model_has_a_spec():
 def test_the_demo_mailbox_is_not_served_in_production():
     """With DEBUG on, /dev/mailbox/ shows every email to anyone (the demo's): it must
     not exist with production settings."""
-    import marketplace.urls
+    import config.urls
 
-    served = marketplace.urls.urlpatterns
+    served = config.urls.urlpatterns
     try:
         with override_settings(DEBUG=False, SERVE_MEDIA=False):
-            importlib.reload(marketplace.urls)
+            importlib.reload(config.urls)
             clear_url_caches()
             production = served_patterns()
     finally:
-        marketplace.urls.urlpatterns = served  # as the rest of the run knows them
+        config.urls.urlpatterns = served  # as the rest of the run knows them
         clear_url_caches()
 
     assert "dev_mailbox" not in production

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import redis
 
-from marketplace.celery import app as celery_app
+from config.celery import app as celery_app
 from tests.conftest import REPO_DIR
 from tests.test_celery_worker import test_database_url, wait_until
 
@@ -184,7 +184,7 @@ class Worker:
             "CELERY_TASK_DEFAULT_QUEUE": self.queue,
             **self.environment,
         }
-        command = [sys.executable, "-m", "celery", "-A", "marketplace", "worker", "--queues", self.queue,
+        command = [sys.executable, "-m", "celery", "-A", "config", "worker", "--queues", self.queue,
                    "--pool", "solo", "--loglevel", "INFO",
                    "--without-heartbeat", "--without-gossip", "--without-mingle"]  # fmt: skip
         with open(self.log, "a") as output:

@@ -56,7 +56,7 @@ def test_a_database_other_than_postgresql_is_refused():
 
 
 def test_every_variable_the_settings_read_is_documented_in_env_example():
-    settings_source = (REPO_DIR / "marketplace" / "settings.py").read_text()
+    settings_source = (REPO_DIR / "config" / "settings.py").read_text()
     read = set(re.findall(r'env(?:\.\w+)?\(\s*"([A-Z0-9_]+)"', settings_source))
     documented = set(re.findall(r"^#? ?([A-Z0-9_]+)=", (REPO_DIR / ".env.example").read_text(), re.MULTILINE))
 
@@ -69,6 +69,6 @@ def test_docker_compose_runs_the_production_services():
 
     assert {"postgres", "redis", "migrate", "web", "worker", "beat", "mailpit"} <= compose["services"].keys()
     assert compose["services"]["web"]["command"][0] == "gunicorn"
-    assert compose["services"]["worker"]["command"][:4] == ["celery", "-A", "marketplace", "worker"]
-    assert compose["services"]["beat"]["command"][:4] == ["celery", "-A", "marketplace", "beat"]
+    assert compose["services"]["worker"]["command"][:4] == ["celery", "-A", "config", "worker"]
+    assert compose["services"]["beat"]["command"][:4] == ["celery", "-A", "config", "beat"]
     assert compose["services"]["web"]["environment"]["DJANGO_DEBUG"] == "false"

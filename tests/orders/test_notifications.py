@@ -10,8 +10,8 @@ from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from config.celery import app as celery_app
 from marketplace import services as outbox
-from marketplace.celery import app as celery_app
 from marketplace.models import OutgoingEmail
 from marketplace.tasks import send_email
 from orders.models import Order, OrderEvent

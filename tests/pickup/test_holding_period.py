@@ -15,7 +15,7 @@ from django.utils import timezone
 from catalog.models import Listing
 from catalog.search import BookQuery, search_books
 from catalog.search_index import search_index_refresh
-from marketplace.celery import app as celery_app
+from config.celery import app as celery_app
 from marketplace.models import OutgoingEmail
 from orders.models import Order, OrderEvent
 from orders.pickup_codes import format_pickup_code
@@ -265,7 +265,7 @@ def test_every_task_of_the_beat_schedule_exists_for_a_worker():
     """In a fresh process, as a worker starts: the tasks it knows come from autodiscovery,
     not from this test module's imports."""
     script = (
-        "from marketplace.celery import app; app.loader.import_default_modules(); "
+        "from config.celery import app; app.loader.import_default_modules(); "
         "print('\\n'.join(sorted(app.tasks)))"
     )
     found = subprocess.run(

@@ -11,10 +11,9 @@ no harm.
 import logging
 import time
 
+from celery import current_app as app  # the project's app (config/celery.py)
 from django.conf import settings
 from django.core.management.base import BaseCommand
-
-from marketplace.celery import app
 
 logger = logging.getLogger(__name__)
 TICK_SECONDS = 5
