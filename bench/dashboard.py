@@ -25,7 +25,7 @@ django.setup()
 
 from django.db.models import Count  # noqa: E402
 
-from marketplace.dashboard import Period, dashboard_for_shops, shop_figures  # noqa: E402
+from backoffice.dashboard import Period, dashboard_for_shops, shop_figures  # noqa: E402
 from shops.models import Drive, Shop  # noqa: E402
 
 

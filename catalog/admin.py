@@ -47,8 +47,9 @@ from catalog.price_changes import listings_with_price_to_review
 from catalog.reference import outranks_or_equals
 from catalog.search_index import search_index_book
 from catalog.selectors import book_by_ean, listings_for_user, with_book_details
-from marketplace.admin_filters import ShopDriveFilter, WaitingFilter
+from marketplace.admin_filters import WaitingFilter
 from marketplace.forms import DecisionReasonForm
+from shops.admin_filters import ShopDriveFilter
 from shops.models import Shop
 from shops.selectors import shops_for_user, user_sees_all_shops
 

@@ -40,7 +40,7 @@ CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 
 INSTALLED_APPS = [
-    "marketplace.apps.BackOfficeAdminConfig",  # django.contrib.admin with a checked "view on site"
+    "backoffice.apps.BackOfficeAdminConfig",  # django.contrib.admin with a checked "view on site"
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -58,10 +58,13 @@ INSTALLED_APPS = [
     "pghistory",
     "axes",
     "marketplace",
+    "accounts",
     "shops",
     "catalog",
     "orders",
     "pickup",
+    "backoffice",
+    "devtools",
 ]
 
 MIDDLEWARE = [
@@ -106,7 +109,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
-                "marketplace.context_processors.site",
+                "orders.context_processors.site",
             ],
         },
     },
@@ -124,13 +127,13 @@ FORM_RENDERER = "marketplace.forms_renderer.SiteFormRenderer"
 # --- Database -----------------------------------------------------------------------
 # https://django-environ.readthedocs.io/en/latest/types.html#environ-env-db-url
 # PostgreSQL only. Without DATABASE_URL the project starts its own embedded
-# PostgreSQL (see marketplace/embedded_postgres.py); there is no SQLite path.
+# PostgreSQL (see devtools/embedded_postgres.py); there is no SQLite path.
 if env.str("DATABASE_URL", default=""):
     DATABASES = {"default": env.db_url("DATABASE_URL")}
     if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
         raise ImproperlyConfigured("DATABASE_URL must point to a PostgreSQL database (postgres://...).")
 else:
-    from marketplace import embedded_postgres
+    from devtools import embedded_postgres
 
     DATABASES = {"default": embedded_postgres.ensure_running(BASE_DIR)}
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
@@ -278,7 +281,7 @@ CELERY_BEAT_SCHEDULE = {
     "expire-uncollected-orders": {"task": "pickup.tasks.expire_uncollected_orders", "schedule": 300.0},
     # Sign-ups nobody confirmed, and wrong-password counts whose lockout is long over.
     "delete-unconfirmed-accounts": {
-        "task": "marketplace.tasks.delete_unconfirmed_accounts",
+        "task": "accounts.tasks.delete_unconfirmed_accounts",
         "schedule": 3600.0,
     },
     "forget-old-login-failures": {"task": "marketplace.tasks.forget_old_login_failures", "schedule": 3600.0},
@@ -314,6 +317,12 @@ if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache"
     # One client per pool; short timeouts; an unreachable Redis is an empty cache, never
     # an error (see there, and docs/resilience.md).
     CACHES["default"]["BACKEND"] = "marketplace.cache.RedisCache"
+
+# Whole public pages are cached briefly (marketplace/page_cache.py). Any change of a shop
+# makes them stale (the shops' cache version); a visitor with books in their reservation
+# gets a fresh page (the header counts them).
+PAGE_CACHE_VERSION = "shops.cache_version.shops_cache_version"
+PAGE_CACHE_PERSONAL = ["orders.cart.cart_count"]
 
 # --- Audit trail ------------------------------------------------------------------
 # https://django-pghistory.readthedocs.io/en/latest/settings/
@@ -377,7 +386,7 @@ AXES_LOCKOUT_CALLABLE = "marketplace.login_guard.locked_out_page"
 AXES_HTTP_RESPONSE_CODE = 429
 AXES_RESET_ON_SUCCESS = True
 # Successful log-ins are not kept (personal data with no use here); lockouts are, and head
-# office lifts them in the admin (marketplace/admin.py registers its own page for them).
+# office lifts them in the admin (backoffice/admin.py registers its own page for them).
 AXES_DISABLE_ACCESS_LOG = True
 AXES_ENABLE_ADMIN = False
 AXES_VERBOSE = False
@@ -389,7 +398,7 @@ PASSWORD_RESETS_PER_ADDRESS_PER_HOUR = env.int("PASSWORD_RESETS_PER_ADDRESS_PER_
 SIGNUPS_PER_ADDRESS_PER_HOUR = env.int("SIGNUPS_PER_ADDRESS_PER_HOUR", default=5)
 SIGNUP_EMAILS_PER_RECIPIENT_PER_HOUR = env.int("SIGNUP_EMAILS_PER_RECIPIENT_PER_HOUR", default=3)
 # A customer account is confirmed from the link emailed at sign-up, within this many
-# days; unconfirmed accounts are deleted after that (marketplace/accounts.py).
+# days; unconfirmed accounts are deleted after that (accounts/services.py).
 SIGNUP_CONFIRMATION_DAYS = env.int("SIGNUP_CONFIRMATION_DAYS", default=3)
 SHOP_APPLICATIONS_PER_ADDRESS_PER_HOUR = env.int("SHOP_APPLICATIONS_PER_ADDRESS_PER_HOUR", default=3)
 

@@ -1,13 +1,13 @@
 from django.conf import settings
 from django.conf.urls.i18n import i18n_patterns
 from django.contrib import admin
-from django.contrib.auth import views as auth_views
 from django.urls import include, path, re_path
 from django.views.static import serve
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from marketplace import account_views, dashboard_views, views
-from marketplace.forms import ChoosePasswordForm
+from backoffice import dashboard_views
+from marketplace import views
+from shops import views as shop_views
 from shops.urls import public_urlpatterns as shop_pages
 
 # Not translated: probes, the API and language switching keep one address.
@@ -25,29 +25,14 @@ urlpatterns = [
 
 # French at the root, English under /en/.
 urlpatterns += i18n_patterns(
-    path("", views.home, name="home"),
+    path("", shop_views.home, name="home"),
     path("shops/", include("shops.urls")),
     path("", include(shop_pages)),
     path("", include("catalog.urls")),
     path("", include("orders.urls")),
     path("", include("pickup.urls")),
     path("", include("pickup.action_link_urls")),
-    path("admin/password_reset/", account_views.PasswordResetView.as_view(), name="admin_password_reset"),
-    path(
-        "accounts/password-reset/done/",
-        auth_views.PasswordResetDoneView.as_view(),
-        name="password_reset_done",
-    ),
-    path(
-        "accounts/set-password/<uidb64>/<token>/",
-        auth_views.PasswordResetConfirmView.as_view(form_class=ChoosePasswordForm),
-        name="password_reset_confirm",
-    ),
-    path(
-        "accounts/set-password/done/",
-        auth_views.PasswordResetCompleteView.as_view(),
-        name="password_reset_complete",
-    ),
+    path("", include("accounts.urls")),
     # The dashboard lives in the back office (its login, its look), before the admin's
     # own addresses catch everything under admin/.
     path("admin/dashboard/", admin.site.admin_view(dashboard_views.dashboard_home), name="dashboard"),

@@ -49,7 +49,7 @@ class User(AbstractUser):
         default=settings.LANGUAGE_CODE,
         help_text=_("Language of the emails this person receives."),
     )
-    # A customer's sign-up waiting for its confirmation link (marketplace/accounts.py):
+    # A customer's sign-up waiting for its confirmation link (accounts/services.py):
     # inactive until then, deleted if never confirmed.
     awaiting_confirmation_since = models.DateTimeField(
         _("sign-up awaiting confirmation since"), null=True, blank=True, editable=False

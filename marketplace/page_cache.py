@@ -27,6 +27,10 @@ the shops' version, which lives there.
 Not cached: logged-in people (booksellers checking their own listings want the
 truth now), visitors with books in their reservation (the header shows how many),
 pages with a message to show, errors.
+
+This module is on the ground floor and knows no app: the settings name what versions
+the pages (PAGE_CACHE_VERSION: the shops' version) and what makes a visitor's page
+personal (PAGE_CACHE_PERSONAL: the cart's count). config/ composes the floors.
 """
 
 import gzip
@@ -34,17 +38,20 @@ import hashlib
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Callable
+from functools import cache as once
 from functools import wraps
+from typing import NamedTuple
 
+from django.conf import settings
 from django.core.cache import cache
-from django.http import HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.middleware.gzip import re_accepts_gzip
 from django.utils import translation
 from django.utils.cache import patch_vary_headers
+from django.utils.module_loading import import_string
 
 from marketplace.cache import cache_unreachable
-from orders.cart import cart_count
-from shops.cache_version import shops_cache_version
 
 PAGE_TTL = 30
 HEADER = "X-Page-Cache"
@@ -65,7 +72,7 @@ def cache_public_page(view):
             return view(request, *args, **kwargs)
         key = _key(request)
         # Read before rendering: a shop changing meanwhile makes this page stale at once.
-        shops_version = shops_cache_version()
+        shops_version = _hooks().pages_version()
         if cache_unreachable():
             response = view(request, *args, **kwargs)
             response[HEADER] = "bypass"
@@ -146,7 +153,20 @@ def _cacheable(request) -> bool:
         request.method == "GET"
         and not request.user.is_authenticated
         and "messages" not in request.COOKIES  # a message waits to be shown
-        and not cart_count(request)  # the header counts their books
+        and not any(personal(request) for personal in _hooks().personal)  # e.g. the header counts their books
+    )
+
+
+class _Hooks(NamedTuple):
+    pages_version: Callable[[], int]
+    personal: tuple[Callable[[HttpRequest], object], ...]
+
+
+@once
+def _hooks() -> _Hooks:
+    return _Hooks(
+        pages_version=import_string(settings.PAGE_CACHE_VERSION),
+        personal=tuple(import_string(path) for path in settings.PAGE_CACHE_PERSONAL),
     )
 
 

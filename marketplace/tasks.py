@@ -2,7 +2,7 @@ import logging
 
 from celery import shared_task
 
-from marketplace import accounts, health, login_guard, services
+from marketplace import health, login_guard, services
 
 logger = logging.getLogger(__name__)
 
@@ -24,11 +24,6 @@ def send_email(self, email_id: int) -> None:
 @shared_task
 def requeue_unsent_emails() -> int:
     return services.emails_requeue_unsent()
-
-
-@shared_task
-def delete_unconfirmed_accounts() -> int:
-    return accounts.accounts_delete_unconfirmed()
 
 
 @shared_task

@@ -7,12 +7,6 @@ from django.views.decorators.clickjacking import xframe_options_sameorigin
 
 from marketplace import health
 from marketplace.models import OutgoingEmail
-from shops.models import Shop
-
-
-def home(request):
-    shop_count = Shop.objects.filter(status=Shop.Status.APPROVED).count()
-    return render(request, "home.html", {"shop_count": shop_count})
 
 
 @never_cache

@@ -2,7 +2,6 @@ import re
 import uuid
 
 from django import forms
-from django.contrib.auth.forms import AuthenticationForm
 from django.utils.translation import gettext_lazy as _
 
 from orders.limits import max_copies_per_line
@@ -92,36 +91,3 @@ class CheckoutForm(forms.Form):
             language=language,
             user=user if user.is_authenticated else None,
         )
-
-
-class CustomerLoginForm(AuthenticationForm):
-    def __init__(self, *args, **kwargs):
-        kwargs.setdefault("label_suffix", "")
-        super().__init__(*args, **kwargs)
-        self.fields["username"].widget.input_type = "email"
-        self.fields["username"].widget.attrs.update({"autocomplete": "email"})
-
-
-class CustomerSignupForm(forms.Form):
-    """A customer account: their orders in one place, their details filled in. The
-    password is chosen on the page of the emailed link (marketplace/accounts.py).
-
-    A plain form, not a ModelForm: a ModelForm would check that the email is not taken
-    and say so, which tells anyone who has an account."""
-
-    first_name = forms.CharField(
-        label=_("First name"), max_length=150, widget=forms.TextInput(attrs={"autocomplete": "given-name"})
-    )
-    last_name = forms.CharField(
-        label=_("Last name"), max_length=150, widget=forms.TextInput(attrs={"autocomplete": "family-name"})
-    )
-    email = forms.EmailField(
-        label=_("Email address"),
-        max_length=254,  # the column's length; a longer (valid) address would not fit
-        help_text=_("We send a link there: you choose your password on its page."),
-        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
-    )
-
-    def __init__(self, *args, **kwargs):
-        kwargs.setdefault("label_suffix", "")
-        super().__init__(*args, **kwargs)

@@ -13,11 +13,4 @@ urlpatterns = [
     path("orders/", views.my_orders, name="my_orders"),
     path("orders/<str:token>/", views.order_detail, name="order"),
     path("orders/<str:token>/cancel/", views.order_cancel_view, name="order_cancel"),
-    path("accounts/login/", views.customer_login, name="customer_login"),
-    path("accounts/logout/", views.customer_logout, name="customer_logout"),
-    path("accounts/signup/", views.customer_signup, name="customer_signup"),
-    path("accounts/signup/sent/", views.customer_signup_sent, name="customer_signup_sent"),
-    path(
-        "accounts/signup/confirm/<str:signed>/", views.customer_signup_confirm, name="customer_signup_confirm"
-    ),
 ]

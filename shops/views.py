@@ -22,6 +22,12 @@ APPLIED_SHOP_SESSION_KEY = "applied_shop_id"
 logger = logging.getLogger(__name__)
 
 
+def home(request):
+    """The site's front page: how many shops take part, and the way to one's drive."""
+    shop_count = Shop.objects.filter(status=Shop.Status.APPROVED).count()
+    return render(request, "home.html", {"shop_count": shop_count})
+
+
 def apply(request):
     """The public application form. Without JavaScript, "Find drives" re-displays the
     form with the drives near the postcode; with it, they appear as the postcode is typed."""

@@ -38,6 +38,7 @@ from django_celery_beat.models import (
     SolarSchedule,
 )
 
+from accounts import services as accounts
 from catalog import moderation_services, stock_sync
 from catalog.models import (
     BookClaim,
@@ -50,7 +51,6 @@ from catalog.models import (
     StockSyncSession,
 )
 from catalog.search_index import search_index_refresh, search_vocabulary_refresh
-from marketplace import accounts
 from marketplace.models import AuditEntry, ModerationReason, OutgoingEmail
 from orders.models import Order, OrderEvent, OrderLine
 from orders.services import order_accept, order_mark_ready

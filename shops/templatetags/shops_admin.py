@@ -22,6 +22,6 @@ def pending_applications(context):
 
 @register.simple_tag(takes_context=True)
 def sees_a_dashboard(context) -> bool:
-    """Head office, drive staff and shop members have a dashboard (marketplace/dashboard_views.py)."""
+    """Head office, drive staff and shop members have a dashboard (backoffice/dashboard_views.py)."""
     user = context["request"].user
     return drives_for_user(user).exists() or shops_for_user(user).exists()

@@ -124,7 +124,7 @@ def img_src_with(**environment) -> list[str]:
     no_s3 = {"AWS_STORAGE_BUCKET_NAME": "", "AWS_S3_CUSTOM_DOMAIN": "", "AWS_S3_ENDPOINT_URL": ""}
     database = {"DATABASE_URL": "postgres://postgres@127.0.0.1:5432/unused"}  # read, never reached
     result = subprocess.run(
-        [sys.executable, "-c", "from marketplace import settings as s; "
+        [sys.executable, "-c", "from config import settings as s; "
          "print(' '.join(s.CONTENT_SECURITY_POLICY['DIRECTIVES']['img-src']))"],
         cwd=REPO_DIR,
         env={**os.environ, **no_s3, **database, **environment},

@@ -21,8 +21,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import translation
 
-from catalog.models import Listing
-from marketplace.dashboard import (
+from backoffice.dashboard import (
     Period,
     ShopFigures,
     StatusCount,
@@ -30,7 +29,8 @@ from marketplace.dashboard import (
     dashboard_for_shops,
     shop_figures,
 )
-from marketplace.dashboard_charts import nice_ceiling
+from backoffice.dashboard_charts import nice_ceiling
+from catalog.models import Listing
 from orders.models import Order, OrderEvent
 from orders.services import (
     order_accept,

@@ -9,7 +9,7 @@ from django.db.models import F
 from catalog.ean import normalize_book_ean
 from catalog.models import Book, Listing, SearchTerm, Subject
 from catalog.pricing import check_listing_price
-from marketplace import datagen, demo
+from devtools import datagen, demo
 from shops.geo import haversine_km
 from shops.models import Drive, Locality, Shop
 from shops.validators import validate_siret

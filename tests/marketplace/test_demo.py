@@ -7,7 +7,7 @@ from django.core.management import CommandError, call_command
 from catalog.ean import normalize_book_ean
 from catalog.models import Book, Listing
 from catalog.pricing import check_listing_price
-from marketplace import datagen, demo
+from devtools import datagen, demo
 from orders.models import Order
 from shops.models import Shop
 from shops.validators import validate_siret

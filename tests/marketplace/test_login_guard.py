@@ -227,7 +227,7 @@ def test_someone_logged_in_who_tries_other_accounts_is_counted_too(settings):
 
 @pytest.mark.django_db
 def test_choosing_a_new_password_from_the_email_lifts_the_lockout(client, account):
-    from marketplace.forms import ChoosePasswordForm
+    from accounts.forms import ChoosePasswordForm
 
     for _ in range(5):
         log_in(client, "customer", account.email.upper(), "wrong guess")

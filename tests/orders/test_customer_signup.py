@@ -13,9 +13,9 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone, translation
 
-from marketplace import accounts
+from accounts import services as accounts
+from accounts.tasks import delete_unconfirmed_accounts
 from marketplace.models import OutgoingEmail
-from marketplace.tasks import delete_unconfirmed_accounts
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db

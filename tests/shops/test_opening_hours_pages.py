@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils import translation
 from playwright.sync_api import expect
 
-from marketplace import datagen
+from devtools import datagen
 from shops.models import Closure, Membership, OpeningPeriod, Shop, Weekday
 from tests.factories import (
     BookFactory,

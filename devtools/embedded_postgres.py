@@ -94,7 +94,7 @@ def main(argv=None) -> int:
     import argparse
 
     parser = argparse.ArgumentParser(
-        prog="python -m marketplace.embedded_postgres",
+        prog="python -m devtools.embedded_postgres",
         description="Manage the PostgreSQL server the project runs when DATABASE_URL is not set.",
     )
     parser.add_argument("action", choices=["start", "stop", "reset", "status"])

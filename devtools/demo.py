@@ -222,7 +222,7 @@ def seed() -> str:
     Membership.objects.get_or_create(
         user=bookseller, shop=Shop.objects.get(siret=demo_siret(1)), defaults={"role": Membership.Role.OWNER}
     )
-    from marketplace import datagen  # imported here: datagen builds on this module's word lists
+    from devtools import datagen  # imported here: datagen builds on this module's word lists
 
     datagen.demo_data_generate()  # more shops around these drives, and stock for all of them (once)
     _seed_orders(Shop.objects.get(siret=demo_siret(1)))
@@ -279,7 +279,7 @@ def _seed_back_office(drives: dict[str, Drive]) -> None:
 
 
 def _seed_opening_hours(shop: Shop, rng: random.Random) -> None:
-    from marketplace.datagen import weekly_hours
+    from devtools.datagen import weekly_hours
 
     OpeningPeriod.objects.bulk_create(
         OpeningPeriod(shop=shop, weekday=day, opens=opens, closes=closes)

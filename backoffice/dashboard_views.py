@@ -20,7 +20,7 @@ from django.utils import timezone
 from django.utils.formats import date_format, number_format
 from django.utils.translation import gettext as _
 
-from marketplace.dashboard import (
+from backoffice.dashboard import (
     Dashboard,
     Period,
     ShopFigures,
@@ -29,7 +29,7 @@ from marketplace.dashboard import (
     shop_figures,
     weekly_activity,
 )
-from marketplace.dashboard_charts import BarChart, bar_chart
+from backoffice.dashboard_charts import BarChart, bar_chart
 from shops.models import Shop
 from shops.selectors import drives_for_user, shops_for_user, user_sees_all_shops
 

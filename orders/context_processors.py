@@ -1,3 +1,6 @@
+"""What every page of the site knows: the drive, the language links, the cart's count.
+Here, the highest app these come from (the cart is orders', the drive shops')."""
+
 from django.conf import settings
 from django.urls import translate_url
 from django.utils import translation

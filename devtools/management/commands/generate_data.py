@@ -3,7 +3,7 @@ from dataclasses import replace
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from marketplace import datagen
+from devtools import datagen
 
 COUNTS = ("drives", "shops", "books", "listings")
 

@@ -12,10 +12,10 @@ from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from catalog.models import Listing
-from marketplace.admin_filters import ShopDriveFilter
 from marketplace.models import AuditEntry, ModerationReason, OutgoingEmail, User
 from marketplace.services import emails_send_again
 from orders.models import Order
+from shops.admin_filters import ShopDriveFilter
 from shops.models import Shop
 from shops.selectors import drives_for_user, shops_for_user, user_sees_all_shops
 

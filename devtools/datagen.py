@@ -48,7 +48,7 @@ from catalog.search_index import (
     search_shops_rebuild,
     search_vocabulary_refresh,
 )
-from marketplace import demo
+from devtools import demo
 from shops.geo import haversine_km
 from shops.models import Drive, Locality, OpeningPeriod, Shop, Weekday
 from shops.regions import Region, region_for_postcode

@@ -32,7 +32,7 @@ from marketplace.services import email_queue_on_commit
 
 logger = logging.getLogger(__name__)
 
-SIGNUP_SALT = "marketplace.accounts.signup"
+SIGNUP_SALT = "marketplace.accounts.signup"  # as when this lived in marketplace: links sent stay valid
 DELETE_BATCH_SIZE = 200
 
 

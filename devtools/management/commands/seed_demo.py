@@ -2,7 +2,7 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
-from marketplace import demo
+from devtools import demo
 
 
 class Command(BaseCommand):
