@@ -14,7 +14,7 @@ from django.utils.timesince import timesince
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
-from catalog import moderation, moderation_services, services
+from catalog import moderation, moderation_services, services, stock
 from catalog.admin_reference import BookPriceInline, save_book_prices
 from catalog.ean import normalize_book_ean
 from catalog.forms import (
@@ -302,7 +302,7 @@ class ListingAdmin(IsbnSearchMixin, admin.ModelAdmin):
 
     @admin.action(description=_("Set the quantity of the selected listings to 0"), permissions=["change"])
     def set_out_of_stock(self, request, queryset):
-        count = services.listings_set_out_of_stock(listings=queryset)
+        count = stock.listings_set_out_of_stock(listings=queryset)
         self.message_user(
             request,
             ngettext("%(count)d listing set to 0.", "%(count)d listings set to 0.", count) % {"count": count},

@@ -210,6 +210,11 @@ class Book(models.Model):
         return ", ".join(c["name"] for c in self.contributors if c.get("role") == ContributorRole.AUTHOR)
 
 
+# A copy is left to reserve: published, more on the shelf than held. The partial indexes
+# of Listing are built on it; catalog/stock.py uses the same test everywhere else.
+IN_STOCK = Q(status="published", quantity__gt=F("reserved"))
+
+
 class Listing(models.Model):
     """One shop's offer of one book in one condition: its price and its stock."""
 
@@ -304,13 +309,13 @@ class Listing(models.Model):
             models.Index(
                 fields=["shop", "book"],
                 include=["price", "condition"],
-                condition=Q(status="published", quantity__gt=F("reserved")),
+                condition=IN_STOCK,
                 name="listing_available_by_shop",
             ),
             models.Index(
                 fields=["book", "shop"],
                 include=["price", "condition", "quantity", "reserved"],
-                condition=Q(status="published", quantity__gt=F("reserved")),
+                condition=IN_STOCK,
                 name="listing_available_by_book",
             ),
             models.Index(

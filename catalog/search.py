@@ -21,6 +21,7 @@ from django.db import connection
 
 from catalog.ean import normalize_book_ean
 from catalog.models import ContributorRole, SearchTerm, Subject
+from catalog.stock import IN_STOCK_SQL
 from shops.geo import DEFAULT_RADIUS_KM
 from shops.selectors import NearbyShop, shops_near
 
@@ -267,7 +268,7 @@ def _run(query: BookQuery, shops: list[NearbyShop], book_conditions: list[str], 
     Every book found is ranked and sorted on a few narrow columns (`found`); only the
     page's books are then read whole (`page`): for a common word, the thousands of
     matching books do not drag their descriptions and contributors through the sort."""
-    listing_conditions = ["listing.status = 'published'", "listing.quantity > listing.reserved"]
+    listing_conditions = [IN_STOCK_SQL]
     if query.condition == "new":
         listing_conditions.append("listing.condition = 'new'")
     elif query.condition == "used":

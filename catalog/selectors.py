@@ -3,9 +3,9 @@
 import uuid
 from dataclasses import dataclass
 
-from django.db.models import F, Func, IntegerField, QuerySet, Sum
+from django.db.models import Func, IntegerField, QuerySet, Sum
 
-from catalog.models import Book, Listing, StockSyncPage, StockSyncSession
+from catalog.models import IN_STOCK, Book, Listing, StockSyncPage, StockSyncSession
 from shops.models import Shop
 from shops.selectors import NearbyShop, shops_for_user
 
@@ -53,9 +53,7 @@ def offers_near(*, book: Book, shops: list[NearbyShop], with_opening_hours: bool
     cheapest. `with_opening_hours` also loads what "open now" and "ready by" read of their
     shops (`Offer.shop_with_hours`): two more queries, whatever the number of offers."""
     by_id = {shop.id: shop for shop in shops}
-    listings = Listing.objects.filter(
-        book=book, shop_id__in=list(by_id), status=Listing.Status.PUBLISHED, quantity__gt=F("reserved")
-    )
+    listings = Listing.objects.filter(IN_STOCK, book=book, shop_id__in=list(by_id))
     fields = ["id", "shop_id", "condition", "price", "quantity", "reserved"]
     if with_opening_hours:
         listings = listings.select_related("shop").prefetch_related("shop__opening_periods", "shop__closures")

@@ -6,7 +6,6 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import F
 from django.db.models.functions import Now
 from django.utils.translation import gettext as _
 
@@ -207,8 +206,3 @@ def listings_hide(*, listings) -> int:
     return listings.exclude(status__in=[Listing.Status.REJECTED, Listing.Status.HIDDEN]).update(
         status=Listing.Status.HIDDEN, updated_at=Now()
     )
-
-
-def listings_set_out_of_stock(*, listings) -> int:
-    """Nothing left to reserve; copies held for customers' orders stay on the shelf."""
-    return listings.exclude(quantity=F("reserved")).update(quantity=F("reserved"), updated_at=Now())

@@ -11,16 +11,15 @@ copies available; copies are only held once the checkout is placed.
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
-from django.db.models import QuerySet
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from catalog.models import Listing
+from catalog.stock import listings_reservable
 from orders.limits import max_copies_per_line, max_lines_per_checkout
 from orders.services import CartLine, LineProblem
 from shops.models import Shop
-from shops.selectors import open_shops, reservable_shops
 
 SESSION_KEY = "cart"
 # The last checkout placed from this session, so that a form sent twice (double click,
@@ -30,22 +29,6 @@ PLACED_SESSION_KEY = "cart_placed"
 
 class CartFull(Exception):
     """The cart already holds as many different books as one checkout can place."""
-
-
-def offered_listings() -> QuerySet[Listing]:
-    """Published listings of approved shops, including shops away on holiday (their
-    Reserve page says when they are back)."""
-    return Listing.objects.filter(status=Listing.Status.PUBLISHED, shop__in=open_shops()).select_related(
-        "book", "shop"
-    )
-
-
-def reservable_listings() -> QuerySet[Listing]:
-    """Listings a customer can put in a reservation: published, in an approved shop that
-    is not away on holiday (whether a copy is left is `Listing.available`)."""
-    return Listing.objects.filter(
-        status=Listing.Status.PUBLISHED, shop__in=reservable_shops()
-    ).select_related("book", "shop")
 
 
 def copies_allowed(listing: Listing) -> int:
@@ -201,7 +184,7 @@ class Cart:
         lines = self._lines()
         if not lines:
             return CartContents(groups=[], changes=[])
-        listings = {listing.pk: listing for listing in reservable_listings().filter(pk__in=_ids(lines))}
+        listings = {listing.pk: listing for listing in listings_reservable().filter(pk__in=_ids(lines))}
         changes = []
         dropped = False
         by_shop: dict[int, ShopGroup] = {}

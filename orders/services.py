@@ -20,12 +20,13 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import IntegrityError, OperationalError, connection, transaction
-from django.db.models import F, prefetch_related_objects
+from django.db.models import prefetch_related_objects
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
+from catalog import stock
 from catalog.models import Listing
 from marketplace.locking import lock_timeout, lock_wait_failed
 from marketplace.services import email_queue_on_commit
@@ -251,7 +252,7 @@ def _reserve(checkout: Checkout, lines: list[CartLine], customer: CustomerDetail
     # listings are locked only for the last statements and the commit, so that the
     # customers of a popular title queue for milliseconds, not for the rendering of
     # every email of a checkout.
-    listings = _listings(sorted(wanted))
+    listings = stock.listings_read(wanted)
     _check(lines, listings)
     check_checkout_shape(
         lines=lines,
@@ -297,21 +298,9 @@ def _reserve(checkout: Checkout, lines: list[CartLine], customer: CustomerDetail
     # Now lock, and check again under the lock what was read and copied into the lines
     # (still offered, at that price, enough copies); if anything changed, StockChanged
     # rolls it all back.
-    locked = _listings(sorted(wanted), lock=True)
+    locked = stock.listings_read(wanted, lock=True)
     _check([replace(line, seen_price=listings[line.listing_id].price) for line in lines], locked)
-    for listing_id in sorted(wanted):
-        Listing.objects.filter(pk=listing_id).update(reserved=F("reserved") + wanted[listing_id].quantity)
-
-
-def _listings(ids: list[int], *, lock: bool = False) -> dict[int, Listing]:
-    listings = Listing.objects.select_related("book", "shop").filter(pk__in=ids).order_by("pk")
-    if lock:
-        # One query, primary-key order: every reservation takes its locks in the same
-        # order. FOR NO KEY UPDATE, not FOR UPDATE: the order lines just written hold KEY
-        # SHARE locks on these rows (their foreign key), which FOR UPDATE would wait for:
-        # two checkouts of the same book would deadlock.
-        listings = listings.select_for_update(of=("self",), no_key=True)
-    return {listing.pk: listing for listing in listings}
+    stock.stock_hold({listing_id: line.quantity for listing_id, line in wanted.items()})
 
 
 def _check(lines: list[CartLine], listings: dict[int, Listing]) -> None:
@@ -454,7 +443,7 @@ def order_line_mark_unavailable(*, line: OrderLine, by, reason: str = "") -> Ord
         line.is_unavailable = True
         line.unavailable_reason = reason.strip()
         line.save(update_fields=["is_unavailable", "unavailable_reason"])
-        _release([line])
+        stock.stock_release(_copies([line]))
         event = OrderEvent.objects.create(
             order=order,
             from_status=order.status,
@@ -512,9 +501,9 @@ def _move(*, order: Order, to: str, actor_kind: str, by, note: str = "", also_fr
 
         held = list(locked.lines.filter(is_unavailable=False).order_by("listing_id"))
         if to in Order.RELEASING_STOCK:
-            _release(held)
+            stock.stock_release(_copies(held))
         elif to == Order.Status.COLLECTED:
-            _hand_over(held)
+            stock.stock_hand_over(_copies(held))
 
         event = OrderEvent.objects.create(
             order=locked, from_status=previous, to_status=to, actor_kind=actor_kind, actor=by, note=note
@@ -562,18 +551,12 @@ SHOP_TEMPLATES = {
 }
 
 
-def _release(lines: list[OrderLine]) -> None:
-    """Put the copies held by these lines back on sale (listings locked in key order)."""
-    for line in sorted(lines, key=lambda line: line.listing_id):
-        Listing.objects.filter(pk=line.listing_id).update(reserved=F("reserved") - line.quantity)
-
-
-def _hand_over(lines: list[OrderLine]) -> None:
-    """The copies left the shop with the customer: no longer held, no longer in stock."""
-    for line in sorted(lines, key=lambda line: line.listing_id):
-        Listing.objects.filter(pk=line.listing_id).update(
-            reserved=F("reserved") - line.quantity, quantity=F("quantity") - line.quantity
-        )
+def _copies(lines: list[OrderLine]) -> dict[int, int]:
+    """The copies these lines hold, by listing (what catalog/stock.py counts in)."""
+    copies = defaultdict(int)
+    for line in lines:
+        copies[line.listing_id] += line.quantity
+    return copies
 
 
 # --- Emails ----------------------------------------------------------------------------

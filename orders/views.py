@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
+from catalog.stock import listings_offered, listings_reservable
 from marketplace.client_address import client_key
 from marketplace.http import private_page
 from orders.answer_deadline import search_again_url
@@ -22,8 +23,6 @@ from orders.cart import (
     CartFull,
     copies_allowed,
     gone_message,
-    offered_listings,
-    reservable_listings,
     short_message,
 )
 from orders.forms import AddToCartForm, CartQuantityForm, CheckoutForm
@@ -59,7 +58,7 @@ def cart_add(request, listing_id):
 
     The book page is cached for everyone, so it links here instead of holding a form.
     """
-    listing = offered_listings().filter(pk=listing_id).first()
+    listing = listings_offered().filter(pk=listing_id).first()
     if listing is None:
         raise Http404
     # Holiday mode: the offer stays reachable (links, bookmarks) but cannot be reserved.
@@ -127,7 +126,7 @@ def cart_update(request, listing_id):
             request, _("Choose a number of copies from 0 to %(max)s.") % {"max": max_copies_per_line()}
         )
         return redirect("cart")
-    listing = reservable_listings().filter(pk=listing_id).first()
+    listing = listings_reservable().filter(pk=listing_id).first()
     if listing is None:
         return redirect("cart")  # which drops the line and says which book went away
     wanted = form.cleaned_data["quantity"]

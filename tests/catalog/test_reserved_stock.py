@@ -6,7 +6,7 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import ValidationError
 
-from catalog import services
+from catalog import services, stock
 from catalog.imports.plan import Action
 from catalog.models import Listing
 from tests.catalog.test_stock_admin import changelist_post, en
@@ -71,7 +71,7 @@ def test_a_full_sync_without_the_book_keeps_the_reserved_copies(shop_a, held_lis
 
 
 def test_set_out_of_stock_leaves_the_reserved_copies(held_listing):
-    services.listings_set_out_of_stock(listings=Listing.objects.filter(pk=held_listing.pk))
+    stock.listings_set_out_of_stock(listings=Listing.objects.filter(pk=held_listing.pk))
 
     held_listing.refresh_from_db()
     assert (held_listing.quantity, held_listing.available) == (2, 0)

@@ -7,6 +7,7 @@ services never let one happen.
 """
 
 import functools
+import itertools
 import threading
 import time
 import uuid
@@ -15,8 +16,9 @@ from decimal import Decimal
 
 import pytest
 from django.db import OperationalError, connection, transaction
-from django.db.models import F, Sum
+from django.db.models import Sum
 
+from catalog import stock
 from catalog.models import Listing
 from marketplace.locking import DEADLOCK_DETECTED, pgcode
 from marketplace.models import OutgoingEmail
@@ -150,20 +152,29 @@ def test_control_without_the_lock_the_same_race_promises_copies_that_do_not_exis
     assert listing.reserved < copies_promised(listing)  # lost updates
 
 
-def test_control_without_the_lock_only_the_check_constraint_stops_the_oversell():
-    """A naive reservation that increments (reserved = reserved + 1) without checking
-    under a lock: the database's check constraint is the last line of defence, and the
-    customers get a crash instead of "the stock changed"."""
+def test_control_without_the_lock_only_the_check_constraint_stops_the_oversell(monkeypatch):
+    """The real reservation with its lock switched off: the check under the lock then
+    reads what may already be stale, and the database's check constraint is the last
+    line of defence; the customers get a crash instead of "the stock changed". (The
+    first few customers past that check wait for one another before writing, so that
+    the race shows in every run.)"""
+    read, hold = stock.listings_read, stock.stock_hold
+    one_too_many = threading.Barrier(COPIES + 1, timeout=30)
+    arrivals = itertools.count()
+
+    def hold_together(copies):
+        if next(arrivals) <= COPIES:
+            one_too_many.wait()
+        hold(copies)
+
+    monkeypatch.setattr(stock, "listings_read", lambda ids, *, lock=False: read(ids))
+    monkeypatch.setattr(stock, "stock_hold", hold_together)
     listing = ListingFactory(quantity=COPIES)
 
-    def increment_without_a_lock():
-        with transaction.atomic():
-            if Listing.objects.get(pk=listing.pk).available < 1:
-                raise StockChanged([])
-            time.sleep(0.05)
-            Listing.objects.filter(pk=listing.pk).update(reserved=F("reserved") + 1)
+    def customer(n):  # each their own email and phone: nobody queues behind another (orders/limits.py)
+        return lambda: reserve(listing, email=f"c{n}@example.fr", phone=f"+336123{n:05d}")
 
-    results = at_once(*[increment_without_a_lock for _ in range(BUYERS)])
+    results = at_once(*[customer(n) for n in range(BUYERS)])
 
     got = outcomes(results)
     assert got["ok"] == COPIES, got
