@@ -1,3 +1,5 @@
+from dataclasses import replace
+
 from axes.models import AccessAttempt
 from django.conf import settings
 from django.contrib import admin, messages
@@ -14,7 +16,10 @@ from django.utils.translation import gettext_lazy as _
 from catalog.models import Listing
 from marketplace.models import AuditEntry, ModerationReason, OutgoingEmail, User
 from marketplace.services import emails_send_again
+from orders import suspension
+from orders.forms import SuspensionForm
 from orders.models import Order
+from shops.admin import ShopAdmin
 from shops.admin_filters import ShopDriveFilter
 from shops.models import Shop
 from shops.selectors import drives_for_user, shops_for_user, user_sees_all_shops
@@ -274,3 +279,23 @@ class ModerationReasonAdmin(admin.ModelAdmin):
     list_editable = ["is_active", "position"]
     list_filter = ["applies_to", "is_active"]
     search_fields = ["label", "text"]
+
+
+# --- Shops, with their orders ----------------------------------------------------------
+
+
+class ShopAndOrdersAdmin(ShopAdmin):
+    """The shops' page, with the one decision that reaches into orders: suspending a shop
+    may also cancel its open orders (orders/suspension.py). Shops know nothing of orders;
+    this floor knows both, so it registers the page with that choice."""
+
+    decisions = {
+        **ShopAdmin.decisions,
+        "suspend": replace(
+            ShopAdmin.decisions["suspend"], service=suspension.shop_suspend, form_class=SuspensionForm
+        ),
+    }
+
+
+admin.site.unregister(Shop)
+admin.site.register(Shop, ShopAndOrdersAdmin)

@@ -3,10 +3,12 @@ import uuid
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from orders.limits import max_copies_per_line
+from orders.models import Order
 from orders.services import CustomerDetails
-from shops.forms import french_phone_field
+from shops.forms import ShopDecisionForm, french_phone_field
 
 FORM_TOKEN_PATTERN = re.compile(r"^[0-9a-f]{32}$")
 
@@ -91,3 +93,36 @@ class CheckoutForm(forms.Form):
             language=language,
             user=user if user.is_authenticated else None,
         )
+
+
+class SuspensionForm(ShopDecisionForm):
+    """Suspending a shop: the reason, and what becomes of its open orders."""
+
+    HONOUR, CANCEL = "honour", "cancel"
+
+    open_orders = forms.ChoiceField(
+        label=_("Its open orders (placed, accepted or ready)"),
+        choices=[
+            (HONOUR, _("Honour them: the shop still serves them")),
+            (CANCEL, _("Cancel them: customers are told and the copies are released")),
+        ],
+        initial=HONOUR,
+        widget=forms.RadioSelect,
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        count = self.shop.orders.filter(status__in=Order.OPEN_STATUSES).count()
+        self.fields["open_orders"].help_text = ngettext(
+            "The shop has %(count)d open order right now.",
+            "The shop has %(count)d open orders right now.",
+            count,
+        ) % {"count": count}
+
+    def service_arguments(self) -> dict:
+        return {"cancel_open_orders": self.cleaned_data["open_orders"] == self.CANCEL}
+
+    def outcome_message(self) -> str:
+        if self.cleaned_data["open_orders"] == self.CANCEL:
+            return _("Its open orders are cancelled; their customers have been told.")
+        return _("Its open orders stay: the shop still serves them.")

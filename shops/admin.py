@@ -24,7 +24,7 @@ from django.utils.translation import gettext_lazy as _
 
 from marketplace.admin_filters import WaitingFilter
 from shops import services
-from shops.forms import ShopDecisionForm, SuspensionForm
+from shops.forms import ShopDecisionForm
 from shops.models import (
     Closure,
     Drive,
@@ -48,28 +48,39 @@ def can_review_shops(request) -> bool:
 
 @dataclass(frozen=True)
 class Decision:
-    """A button on a shop's admin page that moves it to another status."""
+    """A button on a shop's admin page: one of the moves Shop.MOVES declares (its name,
+    label and the statuses it starts from come from there), and the service that makes it."""
 
-    slug: str
-    label: str
+    move: str
     service: Callable
-    from_status: str
     reason_required: bool
     reason_argument: str
     done_message: str
     form_class: type[ShopDecisionForm] = field(default=ShopDecisionForm)
 
+    @property
+    def slug(self) -> str:
+        return self.move
+
+    @property
+    def label(self):
+        return Shop.MOVES[self.move].label
+
+    def allowed_for(self, shop: Shop) -> bool:
+        return Shop.MOVES[self.move].allowed_from(shop.status)
+
 
 DECISIONS = {
-    decision.slug: decision
+    decision.move: decision
     for decision in [
-        Decision("approve", _("Approve"), services.shop_approve, Shop.Status.PENDING, False, "note",
+        Decision("approve", services.shop_approve, False, "note",
                  _("“%(shop)s” is approved; its owner has been sent a link to set a password.")),
-        Decision("reject", _("Reject"), services.shop_reject, Shop.Status.PENDING, True, "reason",
+        Decision("reject", services.shop_reject, True, "reason",
                  _("“%(shop)s” is rejected; the applicant has been told why.")),
-        Decision("suspend", _("Suspend"), services.shop_suspend, Shop.Status.APPROVED, True, "reason",
-                 _("“%(shop)s” is suspended; the shop has been told why."), SuspensionForm),
-        Decision("reinstate", _("Reinstate"), services.shop_reinstate, Shop.Status.SUSPENDED, False, "note",
+        # The back office offers to cancel the open orders too (backoffice/admin.py).
+        Decision("suspend", services.shop_suspend, True, "reason",
+                 _("“%(shop)s” is suspended; the shop has been told why.")),
+        Decision("reinstate", services.shop_reinstate, False, "note",
                  _("“%(shop)s” is back on the marketplace.")),
     ]
 }  # fmt: skip
@@ -330,6 +341,7 @@ BOOKSELLER_EDITABLE_FIELDS = [
 
 @admin.register(Shop)
 class ShopAdmin(admin.ModelAdmin):
+    decisions = DECISIONS  # the buttons of a shop's page, by move
     list_display = ["trade_name", "town", "postcode", "status_label", "created_at"]
     list_filter = ["status", "kind", ("drives", DriveFilter)]
     list_select_related = ["plan"]
@@ -473,9 +485,9 @@ class ShopAdmin(admin.ModelAdmin):
         if not can_review_shops(request):
             raise PermissionDenied
         shop = self.get_object(request, object_id)
-        if shop is None or decision not in DECISIONS:
+        if shop is None or decision not in self.decisions:
             raise Http404
-        decision = DECISIONS[decision]
+        decision = self.decisions[decision]
         change_url = reverse("admin:shops_shop_change", args=[shop.pk])
         # Back where the reviewer came from (the applications queue, with its filters).
         next_url = request.POST.get("next") or request.GET.get("next") or ""
@@ -522,8 +534,8 @@ class ShopAdmin(admin.ModelAdmin):
         if obj is not None and can_review_shops(request):
             context["decisions"] = [
                 (decision, reverse("admin:shops_shop_decide", args=[obj.pk, decision.slug]))
-                for decision in DECISIONS.values()
-                if decision.from_status == obj.status
+                for decision in self.decisions.values()
+                if decision.allowed_for(obj)
             ]
         return super().render_change_form(request, context, *args, obj=obj, **kwargs)
 

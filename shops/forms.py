@@ -3,12 +3,10 @@ import re
 from django import forms
 from django.template.defaultfilters import date as format_date
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
 from phonenumber_field.formfields import PhoneNumberField
 
 from marketplace.forms import DecisionReasonForm
 from marketplace.models import ModerationReason
-from orders.models import Order
 from shops.models import Drive, Shop
 from shops.selectors import drives_nearest, localities_for_postcode, locality_matching
 from shops.services import RESUBMITTABLE_FIELDS
@@ -211,39 +209,6 @@ class ShopDecisionForm(DecisionReasonForm):
     def outcome_message(self) -> str:
         """What the reviewer is told besides the decision itself."""
         return ""
-
-
-class SuspensionForm(ShopDecisionForm):
-    """Suspending a shop: the reason, and what becomes of its open orders."""
-
-    HONOUR, CANCEL = "honour", "cancel"
-
-    open_orders = forms.ChoiceField(
-        label=_("Its open orders (placed, accepted or ready)"),
-        choices=[
-            (HONOUR, _("Honour them: the shop still serves them")),
-            (CANCEL, _("Cancel them: customers are told and the copies are released")),
-        ],
-        initial=HONOUR,
-        widget=forms.RadioSelect,
-    )
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        count = self.shop.orders.filter(status__in=Order.OPEN_STATUSES).count()
-        self.fields["open_orders"].help_text = ngettext(
-            "The shop has %(count)d open order right now.",
-            "The shop has %(count)d open orders right now.",
-            count,
-        ) % {"count": count}
-
-    def service_arguments(self) -> dict:
-        return {"cancel_open_orders": self.cleaned_data["open_orders"] == self.CANCEL}
-
-    def outcome_message(self) -> str:
-        if self.cleaned_data["open_orders"] == self.CANCEL:
-            return _("Its open orders are cancelled; their customers have been told.")
-        return _("Its open orders stay: the shop still serves them.")
 
 
 class ShopResubmissionForm(ShopApplicationForm):

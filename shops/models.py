@@ -14,6 +14,7 @@ from phonenumber_field.modelfields import PhoneNumberField
 
 from marketplace.audit import audit_triggers, stamp_status_changed_at
 from marketplace.images import ImageUploadValidator
+from marketplace.state_machine import Move, StateMachine
 from shops.cache_version import shops_changed
 from shops.regions import Region, region_for_postcode
 from shops.validators import validate_siret
@@ -117,14 +118,15 @@ class Shop(Place):
         REJECTED = "rejected", _("Rejected")
         SUSPENDED = "suspended", _("Suspended")
 
-    # Every status change goes through one service in shops/services.py.
-    ALLOWED_TRANSITIONS = {
-        Status.PENDING: {Status.APPROVED, Status.REJECTED},
-        Status.APPROVED: {Status.SUSPENDED},
-        Status.SUSPENDED: {Status.APPROVED},
-        # The applicant corrects the application and sends it again.
-        Status.REJECTED: {Status.PENDING},
-    }
+    # Every status change goes through one service in shops/services.py, by name.
+    MOVES = StateMachine(
+        Move("approve", {Status.PENDING}, Status.APPROVED, _("Approve")),
+        Move("reject", {Status.PENDING}, Status.REJECTED, _("Reject")),
+        Move("suspend", {Status.APPROVED}, Status.SUSPENDED, _("Suspend")),
+        Move("reinstate", {Status.SUSPENDED}, Status.APPROVED, _("Reinstate")),
+        # The applicant corrects the application and sends it again (their link, no button).
+        Move("resubmit", {Status.REJECTED}, Status.PENDING),
+    )
 
     trade_name = models.CharField(_("shop name"), max_length=120, help_text=_("The name customers know."))
     slug = models.SlugField(_("address of its page"), max_length=160, unique=True, editable=False)
@@ -293,9 +295,6 @@ class Shop(Place):
 
     def get_absolute_url(self):
         return reverse("shop", args=[self.slug])
-
-    def can_move_to(self, status) -> bool:
-        return status in self.ALLOWED_TRANSITIONS[self.status]
 
     @property
     def preparation_time(self) -> timedelta:

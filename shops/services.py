@@ -1,8 +1,9 @@
 """Every write about shops: the application, the decisions on it, the owner's account.
 
-Each status change is one function that locks the shop row, returns quietly if the
-shop is already where it is asked to go, refuses a move the state machine does not
-allow, records who/when/from/to/why, and queues the emails for after commit.
+Each status change is one function that locks the shop row and makes one of the moves
+Shop.MOVES declares (marketplace/state_machine.py: quietly nothing if the shop is there
+already, refused if the move is not allowed from its status), records who/when/from/
+to/why, and queues the emails for after commit.
 """
 
 from dataclasses import asdict, dataclass
@@ -21,8 +22,6 @@ from django.utils.http import urlsafe_base64_encode
 from django.utils.translation import gettext as _
 
 from marketplace.services import email_queue_on_commit
-from orders.models import Order, OrderEvent
-from orders.services import order_cancel
 from shops import api_keys, roles
 from shops.models import Locality, Membership, Shop, ShopApiToken, ShopStatusChange
 from shops.selectors import shops_for_user
@@ -81,9 +80,7 @@ def shop_approve(*, shop: Shop, by, note: str = "") -> Shop:
     """Approve a pending application: create (or reuse) the owner's account, make them
     the shop's owner, and email them a link to set their password."""
     with transaction.atomic():
-        shop, change = _change_status(
-            shop=shop, to=Shop.Status.APPROVED, allowed_from={Shop.Status.PENDING}, by=by, reason=note
-        )
+        shop, change = _decide(shop=shop, move="approve", by=by, reason=note)
         if change is None:
             return shop
         owner = _owner_account_for(shop)
@@ -108,9 +105,7 @@ def shop_reject(*, shop: Shop, by, reason: str) -> Shop:
     if not reason.strip():
         raise ShopStatusError(_("Please give the applicant a reason for the rejection."))
     with transaction.atomic():
-        shop, change = _change_status(
-            shop=shop, to=Shop.Status.REJECTED, allowed_from={Shop.Status.PENDING}, by=by, reason=reason
-        )
+        shop, change = _decide(shop=shop, move="reject", by=by, reason=reason)
         if change is not None:
             with translation.override(shop.language):
                 link = resubmission_link(rejection=change)
@@ -123,45 +118,19 @@ def shop_reject(*, shop: Shop, by, reason: str) -> Shop:
     return shop
 
 
-def shop_suspend(*, shop: Shop, by, reason: str, cancel_open_orders: bool = False) -> Shop:
+def shop_suspend(*, shop: Shop, by, reason: str) -> Shop:
     """Take an approved shop off the marketplace for a while; the shop is told why. Its
     listings leave the search at once and can no longer be reserved: they are only offered
-    for approved shops, and Shop.save forgets the cached shops near each drive.
-
-    Its open orders (placed, accepted, ready) are honoured by default: the shop still
-    serves them. With `cancel_open_orders`, each is cancelled in the same transaction,
-    as Drive Solidaire's decision: the copies go back in stock and the customer is told
-    why, in their language. A checkout running meanwhile cannot slip an order past this:
-    inserting its order takes a key-share lock on the shop row, which waits for this
-    transaction's row lock, and the checkout then re-reads the shop's status under its
-    listing locks and refuses the books (orders/services.py, _reserve)."""
+    for approved shops, and Shop.save forgets the cached shops near each drive. Its open
+    orders stay: the shop still serves them (orders/suspension.py may cancel them too)."""
     if not reason.strip():
         raise ShopStatusError(_("Please give the shop a reason for the suspension."))
-    with transaction.atomic():
-        shop, change = _change_status(
-            shop=shop, to=Shop.Status.SUSPENDED, allowed_from={Shop.Status.APPROVED}, by=by, reason=reason
-        )
-        if change is None:
-            return shop
-        _queue_shop_email(shop, change=change, template="emails/shops/suspended")
-        if cancel_open_orders:
-            open_orders = Order.objects.filter(shop=shop, status__in=Order.OPEN_STATUSES).order_by("pk")
-            for order in open_orders:
-                with translation.override(order.language):
-                    note = _(
-                        "%(shop)s no longer takes reservations on Drive Solidaire, so we have cancelled "
-                        "this one. We are sorry."
-                    ) % {"shop": shop.trade_name}
-                order_cancel(order=order, by=by, actor_kind=OrderEvent.Actor.SYSTEM, note=note)
-    return shop
+    return _move_and_tell(shop=shop, move="suspend", by=by, reason=reason, template="emails/shops/suspended")
 
 
 def shop_reinstate(*, shop: Shop, by, note: str = "") -> Shop:
     """Put a suspended shop back on the marketplace."""
-    return _move_and_tell(
-        shop=shop, to=Shop.Status.APPROVED, allowed_from={Shop.Status.SUSPENDED}, by=by, reason=note,
-        template="emails/shops/reinstated",
-    )  # fmt: skip
+    return _move_and_tell(shop=shop, move="reinstate", by=by, reason=note, template="emails/shops/reinstated")
 
 
 # --- Resubmission: the applicant corrects a rejected application ------------------------
@@ -259,32 +228,35 @@ def shop_resubmit(*, shop: Shop, rejection: ShopStatusChange, drives, note: str 
     with transaction.atomic():
         locked = Shop.objects.select_for_update().get(pk=shop.pk)
         _check_still_rejected(locked, rejection)
-        shop.status = Shop.Status.PENDING
-        shop.save(
-            update_fields=[*RESUBMITTABLE_FIELDS, "latitude", "longitude", "language", "status", "updated_at"]
-        )
-        shop.drives.set(drives)
         with translation.override(settings.LANGUAGE_CODE):  # the team's language
             reason = note.strip() or _("Corrected and sent again by the applicant.")
-        change = ShopStatusChange.objects.create(
-            shop=shop, from_status=Shop.Status.REJECTED, to_status=Shop.Status.PENDING, reason=reason
+        shop.status = locked.status
+        change = Shop.MOVES.move(
+            shop,  # with the applicant's corrections, saved in the same statement
+            "resubmit",
+            refused=_refused,
+            also_set=lambda shop: [*RESUBMITTABLE_FIELDS, "latitude", "longitude", "language"],
+            record=lambda previous: ShopStatusChange.objects.create(
+                shop=shop, from_status=previous, to_status=shop.status, reason=reason
+            ),
         )
+        shop.drives.set(drives)
         _queue_shop_email(shop, change=change, template="emails/shops/resubmitted")
         _queue_staff_notification(shop, change=change)
     return shop
 
 
-def _move_and_tell(*, shop: Shop, to: str, allowed_from: set, by, reason: str, template: str) -> Shop:
-    """A status change whose only side effect is an email to the shop."""
+def _move_and_tell(*, shop: Shop, move: str, by, reason: str, template: str) -> Shop:
+    """A decision whose only side effect is an email to the shop."""
     with transaction.atomic():
-        shop, change = _change_status(shop=shop, to=to, allowed_from=allowed_from, by=by, reason=reason)
+        shop, change = _decide(shop=shop, move=move, by=by, reason=reason)
         if change is not None:
             _queue_shop_email(shop, change=change, template=template)
     return shop
 
 
-def _change_status(*, shop: Shop, to: str, allowed_from: set, by, reason: str):
-    """A reviewer's decision: lock the shop and move it to `to`. Returns (shop, change);
+def _decide(*, shop: Shop, move: str, by, reason: str) -> tuple[Shop, ShopStatusChange | None]:
+    """A reviewer's decision: lock the shop and make the move. Returns (shop, change);
     change is None when the shop was already there. Must run inside a transaction.
 
     Refused (PermissionDenied) to anyone without the permission to review shops, and to
@@ -294,24 +266,26 @@ def _change_status(*, shop: Shop, to: str, allowed_from: set, by, reason: str):
     locked = shops_for_user(by).select_for_update(of=("self",)).filter(pk=shop.pk).first()
     if locked is None:
         raise PermissionDenied
-    if locked.status == to:
-        return locked, None
-    if locked.status not in allowed_from or not locked.can_move_to(to):
-        raise ShopStatusError(
-            _("“%(shop)s” is %(current)s: it cannot be moved to “%(target)s”.")
-            % {
-                "shop": locked.trade_name,
-                "current": locked.get_status_display().lower(),
-                "target": Shop.Status(to).label.lower(),
-            }
-        )
-    previous = locked.status
-    locked.status = to
-    locked.save(update_fields=["status", "updated_at"])
-    change = ShopStatusChange.objects.create(
-        shop=locked, from_status=previous, to_status=to, reason=reason.strip(), actor=by
+    change = Shop.MOVES.move(
+        locked,
+        move,
+        refused=_refused,
+        record=lambda previous: ShopStatusChange.objects.create(
+            shop=locked, from_status=previous, to_status=locked.status, reason=reason.strip(), actor=by
+        ),
     )
     return locked, change
+
+
+def _refused(shop: Shop, move) -> ShopStatusError:
+    return ShopStatusError(
+        _("“%(shop)s” is %(current)s: it cannot be moved to “%(target)s”.")
+        % {
+            "shop": shop.trade_name,
+            "current": shop.get_status_display().lower(),
+            "target": Shop.Status(move.target).label.lower(),
+        }
+    )
 
 
 def _owner_account_for(shop: Shop):

@@ -11,6 +11,7 @@ from django.utils import translation
 from catalog.search import BookQuery, search_books
 from catalog.search_index import search_index_refresh
 from marketplace.models import OutgoingEmail
+from orders import suspension
 from orders.models import Order, OrderEvent
 from orders.services import LineProblem, StockChanged, order_accept, order_collect, order_mark_ready
 from shops import services
@@ -92,7 +93,7 @@ def test_honouring_the_open_orders_leaves_them_to_the_shop(
 ):
     OutgoingEmail.objects.all().delete()
 
-    services.shop_suspend(shop=shop, by=staff, reason="Unpaid invoices.", cancel_open_orders=False)
+    suspension.shop_suspend(shop=shop, by=staff, reason="Unpaid invoices.", cancel_open_orders=False)
 
     shop.refresh_from_db()
     assert shop.status == Shop.Status.SUSPENDED
@@ -113,9 +114,9 @@ def test_cancelling_the_open_orders_tells_each_customer_once_and_releases_the_co
     mailoutbox.clear()
 
     with capture_on_commit():
-        services.shop_suspend(shop=shop, by=staff, reason="Unpaid invoices.", cancel_open_orders=True)
+        suspension.shop_suspend(shop=shop, by=staff, reason="Unpaid invoices.", cancel_open_orders=True)
     with capture_on_commit():
-        services.shop_suspend(shop=shop, by=staff, reason="Unpaid invoices.", cancel_open_orders=True)
+        suspension.shop_suspend(shop=shop, by=staff, reason="Unpaid invoices.", cancel_open_orders=True)
 
     assert [order.status for order in Order.objects.order_by("pk")] == [
         "cancelled",
