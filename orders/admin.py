@@ -44,34 +44,45 @@ LINES_CAN_CHANGE = {Order.Status.PLACED, Order.Status.ACCEPTED}
 
 
 @dataclass(frozen=True)
-class Move:
-    """A button on an order's page that moves it along its life (one service each)."""
+class MoveButton:
+    """A button on an order's page: one of the moves Order.MOVES declares (its label, and
+    the statuses it starts from, come from there), and the service that makes it."""
 
-    slug: str
-    label: str
-    to_status: str
+    slug: str  # in the page's address
+    move: str
     service: Callable
     explanation: str
     done_message: str
     asks_reason: bool = False
 
+    @property
+    def label(self):
+        return Order.MOVES[self.move].label
+
+    @property
+    def to_status(self) -> str:
+        return Order.MOVES[self.move].target
+
+    def allowed_for(self, order: Order) -> bool:
+        return Order.MOVES[self.move].allowed_from(order.status)
+
 
 MOVES = {
-    move.slug: move
-    for move in [
-        Move("accept", _("Accept"), Order.Status.ACCEPTED, services.order_accept,
-             _("You will prepare this order. The customer is told by email."),
-             _("Order %(reference)s is accepted; the customer has been told.")),
-        Move("refuse", _("Refuse"), Order.Status.REFUSED, services.order_refuse,
-             _("You cannot serve this order: say why, the customer reads it. The books go back on sale."),
-             _("Order %(reference)s is refused; the customer has been told why."),
-             asks_reason=True),
-        Move("ready", _("Mark ready"), Order.Status.READY, services.order_mark_ready,
-             _("The books are set aside at the counter. The customer is told they can come."),
-             _("Order %(reference)s is ready; the customer has been told they can come.")),
-        Move("collect", _("Hand over"), Order.Status.COLLECTED, services.order_collect,
-             _("The customer has paid and taken the books. They leave your stock."),
-             _("Order %(reference)s is collected; its books have left your stock.")),
+    button.slug: button
+    for button in [
+        MoveButton("accept", "accept", services.order_accept,
+                   _("You will prepare this order. The customer is told by email."),
+                   _("Order %(reference)s is accepted; the customer has been told.")),
+        MoveButton("refuse", "refuse", services.order_refuse,
+                   _("You cannot serve this order: say why, the customer reads it. The books go back on sale."),
+                   _("Order %(reference)s is refused; the customer has been told why."),
+                   asks_reason=True),
+        MoveButton("ready", "mark_ready", services.order_mark_ready,
+                   _("The books are set aside at the counter. The customer is told they can come."),
+                   _("Order %(reference)s is ready; the customer has been told they can come.")),
+        MoveButton("collect", "collect", services.order_collect,
+                   _("The customer has paid and taken the books. They leave your stock."),
+                   _("Order %(reference)s is collected; its books have left your stock.")),
     ]
 }  # fmt: skip
 
@@ -281,7 +292,7 @@ class OrderAdmin(admin.ModelAdmin):
             lines=lines,
             total=order.total(),
             events=order.events.all(),
-            moves=[move for move in MOVES.values() if can_handle and order.can_move_to(move.to_status)],
+            moves=[move for move in MOVES.values() if can_handle and move.allowed_for(order)],
             lines_can_change=can_handle and order.status in LINES_CAN_CHANGE,
             sees_all_shops=user_sees_all_shops(request.user),
         )
@@ -311,7 +322,7 @@ class OrderAdmin(admin.ModelAdmin):
                     request, move.done_message % {"reference": order.reference}, messages.SUCCESS
                 )
             return self._back_to(order)
-        if not order.can_move_to(move.to_status):
+        if not move.allowed_for(order):
             self._say_too_late(request, order)
             return self._back_to(order)
         return self._render(

@@ -2,7 +2,7 @@
 
 An order holds copies of the shop's listings (`Listing.reserved`) from the moment it
 is placed until it is collected, refused, cancelled or expires. Every status change
-goes through one service in orders/services.py, which follows ALLOWED_TRANSITIONS.
+goes through one service in orders/services.py, by one of the moves Order.MOVES declares.
 """
 
 import secrets
@@ -19,6 +19,7 @@ from django.utils.translation import pgettext_lazy
 from phonenumber_field.modelfields import PhoneNumberField
 
 from marketplace.audit import audit_triggers
+from marketplace.state_machine import Move, StateMachine
 
 # Order references are read aloud at the counter and typed by hand: no 0/O, 1/I/L, 5/S,
 # 2/Z, 8/B. 23 symbols, 6 characters: 148 million references, plenty for a readable
@@ -110,17 +111,21 @@ class Order(models.Model):
         # The shop did not accept or refuse it by `answer_by` (orders/answer_deadline.py).
         UNANSWERED = "unanswered", _("Not answered in time")
 
-    # The whole life of an order. Each move is one service in orders/services.py.
-    ALLOWED_TRANSITIONS = {
-        Status.PLACED: {Status.ACCEPTED, Status.REFUSED, Status.CANCELLED, Status.UNANSWERED},
-        Status.ACCEPTED: {Status.READY, Status.CANCELLED},
-        Status.READY: {Status.COLLECTED, Status.CANCELLED, Status.EXPIRED},
-        Status.COLLECTED: set(),
-        Status.REFUSED: set(),
-        Status.CANCELLED: set(),
-        Status.EXPIRED: set(),
-        Status.UNANSWERED: set(),
-    }
+    # The whole life of an order, by move. Each move is one service in orders/services.py.
+    MOVES = StateMachine(
+        Move("accept", {Status.PLACED}, Status.ACCEPTED, _("Accept")),
+        Move("refuse", {Status.PLACED}, Status.REFUSED, _("Refuse")),
+        Move("mark_ready", {Status.ACCEPTED}, Status.READY, _("Mark ready")),
+        Move("collect", {Status.READY}, Status.COLLECTED, _("Hand over")),
+        Move("cancel", {Status.PLACED, Status.ACCEPTED, Status.READY}, Status.CANCELLED),
+        Move("expire", {Status.READY}, Status.EXPIRED),
+        Move("mark_unanswered", {Status.PLACED}, Status.UNANSWERED),
+        # The shop cannot refuse an accepted order, but one whose every line it has marked
+        # unavailable has nothing left to serve: refused, also once accepted.
+        Move("refuse_unservable", {Status.PLACED, Status.ACCEPTED}, Status.REFUSED, asked=False),
+    )
+    # {status: statuses one can ask to move to from it}
+    ALLOWED_TRANSITIONS = MOVES.asked_targets(Status)
     # Moves that put the order's copies back on sale.
     RELEASING_STOCK = {Status.REFUSED, Status.CANCELLED, Status.EXPIRED, Status.UNANSWERED}
     OPEN_STATUSES = {Status.PLACED, Status.ACCEPTED, Status.READY}
@@ -212,10 +217,7 @@ class Order(models.Model):
 
     @property
     def can_be_cancelled(self) -> bool:
-        return self.can_move_to(self.Status.CANCELLED)
-
-    def can_move_to(self, status) -> bool:
-        return status in self.ALLOWED_TRANSITIONS[self.status]
+        return self.MOVES["cancel"].allowed_from(self.status)
 
     def total(self):
         """What the customer pays in the shop: the lines the shop can serve."""

@@ -387,7 +387,7 @@ def _fingerprint(lines: list[CartLine], customer: CustomerDetails) -> str:
 
 def order_accept(*, order: Order, by) -> Order:
     """The shop will prepare the order."""
-    return _move(order=order, to=Order.Status.ACCEPTED, actor_kind=OrderEvent.Actor.SHOP, by=by)
+    return _move(order=order, move="accept", actor_kind=OrderEvent.Actor.SHOP, by=by)
 
 
 def order_refuse(*, order: Order, by, reason: str) -> Order:
@@ -395,36 +395,36 @@ def order_refuse(*, order: Order, by, reason: str) -> Order:
     reason = reason.strip()
     if not reason:
         raise OrderStatusError(_("Say why the order is refused: the customer will read it."))
-    return _move(order=order, to=Order.Status.REFUSED, actor_kind=OrderEvent.Actor.SHOP, by=by, note=reason)
+    return _move(order=order, move="refuse", actor_kind=OrderEvent.Actor.SHOP, by=by, note=reason)
 
 
 def order_mark_ready(*, order: Order, by) -> Order:
     """The books are set aside at the counter: the customer can come."""
-    return _move(order=order, to=Order.Status.READY, actor_kind=OrderEvent.Actor.SHOP, by=by)
+    return _move(order=order, move="mark_ready", actor_kind=OrderEvent.Actor.SHOP, by=by)
 
 
 def order_collect(*, order: Order, by) -> Order:
     """The customer paid and took the books: the copies leave the shop's stock."""
-    return _move(order=order, to=Order.Status.COLLECTED, actor_kind=OrderEvent.Actor.SHOP, by=by)
+    return _move(order=order, move="collect", actor_kind=OrderEvent.Actor.SHOP, by=by)
 
 
 def order_cancel(
     *, order: Order, by=None, actor_kind: str = OrderEvent.Actor.CUSTOMER, note: str = ""
 ) -> Order:
     """The customer (or the chain's staff) calls the reservation off before collection."""
-    return _move(order=order, to=Order.Status.CANCELLED, actor_kind=actor_kind, by=by, note=note)
+    return _move(order=order, move="cancel", actor_kind=actor_kind, by=by, note=note)
 
 
 def order_expire(*, order: Order) -> Order:
     """Nobody came before the deadline: the copies go back on sale."""
-    return _move(order=order, to=Order.Status.EXPIRED, actor_kind=OrderEvent.Actor.SYSTEM, by=None)
+    return _move(order=order, move="expire", actor_kind=OrderEvent.Actor.SYSTEM, by=None)
 
 
 def order_mark_unanswered(*, order: Order) -> Order:
     """The shop did not accept or refuse the order by its answer deadline: the copies go
     back on sale, the customer is told where else to find the books, the shop that the
     order is closed (orders/answer_deadline.py)."""
-    return _move(order=order, to=Order.Status.UNANSWERED, actor_kind=OrderEvent.Actor.SYSTEM, by=None)
+    return _move(order=order, move="mark_unanswered", actor_kind=OrderEvent.Actor.SYSTEM, by=None)
 
 
 def order_line_mark_unavailable(*, line: OrderLine, by, reason: str = "") -> OrderLine:
@@ -457,63 +457,69 @@ def order_line_mark_unavailable(*, line: OrderLine, by, reason: str = "") -> Ord
             order.save(update_fields=["updated_at"])
             _queue_customer_email(order, event=event, template="emails/orders/customer_line_unavailable")
         else:
-            # Nothing left to serve: refused, also once accepted. The shop cannot refuse an
-            # accepted order by itself (ALLOWED_TRANSITIONS), but this one has no book left.
+            # Nothing left to serve (Order.MOVES, "refuse_unservable").
             _move(
                 order=order,
-                to=Order.Status.REFUSED,
+                move="refuse_unservable",
                 actor_kind=OrderEvent.Actor.SHOP,
                 by=by,
                 note=_("None of the books can be served."),
-                also_from={Order.Status.ACCEPTED},
             )
     return line
 
 
-def _move(*, order: Order, to: str, actor_kind: str, by, note: str = "", also_from=frozenset()) -> Order:
-    """Lock the order, move it to `to` (quietly if it is there already), record the
-    event, put copies back on sale or hand them over, and queue the emails.
-
-    `also_from`: statuses this particular move may start from beyond ALLOWED_TRANSITIONS."""
+def _move(*, order: Order, move: str, actor_kind: str, by, note: str = "") -> Order:
+    """Lock the order and make the move (quietly nothing if it is there already), record
+    the event, put copies back on sale or hand them over, and queue the emails."""
     with transaction.atomic():
         locked = Order.objects.select_for_update(of=("self",)).select_related("shop").get(pk=order.pk)
-        if locked.status == to:
+        event = Order.MOVES.move(
+            locked,
+            move,
+            refused=_refused,
+            also_set=lambda order: _also_set(order, note=note),
+            record=lambda previous: OrderEvent.objects.create(
+                order=locked, from_status=previous, to_status=locked.status, actor_kind=actor_kind, actor=by,
+                note=note,
+            ),
+        )  # fmt: skip
+        if event is None:
             return locked
-        if not locked.can_move_to(to) and locked.status not in also_from:
-            raise OrderStatusError(
-                _("Order %(reference)s is %(current)s: it cannot become “%(target)s”.")
-                % {
-                    "reference": locked.reference,
-                    "current": locked.get_status_display().lower(),
-                    "target": Order.Status(to).label.lower(),
-                }
-            )
-        previous = locked.status
-        locked.status = to
-        fields = ["status", "updated_at"]
-        if to == Order.Status.REFUSED:
-            locked.refusal_reason = note
-            fields.append("refusal_reason")
-        if to == Order.Status.READY:
-            _set_aside(locked)
-            fields += ["pickup_code", "ready_at", "collect_by"]
-        locked.save(update_fields=fields)
-
+        to = locked.status
         held = list(locked.lines.filter(is_unavailable=False).order_by("listing_id"))
         if to in Order.RELEASING_STOCK:
             stock.stock_release(_copies(held))
         elif to == Order.Status.COLLECTED:
             stock.stock_hand_over(_copies(held))
 
-        event = OrderEvent.objects.create(
-            order=locked, from_status=previous, to_status=to, actor_kind=actor_kind, actor=by, note=note
-        )
         if to in CUSTOMER_TEMPLATES:
             extra = {"search_again": search_again_url(locked)} if to == Order.Status.UNANSWERED else {}
             _queue_customer_email(locked, event=event, template=CUSTOMER_TEMPLATES[to], extra=extra)
         if to in SHOP_TEMPLATES:
             _queue_shop_email(locked, event=event, template=SHOP_TEMPLATES[to])
     return locked
+
+
+def _also_set(order: Order, *, note: str) -> list[str]:
+    """What a move sets besides the status (the order's status is already the new one)."""
+    if order.status == Order.Status.REFUSED:
+        order.refusal_reason = note
+        return ["refusal_reason"]
+    if order.status == Order.Status.READY:
+        _set_aside(order)
+        return ["pickup_code", "ready_at", "collect_by"]
+    return []
+
+
+def _refused(order: Order, move) -> OrderStatusError:
+    return OrderStatusError(
+        _("Order %(reference)s is %(current)s: it cannot become “%(target)s”.")
+        % {
+            "reference": order.reference,
+            "current": order.get_status_display().lower(),
+            "target": Order.Status(move.target).label.lower(),
+        }
+    )
 
 
 def _set_aside(order: Order) -> None:
