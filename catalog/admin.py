@@ -14,7 +14,7 @@ from django.utils.timesince import timesince
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
-from catalog import moderation, moderation_services, services, stock
+from catalog import moderation_services, services, stock
 from catalog.admin_reference import BookPriceInline, save_book_prices
 from catalog.ean import normalize_book_ean
 from catalog.forms import (
@@ -921,10 +921,8 @@ class ListingToModerateAdmin(IsbnSearchMixin, admin.ModelAdmin):
             reports=reports,
             has_open_reports=any(report.status == ListingReport.Status.OPEN for report in reports),
             history=listing_history(listing),
-            can_approve=may_moderate
-            and moderation.moderator_may_move(current=listing.status, to=Listing.Status.PUBLISHED),
-            can_reject=may_moderate
-            and moderation.moderator_may_move(current=listing.status, to=Listing.Status.REJECTED),
+            can_approve=may_moderate and Listing.MOVES["publish"].allowed_from(listing.status),
+            can_reject=may_moderate and Listing.MOVES["reject"].allowed_from(listing.status),
             may_moderate=may_moderate,
         )
 

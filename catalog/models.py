@@ -18,6 +18,8 @@ from django.utils.translation import ngettext
 from catalog.ean import format_isbn
 from marketplace.audit import audit_triggers, stamp_status_changed_at
 from marketplace.images import ImageUploadValidator
+from marketplace.models import StatusChange
+from marketplace.state_machine import Move, StateMachine
 
 
 def private_storage():
@@ -232,6 +234,18 @@ class Listing(models.Model):
         REJECTED = "rejected", _("Rejected")
         HIDDEN = "hidden", _("Hidden")
 
+    # The moves people decide (catalog/moderation_services.py); the automatic rules, the
+    # shop's edits and its stock files set draft, pending, published or hidden as the
+    # listing's content asks (catalog/moderation.py, status_after_edit).
+    MOVES = StateMachine(
+        # The chain's moderators: publish what a rule held, reject what a rule held or
+        # what is online (reported, or seen to be wrong).
+        Move("publish", {Status.PENDING}, Status.PUBLISHED),
+        Move("reject", {Status.PENDING, Status.PUBLISHED}, Status.REJECTED),
+        # The shop: correct a rejected listing and send it back to the queue.
+        Move("resubmit", {Status.REJECTED}, Status.PENDING),
+    )
+
     class Flag(models.TextChoices):
         """Why an automatic rule held a listing for moderation."""
 
@@ -366,7 +380,7 @@ class ListingToModerate(Listing):
         verbose_name_plural = _("listings to moderate")
 
 
-class ListingStatusChange(models.Model):
+class ListingStatusChange(StatusChange):
     """The moderation history of a listing, as the shop reads it: who decided what, and why."""
 
     listing = models.ForeignKey(
@@ -383,12 +397,10 @@ class ListingStatusChange(models.Model):
         related_name="+",
         verbose_name=_("by"),
     )
-    created_at = models.DateTimeField(_("when"), auto_now_add=True)
 
-    class Meta:
+    class Meta(StatusChange.Meta):
         verbose_name = _("listing decision")
         verbose_name_plural = _("listing decisions")
-        ordering = ["created_at", "pk"]
 
     def __str__(self):
         return f"{self.listing_id}: {self.from_status} → {self.to_status}"

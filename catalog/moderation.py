@@ -18,25 +18,6 @@ from catalog.pricing import new_book_price_range
 # Few independent bookshops hold more than this many copies of one title.
 SUSPICIOUS_QUANTITY = 500
 
-# What a moderator may decide, by the listing's status: publish what a rule held,
-# reject what a rule held or what is online (reported, or seen to be wrong).
-MODERATOR_MOVES = {
-    Listing.Status.PENDING: {Listing.Status.PUBLISHED, Listing.Status.REJECTED},
-    Listing.Status.PUBLISHED: {Listing.Status.REJECTED},
-}
-# What the shop may do with a rejected listing: correct it and send it back to the queue.
-BOOKSELLER_MOVES = {
-    Listing.Status.REJECTED: {Listing.Status.PENDING},
-}
-
-
-def moderator_may_move(*, current: str, to: str) -> bool:
-    return to in MODERATOR_MOVES.get(current, set())
-
-
-def bookseller_may_move(*, current: str, to: str) -> bool:
-    return to in BOOKSELLER_MOVES.get(current, set())
-
 
 def flags_for(
     *, book, condition: str, price: Decimal, quantity: int, price_review_by=None, now=None

@@ -138,38 +138,36 @@ def listings_reports_dismiss(*, listings, by) -> ModerationResult:
 
 def _approve(listing: Listing, *, by, note: str) -> bool:
     changed = False
-    if listing.status != Listing.Status.PUBLISHED:
-        _check_moderator_move(listing, to=Listing.Status.PUBLISHED)
-        if listing.shop.status not in (Shop.Status.APPROVED, Shop.Status.SUSPENDED):
-            raise ListingModerationError(
-                _("“%(title)s”: the application of %(shop)s has not been approved; decide on it first.")
-                % {"title": listing.book.title_or_isbn, "shop": listing.shop.trade_name}
-            )
-        _change_status(listing, to=Listing.Status.PUBLISHED, by=by, reason=note)
-        changed = True
+    publish = Listing.MOVES["publish"]
+    if publish.allowed_from(listing.status) and listing.shop.status not in (
+        Shop.Status.APPROVED,
+        Shop.Status.SUSPENDED,
+    ):
+        raise ListingModerationError(
+            _("“%(title)s”: the application of %(shop)s has not been approved; decide on it first.")
+            % {"title": listing.book.title_or_isbn, "shop": listing.shop.trade_name}
+        )
+    changed = _move(listing, "publish", by=by, reason=note) is not None
     _settle_open_reports(listing, status=ListingReport.Status.DISMISSED, by=by)
     return changed
 
 
 def _reject(listing: Listing, *, by, reason: str) -> ListingStatusChange | None:
-    if listing.status == Listing.Status.REJECTED:
-        return None
-    _check_moderator_move(listing, to=Listing.Status.REJECTED)
-    change = _change_status(listing, to=Listing.Status.REJECTED, by=by, reason=reason)
-    _settle_open_reports(listing, status=ListingReport.Status.UPHELD, by=by)
+    change = _move(listing, "reject", by=by, reason=reason)
+    if change is not None:
+        _settle_open_reports(listing, status=ListingReport.Status.UPHELD, by=by)
     return change
 
 
-def _check_moderator_move(listing: Listing, *, to: str) -> None:
-    if not moderation.moderator_may_move(current=listing.status, to=to):
-        raise ListingModerationError(
-            _("“%(title)s” is %(current)s: it cannot be moved to “%(target)s”.")
-            % {
-                "title": listing.book.title_or_isbn,
-                "current": listing.get_status_display().lower(),
-                "target": Listing.Status(to).label.lower(),
-            }
-        )
+def _refused(listing: Listing, move) -> ListingModerationError:
+    return ListingModerationError(
+        _("“%(title)s” is %(current)s: it cannot be moved to “%(target)s”.")
+        % {
+            "title": listing.book.title_or_isbn,
+            "current": listing.get_status_display().lower(),
+            "target": Listing.Status(move.target).label.lower(),
+        }
+    )
 
 
 def _require_reason(reason: str) -> None:
@@ -259,7 +257,7 @@ def listings_resubmit(*, listings, by) -> ModerationResult:
 def _resubmit(listing: Listing, *, by, note: str) -> bool:
     if listing.status == Listing.Status.PENDING:
         return False
-    if not moderation.bookseller_may_move(current=listing.status, to=Listing.Status.PENDING):
+    if not Listing.MOVES["resubmit"].allowed_from(listing.status):
         raise ListingModerationError(
             _("“%(title)s” is %(current)s: only a rejected listing can be resubmitted.")
             % {"title": listing.book.title_or_isbn, "current": listing.get_status_display().lower()}
@@ -275,14 +273,19 @@ def _resubmit(listing: Listing, *, by, note: str) -> bool:
             _("“%(title)s”: %(problem)s")
             % {"title": listing.book.title_or_isbn, "problem": " ".join(error.messages)}
         ) from error
-    listing.moderation_flags = moderation.flags_for(
+    flags = moderation.flags_for(
         book=listing.book,
         condition=listing.condition,
         price=listing.price,
         quantity=listing.quantity,
         price_review_by=listing.price_review_by,
     )
-    _change_status(listing, to=Listing.Status.PENDING, by=by, reason=note, also=["moderation_flags"])
+
+    def set_flags(listing: Listing) -> list[str]:
+        listing.moderation_flags = flags
+        return ["moderation_flags"]
+
+    _move(listing, "resubmit", by=by, reason=note, also_set=set_flags)
     return True
 
 
@@ -299,12 +302,16 @@ def _lock_for_shop_member(*, ids, by) -> list[Listing]:
     )
 
 
-def _change_status(listing: Listing, *, to: str, by, reason: str, also=()) -> ListingStatusChange:
-    previous = listing.status
-    listing.status = to
-    listing.save(update_fields=["status", *also, "updated_at"])
-    return ListingStatusChange.objects.create(
-        listing=listing, from_status=previous, to_status=to, reason=reason.strip(), actor=by
+def _move(listing: Listing, move: str, *, by, reason: str, also_set=None) -> ListingStatusChange | None:
+    """Make one of Listing.MOVES on a listing locked by the caller; None if it was there."""
+    return Listing.MOVES.move(
+        listing,
+        move,
+        refused=_refused,
+        also_set=also_set,
+        record=lambda previous: ListingStatusChange.objects.create(
+            listing=listing, from_status=previous, to_status=listing.status, reason=reason.strip(), actor=by
+        ),
     )
 
 

@@ -115,6 +115,26 @@ class OutgoingEmail(models.Model):
         return f"{self.subject} → {self.to}"
 
 
+class StatusChange(models.Model):
+    """One step of an object's life, as the people concerned read it: a shop's decisions,
+    a listing's moderation, an order's events. Subclasses add the object, the statuses
+    from and to, who made the move and why.
+
+    Why these histories beside the audit trail (AuditEntry, written by triggers on every
+    change of every row): the audit trail answers "what changed in the database, through
+    which request or job" for the chain's staff, every field included, and is never
+    shown to a shop or a customer. These are part of the product: the reason a moderator
+    typed, the events an order's page lists, the rejection a resubmission link points to
+    (emails and links name their rows). The services write them with the move itself,
+    in the same transaction (marketplace/state_machine.py)."""
+
+    created_at = models.DateTimeField(_("when"), auto_now_add=True)
+
+    class Meta:
+        abstract = True
+        ordering = ["created_at", "pk"]
+
+
 class AuditEntry(models.Model):
     """One change of a shop's, a listing's or an order's status (or another audited field),
     written by database triggers (marketplace/audit.py): nothing in Python writes here, and

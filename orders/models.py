@@ -19,6 +19,7 @@ from django.utils.translation import pgettext_lazy
 from phonenumber_field.modelfields import PhoneNumberField
 
 from marketplace.audit import audit_triggers
+from marketplace.models import StatusChange
 from marketplace.state_machine import Move, StateMachine
 
 # Order references are read aloud at the counter and typed by hand: no 0/O, 1/I/L, 5/S,
@@ -269,7 +270,7 @@ class OrderLine(models.Model):
         return Listing.Condition(self.condition).label
 
 
-class OrderEvent(models.Model):
+class OrderEvent(StatusChange):
     """The history of an order, append-only: every status change and every line the
     shop could not serve, with who did it and when."""
 
@@ -300,12 +301,10 @@ class OrderEvent(models.Model):
         verbose_name=_("account"),
     )
     note = models.TextField(_("note"), blank=True)
-    created_at = models.DateTimeField(_("when"), auto_now_add=True)
 
-    class Meta:
+    class Meta(StatusChange.Meta):
         verbose_name = _("order event")
         verbose_name_plural = _("order events")
-        ordering = ["created_at", "pk"]
         # The dashboard's weekly figures: orders collected or expired in a period.
         indexes = [models.Index(fields=["to_status", "created_at"], name="order_event_by_status_time")]
 

@@ -14,6 +14,7 @@ from phonenumber_field.modelfields import PhoneNumberField
 
 from marketplace.audit import audit_triggers, stamp_status_changed_at
 from marketplace.images import ImageUploadValidator
+from marketplace.models import StatusChange
 from marketplace.state_machine import Move, StateMachine
 from shops.cache_version import shops_changed
 from shops.regions import Region, region_for_postcode
@@ -464,7 +465,7 @@ class DriveAssignment(models.Model):
         return f"{self.user} — {self.drive}"
 
 
-class ShopStatusChange(models.Model):
+class ShopStatusChange(StatusChange):
     """The history of a shop's status: the application, then every decision on it."""
 
     shop = models.ForeignKey(
@@ -482,12 +483,10 @@ class ShopStatusChange(models.Model):
         verbose_name=_("by"),
         help_text=_("Empty when the applicant made the change from the public form."),
     )
-    created_at = models.DateTimeField(_("when"), auto_now_add=True)
 
-    class Meta:
+    class Meta(StatusChange.Meta):
         verbose_name = _("status change")
         verbose_name_plural = _("status changes")
-        ordering = ["created_at", "pk"]
 
     def __str__(self):
         return f"{self.shop.trade_name}: {self.from_status or '∅'} → {self.to_status}"
