@@ -23,6 +23,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
+from marketplace.admin_decisions import decide_each
 from orders import services
 from orders.models import Order, OrderEvent
 from orders.selectors import new_orders_count_for_user, orders_for_user
@@ -211,17 +212,13 @@ class OrderAdmin(admin.ModelAdmin):
         self._move_each(request, queryset, MOVES["ready"])
 
     def _move_each(self, request, queryset, move):
-        moved, already, problems = 0, 0, []
-        for order in queryset.order_by("pk"):
-            if order.status == move.to_status:
-                already += 1
-                continue
-            try:
-                move.service(order=order, by=request.user)
-            except services.OrderStatusError as error:
-                problems.append(str(error))
-            else:
-                moved += 1
+        decided = decide_each(
+            queryset.order_by("pk"),
+            lambda order: move.service(order=order, by=request.user),
+            refused=services.OrderStatusError,
+            already=lambda order: order.status == move.to_status,
+        )
+        moved, already, problems = decided.done, decided.already, decided.refused
         if moved:
             self.message_user(
                 request,

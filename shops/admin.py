@@ -22,6 +22,7 @@ from django.utils.timesince import timesince
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
+from marketplace.admin_decisions import decide_each
 from marketplace.admin_filters import WaitingFilter
 from shops import services
 from shops.forms import ShopDecisionForm
@@ -134,13 +135,11 @@ def _report_skipped(modeladmin, request, skipped: int) -> None:
 def approve_shops(modeladmin, request, queryset) -> None:
     """Approve the selected shops that are pending, one by one (each its own transaction
     and email); the others are counted and left alone."""
-    approved = 0
-    for shop in queryset.filter(status=Shop.Status.PENDING).order_by("pk"):
-        try:
-            services.shop_approve(shop=shop, by=request.user)
-        except services.ShopStatusError:  # decided by someone else in the meantime
-            continue
-        approved += 1
+    approved = decide_each(
+        queryset.filter(status=Shop.Status.PENDING).order_by("pk"),
+        lambda shop: services.shop_approve(shop=shop, by=request.user),
+        refused=services.ShopStatusError,  # decided by someone else in the meantime
+    ).done
     if approved:
         modeladmin.message_user(
             request,
@@ -649,15 +648,13 @@ class ShopApplicationAdmin(admin.ModelAdmin):
         confirmed = "confirm" in request.POST
         form = ShopDecisionForm(request.POST if confirmed else None, shop=None, reason_required=True)
         if confirmed and form.is_valid():
-            rejected = 0
-            for application in applications:
-                try:
-                    services.shop_reject(
-                        shop=application, by=request.user, reason=form.cleaned_data["reason_text"]
-                    )
-                except services.ShopStatusError:  # decided by someone else in the meantime
-                    continue
-                rejected += 1
+            rejected = decide_each(
+                applications,
+                lambda shop: services.shop_reject(
+                    shop=shop, by=request.user, reason=form.cleaned_data["reason_text"]
+                ),
+                refused=services.ShopStatusError,  # decided by someone else in the meantime
+            ).done
             if rejected:
                 self.message_user(
                     request,
