@@ -151,7 +151,7 @@ def _tell_shops_on_commit(listings: list[Listing]) -> None:
             items = [
                 {
                     "listing": listing,
-                    "range": new_book_price_range(listing.book.list_price),
+                    "range": new_book_price_range(listing.book.list_price),  # a dataclass: kept as a dict
                     "link": settings.SITE_URL + reverse("admin:catalog_listing_change", args=[listing.pk]),
                 }
                 for listing in shop_listings

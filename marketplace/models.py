@@ -1,3 +1,5 @@
+import contextlib
+
 import pgtrigger
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser, UserManager
@@ -91,8 +93,12 @@ class OutgoingEmail(models.Model):
     event_key = models.CharField(_("event"), max_length=200, unique=True)
     to = models.EmailField(_("recipient"))
     language = models.CharField(_("language"), max_length=8, choices=settings.LANGUAGES)
-    subject = models.CharField(_("subject"), max_length=255)
-    body_text = models.TextField(_("plain-text body"))
+    # What to send, as the request that made the change said it; the worker renders it
+    # into the subject and bodies just before sending (marketplace/services.py).
+    template = models.CharField(_("template"), max_length=200, blank=True)
+    context = models.JSONField(_("what the message shows"), default=dict, blank=True)
+    subject = models.CharField(_("subject"), max_length=255, blank=True)
+    body_text = models.TextField(_("plain-text body"), blank=True)
     body_html = models.TextField(_("HTML body"), blank=True)
     status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.PENDING)
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
@@ -113,6 +119,19 @@ class OutgoingEmail(models.Model):
 
     def __str__(self):
         return f"{self.subject} → {self.to}"
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        """A message read whole shows its text even before the worker rendered it (the
+        admin, the demo's mailbox): rendered in memory here, kept in the row only by the
+        worker when it sends it. Reading only some columns renders nothing."""
+        email = super().from_db(db, field_names, values)
+        if not email.get_deferred_fields() and email.template and not email.subject:
+            from marketplace import email_context  # it renders templates: not at import time
+
+            with contextlib.suppress(*email_context.CANNOT_RENDER):
+                email_context.render(email)  # if it cannot, the worker records why when sending
+        return email
 
 
 class StatusChange(models.Model):

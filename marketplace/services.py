@@ -8,6 +8,12 @@ twice. What remains is a worker dying between the SMTP server's "250 OK" and its
 or the database out of reach for seconds at that moment (docs/resilience.md); a stable
 Message-ID lets mail systems recognise the copy.
 
+The request only says what to send: the template, the language and the context
+(marketplace/email_context.py keeps its rows by reference). The worker renders the
+message under the row's lock, just before sending it, and keeps what it rendered in the
+row (subject and bodies: what the admin and the demo's mailbox show). A checkout thus
+renders no email: that was about a quarter of its CPU (docs/performance.md).
+
 `enqueued_at` is when a worker should have the message at the latest: the commit, or,
 after a failed attempt, the time its retry is due. A message still pending REQUEUE_AFTER
 past that was lost (the broker was down at commit, restarted and forgot its queue, or
@@ -25,10 +31,10 @@ from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import InterfaceError, OperationalError, connection, transaction
 from django.db.models import F
-from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from kombu.exceptions import OperationalError as BrokerError
 
+from marketplace import email_context
 from marketplace.models import OutgoingEmail
 
 logger = logging.getLogger(__name__)
@@ -66,25 +72,24 @@ def email_queue_on_commit(
 ) -> OutgoingEmail:
     """Record a message in the outbox and have it sent once the current transaction commits.
 
-    `template` names three templates rendered in `language`: `<template>_subject.txt`,
-    `<template>.txt` and `<template>.html`. `event_key` identifies the event being
-    announced: queueing the same event twice returns the first message.
+    `template` names three templates rendered in `language` by the worker:
+    `<template>_subject.txt`, `<template>.txt` and `<template>.html`, with `context`
+    (what email_context.freeze keeps). `event_key` identifies the event being announced:
+    queueing the same event twice returns the first message.
 
     Must run inside the transaction that makes the change the message reports.
     """
-    with translation.override(language):
-        subject = " ".join(render_to_string(f"{template}_subject.txt", context, using="text").split())
-        body_text = render_to_string(f"{template}.txt", context, using="text").strip() + "\n"
-        body_html = render_to_string(f"{template}.html", context)
-
-    email, created = OutgoingEmail.objects.get_or_create(
+    with translation.override(language):  # lazy translations in the context, in its language
+        frozen = email_context.freeze(context)
+    # Only the key is read back when the event was told already: reading the whole row
+    # would render it (OutgoingEmail.from_db), which the request leaves to the worker.
+    email, created = OutgoingEmail.objects.only("pk", "event_key").get_or_create(
         event_key=event_key,
         defaults={
             "to": to,
             "language": language,
-            "subject": subject,
-            "body_text": body_text,
-            "body_html": body_html,
+            "template": template,
+            "context": frozen,
             "enqueued_at": timezone.now(),
         },
     )
@@ -170,6 +175,15 @@ def email_send(*, email_id: int) -> None:
             )
             if email is None:
                 return  # already sent or given up on, or another worker is sending it now
+            try:
+                email_context.render(email)
+            except email_context.CANNOT_RENDER as exc:
+                # No attempt can do better: left for a human, like a message that failed.
+                email.status = OutgoingEmail.Status.FAILED
+                email.last_error = f"Cannot be written: {type(exc).__name__}: {exc}"[:2000]
+                email.save(update_fields=["status", "last_error"])
+                logger.error("Email %s cannot be written: %s", email.pk, exc)
+                return
 
             message = EmailMultiAlternatives(
                 subject=email.subject,
@@ -197,7 +211,12 @@ def email_send(*, email_id: int) -> None:
                 email.status = OutgoingEmail.Status.SENT
                 email.sent_at = timezone.now()
                 email.last_error = ""
-            email.save(update_fields=["attempts", "status", "sent_at", "last_error", "enqueued_at"])
+            email.save(
+                update_fields=[
+                    "attempts", "status", "sent_at", "last_error", "enqueued_at", "subject", "body_text",
+                    "body_html",
+                ]
+            )  # fmt: skip
     except (OperationalError, InterfaceError):
         if not sent:
             raise  # nothing went out: the row is as it was, the sweep hands it over again

@@ -641,7 +641,5 @@ def order_email_shop_on_commit(
 
 
 def _order_context(order: Order, **extra) -> dict:
-    """What an order's emails show. The lines are read once: the subject, text and HTML
-    templates list them and add them up (`order.total`) from the same prefetched rows."""
-    prefetch_related_objects([order], "lines")
-    return {"order": order, "lines": list(order.lines.all()), **extra}
+    """What an order's emails show: the order and its lines (read by the worker)."""
+    return {"order": order, "lines": order.lines.all(), **extra}
