@@ -12,7 +12,7 @@ that wrote it last; below that, it only fills blanks (catalog/imports/apply.py).
 publisher's price is never a shop's to set: what a shop says it is becomes that shop's
 BookClaim, which binds its own listings only, and only while the book has no reference
 price (catalog/imports/plan.py); head office sees the claims that disagree in the
-conflicts queue (catalog/admin.py). Reference prices are dated (BookPrice):
+conflicts queue (catalog/admin/reference.py). Reference prices are dated (BookPrice):
 Book.list_price is the one in force today, moved forward by a daily job.
 """
 

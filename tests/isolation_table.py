@@ -581,7 +581,7 @@ ADMIN_MODELS = {
         obj=lambda w: w.audit_entry_a, shows=lambda w: [w.shop_a.trade_name], search=lambda w: str(w.shop_a.pk),
         see=MODERATORS_A, reach=("other_drive_staff",), page_shows=False,
     ),
-    # The shared catalogue's reference: head office's alone (catalog/admin_reference.py).
+    # The shared catalogue's reference: head office's alone (catalog/admin/reference.py).
     "catalog.CatalogueFeed": AdminSpec(
         obj=lambda w: w.feed, shows=lambda w: [w.feed.original_name], see=("head_office",), add=("head_office",),
     ),

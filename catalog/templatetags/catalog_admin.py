@@ -1,7 +1,7 @@
 from django import template
 from django.urls import reverse
 
-from catalog.admin import listings_to_moderate_count
+from catalog.admin.moderation import listings_to_moderate_count
 
 register = template.Library()
 

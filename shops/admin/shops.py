@@ -1,90 +1,35 @@
-from collections.abc import Callable
-from dataclasses import dataclass, field
+"""A shop's page: its details, opening hours, closures and holiday, team, history and
+the decisions on it."""
+
 from datetime import date
 
 from django import forms
 from django.contrib import admin, messages
-from django.contrib.admin import helpers
 from django.contrib.admin.utils import flatten_fieldsets, unquote
-from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
-from django.db.models import Exists, OuterRef
 from django.http import Http404
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.formats import date_format
-from django.utils.html import format_html, format_html_join
-from django.utils.http import url_has_allowed_host_and_scheme, urlencode
-from django.utils.timesince import timesince
-from django.utils.translation import gettext, ngettext
+from django.utils.html import format_html
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from marketplace.admin_decisions import decide_each
-from marketplace.admin_filters import WaitingFilter
 from shops import services
-from shops.forms import ShopDecisionForm
+from shops.admin.decisions import DECISIONS, approve_shops, can_review_shops
 from shops.models import (
     Closure,
-    Drive,
-    DriveAssignment,
-    ListingPlan,
-    Locality,
     Membership,
     OpeningPeriod,
     Shop,
-    ShopApiToken,
-    ShopApplication,
     ShopStatusChange,
     Weekday,
 )
-from shops.selectors import api_tokens_for_user, drives_for_user, shops_for_user, user_sees_all_shops
-
-
-def can_review_shops(request) -> bool:
-    return request.user.has_perm("shops.review_shop")
-
-
-@dataclass(frozen=True)
-class Decision:
-    """A button on a shop's admin page: one of the moves Shop.MOVES declares (its name,
-    label and the statuses it starts from come from there), and the service that makes it."""
-
-    move: str
-    service: Callable
-    reason_required: bool
-    reason_argument: str
-    done_message: str
-    form_class: type[ShopDecisionForm] = field(default=ShopDecisionForm)
-
-    @property
-    def slug(self) -> str:
-        return self.move
-
-    @property
-    def label(self):
-        return Shop.MOVES[self.move].label
-
-    def allowed_for(self, shop: Shop) -> bool:
-        return Shop.MOVES[self.move].allowed_from(shop.status)
-
-
-DECISIONS = {
-    decision.move: decision
-    for decision in [
-        Decision("approve", services.shop_approve, False, "note",
-                 _("“%(shop)s” is approved; its owner has been sent a link to set a password.")),
-        Decision("reject", services.shop_reject, True, "reason",
-                 _("“%(shop)s” is rejected; the applicant has been told why.")),
-        # The back office offers to cancel the open orders too (backoffice/admin.py).
-        Decision("suspend", services.shop_suspend, True, "reason",
-                 _("“%(shop)s” is suspended; the shop has been told why.")),
-        Decision("reinstate", services.shop_reinstate, False, "note",
-                 _("“%(shop)s” is back on the marketplace.")),
-    ]
-}  # fmt: skip
+from shops.selectors import drives_for_user, shops_for_user
 
 
 def plan_summary(shop: Shop, today: date) -> str:
@@ -109,44 +54,6 @@ class DriveFilter(admin.RelatedFieldListFilter):
 
     def field_choices(self, field, request, model_admin):
         return [(drive.pk, str(drive)) for drive in drives_for_user(request.user)]
-
-
-def _selected_count(request, queryset) -> int:
-    """How many rows the person ticked (all of the list's rows with "select all")."""
-    if request.POST.get("select_across") == "1":
-        return queryset.count()
-    return len(set(request.POST.getlist(helpers.ACTION_CHECKBOX_NAME)))
-
-
-def _report_skipped(modeladmin, request, skipped: int) -> None:
-    if skipped:
-        modeladmin.message_user(
-            request,
-            ngettext(
-                "%(count)d selected shop was not awaiting review and was left as it was.",
-                "%(count)d selected shops were not awaiting review and were left as they were.",
-                skipped,
-            )
-            % {"count": skipped},
-            messages.WARNING,
-        )
-
-
-def approve_shops(modeladmin, request, queryset) -> None:
-    """Approve the selected shops that are pending, one by one (each its own transaction
-    and email); the others are counted and left alone."""
-    approved = decide_each(
-        queryset.filter(status=Shop.Status.PENDING).order_by("pk"),
-        lambda shop: services.shop_approve(shop=shop, by=request.user),
-        refused=services.ShopStatusError,  # decided by someone else in the meantime
-    ).done
-    if approved:
-        modeladmin.message_user(
-            request,
-            ngettext("%(count)d shop approved.", "%(count)d shops approved.", approved) % {"count": approved},
-            messages.SUCCESS,
-        )
-    _report_skipped(modeladmin, request, _selected_count(request, queryset) - approved)
 
 
 class MembershipInline(admin.TabularInline):
@@ -537,325 +444,3 @@ class ShopAdmin(admin.ModelAdmin):
                 if decision.allowed_for(obj)
             ]
         return super().render_change_form(request, context, *args, obj=obj, **kwargs)
-
-
-# --- The applications queue ------------------------------------------------------------
-
-
-class ApplicationWaitingFilter(WaitingFilter):
-    """How long an application has waited since it was sent (or sent again)."""
-
-    since_field = "status_changed_at"
-
-
-@admin.register(ShopApplication)
-class ShopApplicationAdmin(admin.ModelAdmin):
-    """The moderation queue of shop applications: the pending ones the reviewer may see
-    (shops_for_user: their drives' for drive staff), the longest waiting first. Each
-    row leads to the shop's page and its decision pages; nothing is edited here."""
-
-    list_display_links = None
-    list_filter = [("drives", DriveFilter), ApplicationWaitingFilter, "kind"]
-    show_facets = admin.ShowFacets.ALWAYS
-    search_fields = ["trade_name", "legal_name", "siret", "town", "postcode", "contact_email"]
-    ordering = ["status_changed_at", "pk"]
-    actions = ["approve_selected", "reject_selected"]
-
-    def get_queryset(self, request):
-        rejected_before = ShopStatusChange.objects.filter(shop=OuterRef("pk"), to_status=Shop.Status.REJECTED)
-        return (
-            ShopApplication.objects.filter(
-                pk__in=shops_for_user(request.user).values("pk"), status=Shop.Status.PENDING
-            )
-            .annotate(was_rejected=Exists(rejected_before))
-            .prefetch_related("drives")
-        )
-
-    def get_list_display(self, request):
-        # The decision links bring the reviewer back to this very list (page, filters).
-        queue_url = request.get_full_path()
-
-        @admin.display(description=_("decide"))
-        def decide(shop):
-            return format_html_join(
-                " · ",
-                '<a href="{}?{}" class="decision-link decision-link--{}">{}</a>',
-                (
-                    (reverse("admin:shops_shop_decide", args=[shop.pk, slug]), urlencode({"next": queue_url}),
-                     slug, DECISIONS[slug].label)
-                    for slug in ("approve", "reject")
-                ),
-            )  # fmt: skip
-
-        return ["shop", "town", "drive_names", "waiting_for", "resubmitted", decide]
-
-    def has_add_permission(self, request):
-        return False  # applications come through the public form
-
-    def has_delete_permission(self, request, obj=None):
-        return False  # an application is decided on, never deleted
-
-    def has_review_permission(self, request):
-        return can_review_shops(request)
-
-    def change_view(self, request, object_id, form_url="", extra_context=None):
-        # One page per shop: its own, with the decision buttons and the history.
-        if not self.has_view_or_change_permission(request):
-            raise PermissionDenied
-        application = self.get_object(request, unquote(object_id))
-        if application is None:
-            raise Http404
-        return redirect("admin:shops_shop_change", application.pk)
-
-    def history_view(self, request, object_id, extra_context=None):
-        return self.change_view(request, object_id)
-
-    @admin.display(description=_("shop"), ordering="trade_name")
-    def shop(self, application):
-        return format_html(
-            '<a href="{}">{}</a>',
-            reverse("admin:shops_shop_change", args=[application.pk]),
-            application.trade_name,
-        )
-
-    @admin.display(description=_("drives"))
-    def drive_names(self, application):
-        return ", ".join(drive.name for drive in application.drives.all()) or "—"
-
-    @admin.display(description=_("waiting for"), ordering="status_changed_at")
-    def waiting_for(self, application):
-        return timesince(application.status_changed_at, depth=1)
-
-    @admin.display(description=_("sent again after a rejection"), boolean=True, ordering="was_rejected")
-    def resubmitted(self, application):
-        return application.was_rejected
-
-    @admin.action(description=_("Approve the selected applications"), permissions=["review"])
-    def approve_selected(self, request, queryset):
-        approve_shops(self, request, queryset)
-
-    @admin.action(
-        description=_("Reject the selected applications (one reason for all)"), permissions=["review"]
-    )
-    def reject_selected(self, request, queryset):
-        """Ask for one reason on a page listing exactly the selected applications, then
-        reject them one by one (each its own transaction and email)."""
-        applications = list(queryset.order_by("status_changed_at", "pk"))
-        selected = _selected_count(request, queryset)
-        if not applications:
-            _report_skipped(self, request, selected)
-            return None
-        confirmed = "confirm" in request.POST
-        form = ShopDecisionForm(request.POST if confirmed else None, shop=None, reason_required=True)
-        if confirmed and form.is_valid():
-            rejected = decide_each(
-                applications,
-                lambda shop: services.shop_reject(
-                    shop=shop, by=request.user, reason=form.cleaned_data["reason_text"]
-                ),
-                refused=services.ShopStatusError,  # decided by someone else in the meantime
-            ).done
-            if rejected:
-                self.message_user(
-                    request,
-                    ngettext(
-                        "%(count)d application rejected; the applicant has been told why.",
-                        "%(count)d applications rejected; each applicant has been told why.",
-                        rejected,
-                    )
-                    % {"count": rejected},
-                    messages.SUCCESS,
-                )
-            _report_skipped(self, request, selected - rejected)
-            return None
-        # The confirmation carries the rows as ticked (an id no longer pending, or not
-        # this reviewer's, is counted as skipped, never acted on).
-        if request.POST.get("select_across") == "1":
-            ticked = [str(application.pk) for application in applications]
-        else:
-            ticked = request.POST.getlist(helpers.ACTION_CHECKBOX_NAME)
-        context = {
-            **self.admin_site.each_context(request),
-            "title": gettext("Reject applications"),
-            "opts": self.opts,
-            "applications": applications,
-            "ticked": ticked,
-            "skipped": selected - len(applications),
-            "form": form,
-            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
-        }
-        return TemplateResponse(request, "admin/shops/shopapplication/reject_selected.html", context)
-
-
-@admin.register(Membership)
-class MembershipAdmin(admin.ModelAdmin):
-    list_display = ["user", "shop", "role", "created_at"]
-    list_filter = ["role"]
-    search_fields = ["user__email", "user__last_name", "shop__trade_name"]
-    autocomplete_fields = ["user", "shop"]
-
-    def get_queryset(self, request):
-        return (
-            super()
-            .get_queryset(request)
-            .filter(shop__in=shops_for_user(request.user))
-            .select_related("user", "shop")
-        )
-
-
-class StaffAccountChoiceMixin:
-    """Only people who work in the back office are offered as drive staff, not customers."""
-
-    def formfield_for_foreignkey(self, db_field, request, **kwargs):
-        if db_field.name == "user":
-            kwargs["queryset"] = (
-                get_user_model().objects.filter(is_staff=True, is_active=True).order_by("email")
-            )
-        return super().formfield_for_foreignkey(db_field, request, **kwargs)
-
-
-class DriveStaffInline(StaffAccountChoiceMixin, admin.TabularInline):
-    """Who works for the drive: they review its shops and their listings. Head office
-    only (the other roles hold no permission on assignments)."""
-
-    model = DriveAssignment
-    extra = 0
-    fields = ["user", "created_at"]
-    readonly_fields = ["created_at"]
-    verbose_name = _("staff member")
-    verbose_name_plural = _("Drive staff")
-
-
-@admin.register(Drive)
-class DriveAdmin(admin.ModelAdmin):
-    list_display = ["name", "town", "postcode", "is_active"]
-    list_filter = ["is_active"]
-    search_fields = ["name", "town", "postcode"]
-    prepopulated_fields = {"slug": ["name"]}
-    inlines = [DriveStaffInline]
-
-    def get_queryset(self, request):
-        return drives_for_user(request.user)
-
-    def save_formset(self, request, form, formset, change):
-        super().save_formset(request, form, formset, change)
-        if formset.model is DriveAssignment:
-            for assignment in [*formset.new_objects, *(obj for obj, _fields in formset.changed_objects)]:
-                services.drive_staff_grant_access(user=assignment.user)
-
-
-@admin.register(DriveAssignment)
-class DriveAssignmentAdmin(StaffAccountChoiceMixin, admin.ModelAdmin):
-    """Drive staff, all drives at once (head office only)."""
-
-    list_display = ["user", "drive", "created_at"]
-    list_filter = ["drive"]
-    search_fields = ["user__email", "user__first_name", "user__last_name", "drive__name"]
-    list_select_related = ["user", "drive"]
-
-    def save_model(self, request, obj, form, change):
-        super().save_model(request, obj, form, change)
-        services.drive_staff_grant_access(user=obj.user)
-
-
-@admin.register(ListingPlan)
-class ListingPlanAdmin(admin.ModelAdmin):
-    """What listing costs after the free period. Head office writes the plans; moderators
-    and booksellers read them."""
-
-    list_display = ["name", "monthly_fee", "is_active"]
-    list_filter = ["is_active"]
-    search_fields = ["name"]
-
-    def get_queryset(self, request):
-        plans = super().get_queryset(request)
-        # How many shops are on each plan is head office's to know: annotated for them only,
-        # since anyone who opens the list could otherwise filter on it (?shop_count=3).
-        if user_sees_all_shops(request.user):
-            plans = plans.annotate(shop_count=models.Count("shops"))
-        return plans
-
-    def get_list_display(self, request):
-        if user_sees_all_shops(request.user):
-            return [*self.list_display, "shop_count"]
-        return self.list_display
-
-    def has_delete_permission(self, request, obj=None):
-        return False  # shops keep the plan they had: offer it no more instead ("offered to new shops")
-
-    @admin.display(description=_("shops on it"), ordering="shop_count")
-    def shop_count(self, plan):
-        return plan.shop_count
-
-
-@admin.register(Locality)
-class LocalityAdmin(admin.ModelAdmin):
-    list_display = ["postcode", "name", "place", "insee_code", "latitude", "longitude"]
-    search_fields = ["postcode", "name", "place", "insee_code"]
-    readonly_fields = ["postcode", "insee_code", "name", "place"]
-
-    def has_add_permission(self, request):
-        return False  # localities come from La Poste's file (manage.py import_postcodes)
-
-
-class ApiKeyForm(forms.ModelForm):
-    class Meta:
-        model = ShopApiToken
-        fields = ["shop", "name"]
-
-
-@admin.register(ShopApiToken)
-class ShopApiTokenAdmin(admin.ModelAdmin):
-    """API keys for till software. The key is shown once, right after it is created."""
-
-    form = ApiKeyForm
-    list_display = ["name", "shop", "prefix", "created_at", "last_used_at", "is_active"]
-    # Only the shops of the keys the person sees: a plain "shop" filter offers every shop of
-    # the network, pending applicants' names included, to any bookseller.
-    list_filter = [("shop", admin.RelatedOnlyFieldListFilter)]
-    actions = ["revoke"]
-
-    def get_queryset(self, request):
-        return api_tokens_for_user(request.user).select_related("shop")
-
-    def formfield_for_foreignkey(self, db_field, request, **kwargs):
-        if db_field.name == "shop":
-            kwargs["queryset"] = shops_for_user(request.user).filter(status=Shop.Status.APPROVED)
-        return super().formfield_for_foreignkey(db_field, request, **kwargs)
-
-    def has_change_permission(self, request, obj=None):
-        return False  # a key is created, used, revoked; never edited
-
-    def has_delete_permission(self, request, obj=None):
-        return False  # revoked keys stay listed, with their dates
-
-    @admin.display(description=_("active"), boolean=True)
-    def is_active(self, token):
-        return token.is_active
-
-    def save_model(self, request, obj, form, change):
-        obj.pk = None
-        token, key = services.api_token_create(
-            shop=form.cleaned_data["shop"], name=form.cleaned_data["name"], by=request.user
-        )
-        request._created_api_key = (token, key)
-
-    def response_add(self, request, obj, post_url_continue=None):
-        token, key = request._created_api_key
-        return TemplateResponse(
-            request,
-            "admin/shops/shopapitoken/created.html",
-            {**self.admin_site.each_context(request), "opts": self.opts, "token": token, "key": key,
-             "title": _("Your new API key")},
-        )  # fmt: skip
-
-    @admin.action(description=_("Revoke the selected keys"), permissions=["view"])
-    def revoke(self, request, queryset):
-        for token in queryset:
-            services.api_token_revoke(token=token)
-        self.message_user(
-            request,
-            ngettext("%(count)d key revoked.", "%(count)d keys revoked.", len(queryset))
-            % {"count": len(queryset)},
-            messages.SUCCESS,
-        )
