@@ -21,12 +21,12 @@ import time
 import uuid
 from decimal import Decimal
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
-
-import psycopg2
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from bench.own_database import own_database  # noqa: E402
+
 WARM_UP = 50
 
 
@@ -36,18 +36,8 @@ def main() -> int:
     parser.add_argument("--lines", type=int, default=3)
     options = parser.parse_args()
 
-    server = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres")
-    name = f"bench_checkout_{os.getpid()}"
-    admin = _connect(server, "postgres")
-    admin.cursor().execute(f'CREATE DATABASE "{name}"')
-    try:
-        os.environ["DATABASE_URL"] = _with_database(server, name)
+    with own_database("bench_checkout"):
         print(_measure(checkouts=options.checkouts, lines=options.lines))
-    finally:
-        from django.db import connections
-
-        connections.close_all()
-        admin.cursor().execute(f'DROP DATABASE IF EXISTS "{name}"')
     return 0
 
 
@@ -124,21 +114,6 @@ def _shelf():
             )
         )
     return listings
-
-
-def _connect(url: str, database: str):
-    parts = urlsplit(url)
-    connection = psycopg2.connect(
-        host=parts.hostname, port=parts.port or 5432, user=parts.username or "postgres",
-        password=parts.password or None, dbname=database,
-    )  # fmt: skip
-    connection.autocommit = True
-    return connection
-
-
-def _with_database(url: str, database: str) -> str:
-    parts = urlsplit(url)
-    return urlunsplit((parts.scheme, parts.netloc, f"/{database}", parts.query, parts.fragment))
 
 
 if __name__ == "__main__":

@@ -48,7 +48,6 @@ import os
 import pstats
 import random
 import re
-import signal
 import subprocess
 import sys
 import tempfile
@@ -56,12 +55,11 @@ import time
 from decimal import Decimal
 from pathlib import Path
 from typing import NamedTuple
-from urllib.parse import urlsplit, urlunsplit
-
-import psycopg2
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from bench.own_database import DatabaseTaken, own_database  # noqa: E402
 
 TARGET_SECONDS = 10.0
 TARGET_COPY_RATIO = 5.0
@@ -84,32 +82,12 @@ def main() -> int:
     parser.add_argument("--profile", action="store_true", help="profile the first apply (cProfile)")
     options = parser.parse_args()
 
-    server = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres")
-    name = f"drive_solidaire_bench_import_{os.getpid()}"
-    admin = _connect(server, "postgres")
     try:
-        admin.cursor().execute(f'CREATE DATABASE "{name}"')
-    except psycopg2.errors.DuplicateDatabase:
-        admin.close()
-        print(f"Database {name} exists already and is not this run's: refusing to touch it.", file=sys.stderr)
+        with own_database("drive_solidaire_bench_import") as name:
+            return _measure(options, database=name)
+    except DatabaseTaken as taken:
+        print(taken, file=sys.stderr)
         return 2
-    # SIGTERM (a timeout, kill) ends the run through the same `finally` as Ctrl-C.
-    signal.signal(signal.SIGTERM, _interrupt)
-    try:
-        os.environ["DATABASE_URL"] = _with_database(server, name)
-        return _measure(options, database=name)
-    finally:
-        signal.signal(signal.SIGTERM, signal.SIG_IGN)  # a second one must not stop the clean-up
-        if "django.db" in sys.modules:
-            from django.db import connections
-
-            connections.close_all()
-        admin.cursor().execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.close()
-
-
-def _interrupt(signum, frame):
-    raise KeyboardInterrupt(f"signal {signum}")
 
 
 # --- The measures ------------------------------------------------------------------------
@@ -439,21 +417,6 @@ def _shop(siret: str):
 
 
 # --- The server --------------------------------------------------------------------------
-
-
-def _connect(url: str, database: str):
-    parts = urlsplit(url)
-    connection = psycopg2.connect(
-        host=parts.hostname, port=parts.port or 5432, user=parts.username or "postgres",
-        password=parts.password or None, dbname=database,
-    )  # fmt: skip
-    connection.autocommit = True
-    return connection
-
-
-def _with_database(url: str, database: str) -> str:
-    parts = urlsplit(url)
-    return urlunsplit((parts.scheme, parts.netloc, f"/{database}", parts.query, parts.fragment))
 
 
 if __name__ == "__main__":
