@@ -31,7 +31,7 @@ urlpatterns += i18n_patterns(
     path("", include("catalog.urls")),
     path("", include("orders.urls")),
     path("", include("pickup.urls")),
-    path("", include("pickup.action_link_urls")),
+    path("", include("orders.action_link_urls")),
     path("", include("accounts.urls")),
     # The dashboard lives in the back office (its login, its look), before the admin's
     # own addresses catch everything under admin/.

@@ -310,3 +310,20 @@ class OrderEvent(StatusChange):
 
     def __str__(self):
         return f"{self.order.reference}: {self.from_status or '∅'} → {self.to_status}"
+
+
+class UsedActionLink(models.Model):
+    """A signed link from a shop's email that has been used: each works once."""
+
+    nonce = models.CharField(_("link"), max_length=64, unique=True)
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="+", verbose_name=_("order"))
+    action = models.CharField(_("action"), max_length=20)
+    used_at = models.DateTimeField(_("used"), auto_now_add=True)
+
+    class Meta:
+        db_table = "pickup_usedactionlink"  # it lived in pickup; moved without touching its rows
+        verbose_name = _("used action link")
+        verbose_name_plural = _("used action links")
+
+    def __str__(self):
+        return f"{self.action} {self.order_id}"

@@ -1,4 +1,4 @@
-"""The "collect": what happens at the shop's counter, and the links booksellers act from."""
+"""The "collect": what happens at the shop's counter."""
 
 from django.conf import settings
 from django.db import models
@@ -30,21 +30,3 @@ class CodeAttempt(models.Model):
 
     def __str__(self):
         return f"{self.code} ({'ok' if self.succeeded else 'wrong'})"
-
-
-class UsedActionLink(models.Model):
-    """A signed link from a shop's email that has been used: each works once."""
-
-    nonce = models.CharField(_("link"), max_length=64, unique=True)
-    order = models.ForeignKey(
-        "orders.Order", on_delete=models.CASCADE, related_name="+", verbose_name=_("order")
-    )
-    action = models.CharField(_("action"), max_length=20)
-    used_at = models.DateTimeField(_("used"), auto_now_add=True)
-
-    class Meta:
-        verbose_name = _("used action link")
-        verbose_name_plural = _("used action links")
-
-    def __str__(self):
-        return f"{self.action} {self.order_id}"

@@ -52,9 +52,9 @@ from catalog.models import (
 )
 from catalog.search_index import search_index_refresh, search_vocabulary_refresh
 from marketplace.models import AuditEntry, ModerationReason, OutgoingEmail
+from orders.action_links import action_link_url
 from orders.models import Order, OrderEvent, OrderLine
 from orders.services import order_accept, order_mark_ready
-from pickup.action_links import action_link_url
 from shops import roles
 from shops import services as shop_services
 from shops.models import (

@@ -30,12 +30,11 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from marketplace.http import private_page
-from orders.models import Order
+from orders.models import Order, UsedActionLink
 from orders.services import order_accept, order_mark_ready
-from pickup.models import UsedActionLink
 
 LINK_MAX_AGE = timedelta(hours=72)  # the new-order email says "for three days"
-SALT = "pickup.action_links"
+SALT = "pickup.action_links"  # as when this lived in pickup: links sent stay valid
 
 Status = Order.Status
 

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from pickup.action_links import action_link_view
+from orders.action_links import action_link_view
 
 urlpatterns = [
     path(

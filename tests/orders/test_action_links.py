@@ -12,11 +12,10 @@ from django.test import Client
 from playwright.sync_api import expect
 
 from marketplace.models import OutgoingEmail
-from orders.models import Order, OrderEvent
+from orders import action_links
+from orders.action_links import LinkUsed, action_link_use, action_link_verify
+from orders.models import Order, OrderEvent, UsedActionLink
 from orders.services import order_accept, order_cancel
-from pickup import action_links
-from pickup.action_links import LinkUsed, action_link_use, action_link_verify
-from pickup.models import UsedActionLink
 from tests.factories import ListingFactory
 from tests.pickup.holding_helpers import action_links_in, placed_order
 from tests.race import at_once
