@@ -16,8 +16,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from marketplace.http import private_page
+from orders.pickup_qr import pickup_qr_png as qr_png
 from pickup.forms import HandOverForm, PickupCodeForm
-from pickup.qr import pickup_qr_png as qr_png
 from pickup.selectors import counter_shops_for_user, ready_order_by_token
 from pickup.services import CounterAnswer, pickup_code_check, pickup_hand_over
 

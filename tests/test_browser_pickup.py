@@ -13,8 +13,8 @@ from playwright.sync_api import expect
 
 from catalog.models import Listing
 from orders.models import Order
+from orders.pickup_qr import counter_url
 from orders.services import order_accept, order_mark_ready
-from pickup.qr import counter_url
 from shops.models import Membership
 from tests.factories import BooksellerFactory, ListingFactory, ShopFactory, reserve
 from tests.orders.admin_helpers import bookseller_logs_in

@@ -15,8 +15,8 @@ from marketplace.models import OutgoingEmail
 from orders import services as order_services
 from orders.models import REFERENCE_ALPHABET, Order
 from orders.pickup_codes import format_pickup_code, normalize_pickup_code
+from orders.pickup_qr import PNG_SCALE, counter_url, pickup_qr_png
 from orders.services import order_collect
-from pickup.qr import PNG_SCALE, counter_url, pickup_qr_png
 from shops.hours import PARIS, Schedule
 from shops.models import Closure, OpeningPeriod
 from tests.factories import ListingFactory

@@ -4,7 +4,6 @@
 {{ order.pickup_code|pickup_code }}          ACDE-FGHJ
 {% pickup_qr_svg order.pickup_code %}        inline SVG (pages)
 {% pickup_qr_png_url order as qr_url %}      absolute address of the PNG (emails)
-{% serves_at_a_counter user as at_counter %} whether to offer the counter page
 """
 
 from django import template
@@ -14,8 +13,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
 from orders.pickup_codes import format_pickup_code
-from pickup.qr import pickup_qr_svg as qr_svg
-from pickup.selectors import counter_shops_for_user
+from orders.pickup_qr import pickup_qr_svg as qr_svg
 
 register = template.Library()
 
@@ -37,8 +35,3 @@ def pickup_qr_png_url(order) -> str:
     """Email clients block inline SVG and data: URIs: the QR code is an image served by
     the site, behind the order's unguessable token."""
     return f"{settings.SITE_URL}{reverse('pickup_qr_png', args=[order.token])}"
-
-
-@register.simple_tag
-def serves_at_a_counter(user) -> bool:
-    return counter_shops_for_user(user).exists()
