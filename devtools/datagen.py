@@ -50,7 +50,7 @@ from catalog.search_index import (
 )
 from devtools import demo
 from shops.geo import haversine_km
-from shops.models import Drive, Locality, OpeningPeriod, Shop, Weekday
+from shops.models import Drive, Locality, OpeningPeriod, Shop, ShopKind, Weekday
 from shops.regions import Region, region_for_postcode
 
 # --- Scales and reserved ranges ----------------------------------------------------------
@@ -864,7 +864,7 @@ def _active_drives() -> list[_DrivePoint]:
 
 # --- Shops -----------------------------------------------------------------------------------
 
-SHOP_COLUMNS = ("trade_name", "slug", "legal_name", "siret", "kind", "status", "address", "postcode", "town",
+SHOP_COLUMNS = ("trade_name", "slug", "legal_name", "siret", "status", "address", "postcode", "town",
                 "latitude", "longitude", "phone", "email", "website", "description", "logo",
                 "contact_first_name", "contact_last_name", "contact_email", "contact_phone", "language",
                 "preparation_hours", "holding_days", "holiday_message", "created_at", "updated_at")  # fmt: skip
@@ -959,6 +959,9 @@ def _create_shops(
     ids = dict(generated_shops().values_list("siret", "id"))
     for site in state.shops:
         site.id = ids[generated_siret(site.number)]
+    bookshop = ShopKind.objects.get(code=ShopKind.BOOKSHOP)
+    copy_rows(cursor, Shop.kinds.through._meta.db_table, ("shop_id", "shopkind_id"),
+              ((site.id, bookshop.pk) for site in state.shops))  # fmt: skip
     return count
 
 
@@ -978,7 +981,6 @@ def _shop_row(rng: random.Random, site: _ShopSite, drive: _DrivePoint, taken_slu
         slug,
         f"{rng.choice(LEGAL_FORMS)} {trade_name}",
         generated_siret(site.number),
-        Shop.Kind.BOOKSHOP,
         site.status,
         f"{rng.randint(1, 90)} {rng.choice(SHOP_STREETS)}",
         drive.postcode,

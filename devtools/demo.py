@@ -27,6 +27,7 @@ from shops.models import (
     Membership,
     OpeningPeriod,
     Shop,
+    ShopKind,
     ShopStatusChange,
 )
 
@@ -200,6 +201,7 @@ def seed() -> str:
         )
         if created:
             shop.drives.set([drives[name] for name in drive_names])
+            shop.kinds.set(ShopKind.objects.filter(code=ShopKind.BOOKSHOP))
             _seed_opening_hours(shop, random.Random(number))
             ShopStatusChange.objects.create(shop=shop, to_status=Shop.Status.PENDING)
             if status == Shop.Status.APPROVED:

@@ -8,8 +8,9 @@ class ShopsConfig(AppConfig):
     verbose_name = _("Shops and drives")
 
     def ready(self):
-        from shops.roles import ensure_groups
+        from shops.roles import ensure_groups, ensure_shop_kinds
 
         # After every app's migrations (not only ours): the groups also hold other
         # apps' permissions, which exist once those apps have migrated.
         post_migrate.connect(ensure_groups, dispatch_uid="shops.ensure_groups")
+        post_migrate.connect(ensure_shop_kinds, sender=self, dispatch_uid="shops.ensure_shop_kinds")

@@ -7,7 +7,7 @@ from phonenumber_field.formfields import PhoneNumberField
 
 from marketplace.forms import DecisionReasonForm
 from marketplace.models import ModerationReason
-from shops.models import Drive, Shop
+from shops.models import Drive, Shop, ShopKind
 from shops.selectors import drives_nearest, localities_for_postcode, locality_matching
 from shops.services import RESUBMITTABLE_FIELDS
 from shops.validators import normalize_siret, validate_siret
@@ -24,7 +24,7 @@ def french_phone_field(**kwargs) -> PhoneNumberField:
 
 
 class ShopApplicationForm(forms.ModelForm):
-    """A bookshop's application to join the marketplace."""
+    """A local shop's application to join the marketplace."""
 
     @property
     def sent_by_a_robot(self) -> bool:
@@ -46,6 +46,13 @@ class ShopApplicationForm(forms.ModelForm):
         label=_("Leave this field empty"),
         required=False,
         widget=forms.TextInput(attrs={"autocomplete": "off", "tabindex": "-1"}),
+    )
+    kinds = forms.ModelMultipleChoiceField(
+        label=_("Your shop is"),
+        queryset=ShopKind.objects.all(),
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": _("Tick what your shop is: a bookshop, a games and toys shop…")},
+        help_text=_("One or more."),
     )
     drives = forms.ModelMultipleChoiceField(
         label=_("Drives you want to join"),
@@ -216,6 +223,7 @@ class ShopResubmissionForm(ShopApplicationForm):
     email). The SIRET identifies the business the application is about: shown, not changed."""
 
     siret = None
+    kinds = None  # kept as applied; head office corrects them on the shop's page
     note = forms.CharField(
         label=_("What you changed"),
         widget=forms.Textarea(attrs={"rows": 3}),

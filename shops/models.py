@@ -8,6 +8,7 @@ from django.db import models, transaction
 from django.db.models import F, Q
 from django.db.models.functions import Now
 from django.urls import reverse
+from django.utils import translation
 from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 from phonenumber_field.modelfields import PhoneNumberField
@@ -107,11 +108,39 @@ def logo_upload_to(shop, filename):
     return f"shops/logos/{uuid.uuid4().hex}{PurePath(filename).suffix.lower()}"
 
 
+class ShopKind(models.Model):
+    """A kind of local business: bookshop, games and toys, record shop… Data head office
+    manages in the back office (no code change, no deployment for a new kind); a shop
+    has one or more, chosen when it applies."""
+
+    # Kinds the product knows by their code (they come with the first migration).
+    BOOKSHOP, GAMES_AND_TOYS = "bookshop", "games-toys"
+
+    code = models.SlugField(
+        _("code"), max_length=40, unique=True, help_text=_("Short and unchanging, e.g. games-toys.")
+    )
+    name_fr = models.CharField(_("name in French"), max_length=80)
+    name_en = models.CharField(_("name in English"), max_length=80)
+    position = models.PositiveSmallIntegerField(
+        _("position"), default=0, help_text=_("Kinds are listed in this order, then by code.")
+    )
+
+    class Meta:
+        verbose_name = _("kind of shop")
+        verbose_name_plural = _("kinds of shop")
+        ordering = ["position", "code"]
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def name(self) -> str:
+        """The name in the language of the page (French unless it is English)."""
+        return self.name_en if (translation.get_language() or "").startswith("en") else self.name_fr
+
+
 class Shop(Place):
     """A local business that lists its stock on the marketplace."""
-
-    class Kind(models.TextChoices):
-        BOOKSHOP = "bookshop", _("Bookshop")
 
     class Status(models.TextChoices):
         PENDING = "pending", _("Application under review")
@@ -141,7 +170,7 @@ class Shop(Place):
         validators=[validate_siret],
         error_messages={"unique": _("A shop with this SIRET number has already applied.")},
     )
-    kind = models.CharField(_("kind of shop"), max_length=20, choices=Kind.choices, default=Kind.BOOKSHOP)
+    kinds = models.ManyToManyField(ShopKind, related_name="shops", verbose_name=_("kinds of shop"))
     status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.PENDING)
     # Kept by a trigger (marketplace/audit.py): how long an application has waited.
     status_changed_at = models.DateTimeField(_("status since"), db_default=Now(), editable=False)

@@ -76,6 +76,10 @@ GROUP_PERMISSIONS = {
         ("shops", "delete_driveassignment"),
         ("shops", "add_listingplan"),
         ("shops", "change_listingplan"),
+        # The kinds of shop are data: a new kind needs no code change (issue 18).
+        ("shops", "view_shopkind"),
+        ("shops", "add_shopkind"),
+        ("shops", "change_shopkind"),
         ("shops", "view_locality"),
         ("shops", "change_locality"),
         ("marketplace", "view_outgoingemail"),
@@ -101,6 +105,24 @@ GROUP_PERMISSIONS = {
     ],
     DRIVE_STAFF: _MODERATION,
 }
+
+
+def ensure_shop_kinds(**kwargs) -> None:
+    """The kinds of shop the product starts with (shops migration 0008 makes them too; a
+    test's flush of the database empties the table, and the next migrate signal brings
+    them back). Head office may rename them; they are never overwritten."""
+    from shops.models import ShopKind
+
+    for code, name_fr, name_en, position in STARTING_SHOP_KINDS:
+        ShopKind.objects.get_or_create(
+            code=code, defaults={"name_fr": name_fr, "name_en": name_en, "position": position}
+        )
+
+
+STARTING_SHOP_KINDS = [
+    ("bookshop", "Librairie", "Bookshop", 10),
+    ("games-toys", "Jeux et jouets", "Games and toys", 20),
+]
 
 
 def ensure_groups(**kwargs) -> None:

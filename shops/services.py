@@ -56,7 +56,7 @@ class DuplicateShopApplication(Exception):
     """Another shop with the same SIRET exists (a concurrent application won the race)."""
 
 
-def shop_apply(*, shop: Shop, drives) -> Shop:
+def shop_apply(*, shop: Shop, drives, kinds) -> Shop:
     """Save a validated, unsaved application and acknowledge it by email.
 
     The shop starts pending; nobody can log in for it until the chain's staff approve it.
@@ -66,6 +66,7 @@ def shop_apply(*, shop: Shop, drives) -> Shop:
         with transaction.atomic():
             shop.save()
             shop.drives.set(drives)
+            shop.kinds.set(kinds)
             change = ShopStatusChange.objects.create(shop=shop, from_status="", to_status=Shop.Status.PENDING)
             _queue_shop_email(shop, change=change, template="emails/shops/application_received")
             _queue_staff_notification(shop, change=change)

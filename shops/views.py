@@ -15,7 +15,7 @@ from marketplace.http import private_page
 from shops import services
 from shops.drive_session import choose_drive
 from shops.forms import ShopApplicationForm, ShopResubmissionForm, duplicate_siret_message
-from shops.models import Drive, Shop
+from shops.models import Drive, Shop, ShopKind
 from shops.selectors import drives_by_region, drives_matching, open_shops
 
 APPLIED_SHOP_SESSION_KEY = "applied_shop_id"
@@ -50,7 +50,9 @@ def apply(request):
             shop = form.save(commit=False)
             shop.language = translation.get_language()
             try:
-                services.shop_apply(shop=shop, drives=form.cleaned_data["drives"])
+                services.shop_apply(
+                    shop=shop, drives=form.cleaned_data["drives"], kinds=form.cleaned_data["kinds"]
+                )
             except services.DuplicateShopApplication:
                 existing = Shop.objects.get(siret=shop.siret)
                 form.add_error("siret", duplicate_siret_message(existing))
@@ -144,9 +146,19 @@ def drive_list(request):
 
 
 def drive_detail(request, slug):
+    """A drive's page: its shops grouped by kind (a shop of two kinds is in both groups)."""
     drive = get_object_or_404(Drive, slug=slug, is_active=True)
-    partners = open_shops().filter(drives=drive).order_by("trade_name")
-    return render(request, "shops/drive_detail.html", {"drive": drive, "partners": partners})
+    partners = list(open_shops().filter(drives=drive).prefetch_related("kinds").order_by("trade_name"))
+    groups = [
+        (kind.name, shops)
+        for kind in ShopKind.objects.all()
+        if (shops := [shop for shop in partners if kind in shop.kinds.all()])
+    ]
+    if without_kind := [shop for shop in partners if not shop.kinds.all()]:
+        groups.append((_("Other shops"), without_kind))
+    return render(
+        request, "shops/drive_detail.html", {"drive": drive, "partners": partners, "groups": groups}
+    )
 
 
 @require_POST

@@ -6,7 +6,7 @@ from stdnum import luhn
 
 from catalog.models import Book, Listing
 from shops import roles
-from shops.models import Drive, DriveAssignment, Membership, Shop
+from shops.models import Drive, DriveAssignment, Membership, Shop, ShopKind
 
 
 def valid_siret(number: int) -> str:
@@ -87,6 +87,12 @@ class ShopFactory(factory.django.DjangoModelFactory):
     contact_last_name = "Le Libraire"
     contact_email = factory.Sequence(lambda n: f"owner{n}@example.org")
     status = Shop.Status.APPROVED
+
+    @factory.post_generation
+    def kinds(shop, create, extracted, **kwargs):
+        """A bookshop unless told: ShopFactory(kinds=[...codes])."""
+        if create:
+            shop.kinds.set(ShopKind.objects.filter(code__in=extracted or [ShopKind.BOOKSHOP]))
 
 
 class MembershipFactory(factory.django.DjangoModelFactory):

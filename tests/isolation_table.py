@@ -503,6 +503,12 @@ class AdminSpec:
     actors: tuple = STAFF
 
 
+def _bookshop_kind():
+    from shops.models import ShopKind
+
+    return ShopKind.objects.get(code=ShopKind.BOOKSHOP)
+
+
 def nobody(obj, name: str) -> AdminSpec:
     """A model no group has a permission on (superusers only): one actor of each kind."""
     return AdminSpec(obj=obj, shows=lambda w: [name], search=lambda w: name, secrets=_shop_a_secrets,
@@ -544,6 +550,11 @@ ADMIN_MODELS = {
     "shops.Locality": AdminSpec(
         obj=lambda w: w.locality, shows=lambda w: [w.locality.name], search=lambda w: w.locality.postcode,
         see=("head_office",), secrets=_shop_a_secrets,
+    ),
+    # The kinds of shop: head office's data; nothing of a shop in them.
+    "shops.ShopKind": AdminSpec(
+        obj=lambda w: _bookshop_kind(), shows=lambda w: ["Librairie"], see=("head_office",),
+        add=("head_office",), secrets=lambda w: [],
     ),
     "shops.ShopApiToken": AdminSpec(
         obj=lambda w: w.api_token_a, shows=lambda w: [w.api_token_a.name], see=SHOP_A, reach=("outsider",),

@@ -25,6 +25,7 @@ def fill_in_the_application(page, base_url):
     page.get_by_label("Shop name").fill("Les Mots Voyageurs")
     page.get_by_label("Legal name").fill("SAS Les Mots Voyageurs")
     page.get_by_label("SIRET").fill("732 829 320 00074")
+    page.get_by_role("checkbox", name="Bookshop").check()
     page.get_by_label("Address", exact=True).fill("4 place Delaune")
     page.get_by_label("Postcode").fill("56100")
     # As the postcode is typed, the nearest drives appear, the nearest one ticked.

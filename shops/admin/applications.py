@@ -44,7 +44,7 @@ class ShopApplicationAdmin(admin.ModelAdmin):
     row leads to the shop's page and its decision pages; nothing is edited here."""
 
     list_display_links = None
-    list_filter = [("drives", DriveFilter), ApplicationWaitingFilter, "kind"]
+    list_filter = [("drives", DriveFilter), ApplicationWaitingFilter, "kinds"]
     show_facets = admin.ShowFacets.ALWAYS
     search_fields = ["trade_name", "legal_name", "siret", "town", "postcode", "contact_email"]
     ordering = ["status_changed_at", "pk"]

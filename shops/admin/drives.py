@@ -2,6 +2,7 @@
 
 from django.contrib import admin
 from django.contrib.auth import get_user_model
+from django.db.models import Count
 from django.utils.translation import gettext_lazy as _
 
 from shops import services
@@ -10,6 +11,7 @@ from shops.models import (
     DriveAssignment,
     Locality,
     Membership,
+    ShopKind,
 )
 from shops.selectors import drives_for_user, shops_for_user
 
@@ -93,3 +95,25 @@ class LocalityAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False  # localities come from La Poste's file (manage.py import_postcodes)
+
+
+@admin.register(ShopKind)
+class ShopKindAdmin(admin.ModelAdmin):
+    """Head office adds kinds of shop here (a record shop, a toy shop…): no code change.
+    A kind is never deleted: shops that have it would lose it silently."""
+
+    list_display = ["name_fr", "name_en", "code", "position", "shop_count"]
+    ordering = ["position", "code"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(shop_count=Count("shops"))
+
+    @admin.display(description=_("shops"), ordering="shop_count")
+    def shop_count(self, kind):
+        return kind.shop_count
+
+    def get_readonly_fields(self, request, obj=None):
+        return ["code"] if obj is not None else []  # files and addresses name it
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -249,7 +249,7 @@ BOOKSELLER_EDITABLE_FIELDS = [
 class ShopAdmin(admin.ModelAdmin):
     decisions = DECISIONS  # the buttons of a shop's page, by move
     list_display = ["trade_name", "town", "postcode", "status_label", "created_at"]
-    list_filter = ["status", "kind", ("drives", DriveFilter)]
+    list_filter = ["status", "kinds", ("drives", DriveFilter)]
     list_select_related = ["plan"]
     search_fields = ["trade_name", "legal_name", "siret", "town", "postcode", "contact_email"]
     date_hierarchy = "created_at"
@@ -260,7 +260,7 @@ class ShopAdmin(admin.ModelAdmin):
     change_form_template = "admin/shops/shop/change_form.html"
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     fieldsets = [
-        (_("Shop"), {"fields": ["trade_name", "status", "kind", "description", "logo"]}),
+        (_("Shop"), {"fields": ["trade_name", "status", "kinds", "description", "logo"]}),
         (_("Business"), {"fields": ["legal_name", "siret"]}),
         (_("Contact"), {"fields": ["phone", "email", "website"]}),
         (_("Address"), {"fields": ["address", "postcode", "town", "latitude", "longitude", "drives"]}),

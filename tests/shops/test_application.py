@@ -9,7 +9,7 @@ from PIL import Image
 
 from marketplace.models import OutgoingEmail
 from shops import services
-from shops.models import Shop, ShopStatusChange
+from shops.models import Shop, ShopKind, ShopStatusChange
 from tests.factories import DriveFactory, ShopFactory, valid_siret
 
 pytestmark = pytest.mark.django_db
@@ -48,6 +48,7 @@ def application(lorient_drives):
         "contact_email": "yann@librairie-du-port.fr",
         "contact_phone": "06 12 34 56 78",
         "drives": [lorient_drives[0].pk, lorient_drives[1].pk],
+        "kinds": [ShopKind.objects.get(code=ShopKind.BOOKSHOP).pk],
     }
 
 
@@ -190,7 +191,7 @@ def test_a_concurrent_duplicate_is_refused_by_the_database(application):
     late = ShopFactory.build(siret="73282932000074")
 
     with pytest.raises(services.DuplicateShopApplication):
-        services.shop_apply(shop=late, drives=[])
+        services.shop_apply(shop=late, drives=[], kinds=[])
 
     assert Shop.objects.count() == 1
     assert ShopStatusChange.objects.count() == 0

@@ -7,7 +7,7 @@ from django.test import Client
 from django.urls import reverse
 
 from marketplace.models import OutgoingEmail
-from shops.models import Drive, Shop
+from shops.models import Drive, Shop, ShopKind
 from tests.factories import DriveFactory, valid_siret
 
 pytestmark = pytest.mark.django_db
@@ -32,6 +32,7 @@ def application(number: int, drive: Drive, **overrides) -> dict:
         "contact_last_name": "Prize",
         "contact_email": f"victim{number}@example.org",
         "drives": [drive.pk],
+        "kinds": [ShopKind.objects.get(code=ShopKind.BOOKSHOP).pk],
     } | overrides
 
 
