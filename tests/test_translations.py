@@ -58,6 +58,6 @@ def test_the_site_speaks_french_by_default_and_english_on_request(client):
     french, english = client.get("/shops/apply/"), client.get("/en/shops/apply/")
 
     assert '<html lang="fr">' in french.text
-    assert "Proposez votre librairie sur Drive Solidaire" in french.text
+    assert "Proposez votre boutique sur Drive Solidaire" in french.text
     assert '<html lang="en">' in english.text
-    assert "Put your bookshop on Drive Solidaire" in english.text
+    assert "Put your shop on Drive Solidaire" in english.text
