@@ -117,6 +117,11 @@ class OutgoingEmailAdmin(admin.ModelAdmin):
     readonly_fields = fields
     actions = ["send_again"]
 
+    def get_queryset(self, request):
+        # Without the context, a row read for the list is not rendered (OutgoingEmail.from_db):
+        # a message the worker has not sent yet is listed without its subject.
+        return super().get_queryset(request).defer("context")
+
     def has_add_permission(self, request):
         return False
 

@@ -17,7 +17,6 @@ from decimal import Decimal
 
 from django.apps import apps
 from django.db import models
-from django.template import TemplateDoesNotExist, TemplateSyntaxError
 from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.functional import Promise
@@ -29,14 +28,11 @@ class RowGone(Exception):
     """A row the email refers to no longer exists: the email cannot be rendered."""
 
 
-# What makes an email impossible to write, whenever it is tried again.
-CANNOT_RENDER = (RowGone, TemplateDoesNotExist, TemplateSyntaxError)
-
-
 def render(email) -> None:
     """Fill an outbox message's subject and bodies from its template and context, in its
     language (once: a message rendered already, or written before the worker rendered
-    messages, is kept as it is). Raises one of CANNOT_RENDER when it cannot be written."""
+    messages, is kept as it is). Raises RowGone when a row it shows was deleted, or what
+    the templates raise."""
     if email.subject or not email.template:
         return
     context = thaw(email.context)

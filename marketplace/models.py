@@ -1,4 +1,4 @@
-import contextlib
+import logging
 
 import pgtrigger
 from django.conf import settings
@@ -6,6 +6,8 @@ from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
 from django.db.models.functions import Now
 from django.utils.translation import gettext_lazy as _
+
+logger = logging.getLogger(__name__)
 
 
 class EmailUserManager(UserManager):
@@ -95,8 +97,12 @@ class OutgoingEmail(models.Model):
     language = models.CharField(_("language"), max_length=8, choices=settings.LANGUAGES)
     # What to send, as the request that made the change said it; the worker renders it
     # into the subject and bodies just before sending (marketplace/services.py).
-    template = models.CharField(_("template"), max_length=200, blank=True)
-    context = models.JSONField(_("what the message shows"), default=dict, blank=True)
+    # Database defaults: web processes of the previous release, still running during an
+    # upgrade, insert rows without these columns.
+    template = models.CharField(_("template"), max_length=200, blank=True, db_default="")
+    context = models.JSONField(
+        _("what the message shows"), default=dict, blank=True, db_default=models.Value({}, models.JSONField())
+    )
     subject = models.CharField(_("subject"), max_length=255, blank=True)
     body_text = models.TextField(_("plain-text body"), blank=True)
     body_html = models.TextField(_("HTML body"), blank=True)
@@ -129,8 +135,11 @@ class OutgoingEmail(models.Model):
         if not email.get_deferred_fields() and email.template and not email.subject:
             from marketplace import email_context  # it renders templates: not at import time
 
-            with contextlib.suppress(*email_context.CANNOT_RENDER):
-                email_context.render(email)  # if it cannot, the worker records why when sending
+            try:
+                email_context.render(email)
+            except Exception:
+                # Shown without its text; the worker records why when it tries to send it.
+                logger.warning("Outbox message %s cannot be written for display", email.pk, exc_info=True)
         return email
 
 

@@ -29,7 +29,7 @@ from smtplib import SMTPException
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
-from django.db import InterfaceError, OperationalError, connection, transaction
+from django.db import DatabaseError, InterfaceError, OperationalError, connection, transaction
 from django.db.models import F
 from django.utils import timezone, translation
 from kombu.exceptions import OperationalError as BrokerError
@@ -177,8 +177,11 @@ def email_send(*, email_id: int) -> None:
                 return  # already sent or given up on, or another worker is sending it now
             try:
                 email_context.render(email)
-            except email_context.CANNOT_RENDER as exc:
-                # No attempt can do better: left for a human, like a message that failed.
+            except DatabaseError:
+                raise  # the database, not the message: the row stays pending for the sweep
+            except Exception as exc:
+                # A row deleted, a template or a tag failing: no attempt can do better. Left
+                # for a human, like a message that failed, rather than retried for ever.
                 email.status = OutgoingEmail.Status.FAILED
                 email.last_error = f"Cannot be written: {type(exc).__name__}: {exc}"[:2000]
                 email.save(update_fields=["status", "last_error"])

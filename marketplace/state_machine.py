@@ -3,9 +3,9 @@
 A model declares its machine next to its `Status` choices: each move has a name (what
 the person does: "approve", "reinstate", "mark_ready"), the statuses it starts from,
 the status it leads to and the label of its button. Services move an instance by name
-(`StateMachine.move`), the admin's buttons and the API list the moves an instance
-allows (`moves_from`), and `can_move_to` reads the same table: "approve" and "reinstate"
-both lead to approved, yet they are two moves, with their own sources and emails.
+(`StateMachine.move`), and the admin's buttons read the moves an instance allows from
+the same table (`Move.allowed_from`, `moves_from`): "approve" and "reinstate" both lead
+to approved, yet they are two moves, with their own sources and emails.
 
 `move` is the one transition helper: on an instance its caller has locked (the caller
 knows how: one row, or many in key order), it does nothing if the instance is there

@@ -24,7 +24,8 @@ def healthz(request):
 
 
 def mailbox(request):
-    emails = OutgoingEmail.objects.order_by("-created_at")[:100]
+    # Read without the context: the list does not render the messages not sent yet.
+    emails = OutgoingEmail.objects.defer("context").order_by("-created_at")[:100]
     return render(request, "dev/mailbox.html", {"emails": emails})
 
 

@@ -133,6 +133,10 @@ class ShopKind(models.Model):
     def __str__(self):
         return self.name
 
+    def save(self, *args, **kwargs):
+        super().save(*args, **kwargs)
+        transaction.on_commit(shops_changed)  # drive pages name the kinds: cached copies go
+
     @property
     def name(self) -> str:
         """The name in the language of the page (French unless it is English)."""

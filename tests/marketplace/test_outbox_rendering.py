@@ -119,3 +119,35 @@ def test_the_context_keeps_rows_by_reference_and_values_as_they_were():
 def test_a_context_it_cannot_keep_is_refused_when_queued():
     with pytest.raises(TypeError, match="cannot keep set"):
         email_context.freeze({"tags": {"a", "b"}})
+
+
+def test_a_message_that_fails_to_be_written_for_any_reason_is_failed_not_retried(monkeypatch, mailoutbox):
+    email = services.email_queue_on_commit(
+        event_key="test:broken", to="a@example.fr", template="emails/password_reset",
+        context={"link": "https://example.org/reset/"}, language="en",
+    )  # fmt: skip
+
+    def broken(email):
+        raise ValueError("a template tag failed")
+
+    monkeypatch.setattr(email_context, "render", broken)
+    services.email_send(email_id=email.pk)
+
+    assert stored("status") == [OutgoingEmail.Status.FAILED]
+    assert stored("last_error") == ["Cannot be written: ValueError: a template tag failed"]
+    assert mailoutbox == []
+
+
+def test_the_outbox_list_of_the_back_office_does_not_write_the_messages(client, templates_rendered):
+    from tests.factories import ChainStaffFactory
+
+    for number in range(3):
+        services.email_queue_on_commit(
+            event_key=f"test:list:{number}", to="a@example.fr", template="emails/password_reset",
+            context={"link": "https://example.org/reset/"}, language="en",
+        )  # fmt: skip
+    client.force_login(ChainStaffFactory())
+
+    assert client.get("/en/admin/marketplace/outgoingemail/").status_code == 200
+
+    assert not [name for name in templates_rendered if name.startswith("emails/")]
