@@ -12,6 +12,7 @@ from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Now
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
@@ -33,6 +34,107 @@ def cover_upload_to(book, filename):
 
 def thumbnail_upload_to(book, filename):
     return f"covers/thumbnails/{book.ean}-{uuid.uuid4().hex[:8]}.webp"
+
+
+class ProductKind(models.Model):
+    """A kind of product (book, board game, toy, record…) and what describes one: data head
+    office manages in the back office, as Saleor's product types or Oscar's product
+    classes, so that a new kind of shop needs no code change. Which kinds of shop may list
+    it is part of it. Books keep their own columns and rules (`book_rules`)."""
+
+    # Kinds the product knows by their code (they come with the first migration).
+    BOOK, BOARD_GAME, TOY = "book", "board-game", "toy"
+
+    code = models.SlugField(
+        _("code"), max_length=40, unique=True, help_text=_("Short and unchanging, e.g. board-game.")
+    )
+    name_fr = models.CharField(_("name in French"), max_length=80)
+    name_en = models.CharField(_("name in English"), max_length=80)
+    shop_kinds = models.ManyToManyField(
+        "shops.ShopKind", related_name="product_kinds", verbose_name=_("kinds of shop that may list it")
+    )
+    book_rules = models.BooleanField(
+        _("book rules"),
+        default=False,
+        help_text=_(
+            "ISBN, ONIX feeds, the publisher's price and the fixed book price law (loi Lang) for new copies."
+        ),
+    )
+    position = models.PositiveSmallIntegerField(
+        _("position"), default=0, help_text=_("Kinds are listed in this order, then by code.")
+    )
+
+    class Meta:
+        verbose_name = _("kind of product")
+        verbose_name_plural = _("kinds of product")
+        ordering = ["position", "code"]
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def name(self) -> str:
+        return self.name_en if (translation.get_language() or "").startswith("en") else self.name_fr
+
+
+class ProductAttribute(models.Model):
+    """One thing that describes a product of a kind: a brand, an age range, a number of
+    players… Its type says how a value is written and checked (catalog/product_kinds.py)."""
+
+    class Type(models.TextChoices):
+        TEXT = "text", _("Text")
+        INTEGER = "integer", _("Whole number")
+        RANGE = "range", _("Range of whole numbers (e.g. 8-12)")
+        CHOICE = "choice", _("One of a list")
+
+    kind = models.ForeignKey(
+        ProductKind, on_delete=models.CASCADE, related_name="attributes", verbose_name=_("kind of product")
+    )
+    code = models.SlugField(_("code"), max_length=40, help_text=_("Short and unchanging, e.g. age-range."))
+    name_fr = models.CharField(_("name in French"), max_length=80)
+    name_en = models.CharField(_("name in English"), max_length=80)
+    type = models.CharField(_("type"), max_length=10, choices=Type.choices, default=Type.TEXT)
+    unit_fr = models.CharField(_("unit in French"), max_length=20, blank=True, help_text=_("e.g. ans, min"))
+    unit_en = models.CharField(
+        _("unit in English"), max_length=20, blank=True, help_text=_("e.g. years, min")
+    )
+    choices = models.TextField(
+        _("choices"), blank=True, help_text=_("For “one of a list”: one choice per line.")
+    )
+    required = models.BooleanField(_("required"), default=False)
+    filterable = models.BooleanField(
+        _("filter in search"), default=False, help_text=_("Customers can narrow a search by it.")
+    )
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
+
+    class Meta:
+        verbose_name = _("attribute")
+        verbose_name_plural = _("attributes")
+        ordering = ["kind", "position", "code"]
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "code"], name="product_attribute_code_per_kind")
+        ]
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def name(self) -> str:
+        return self.name_en if (translation.get_language() or "").startswith("en") else self.name_fr
+
+    @property
+    def unit(self) -> str:
+        return self.unit_en if (translation.get_language() or "").startswith("en") else self.unit_fr
+
+    @property
+    def choice_list(self) -> list[str]:
+        return [line.strip() for line in self.choices.splitlines() if line.strip()]
+
+    def clean(self):
+        if self.type == self.Type.CHOICE and not self.choice_list:
+            raise ValidationError({"choices": _("Give the choices, one per line.")})
+        if self.type != self.Type.CHOICE and self.choice_list:
+            raise ValidationError({"choices": _("Only an attribute of type “one of a list” has choices.")})
 
 
 class Subject(models.Model):

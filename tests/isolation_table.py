@@ -509,6 +509,12 @@ def _bookshop_kind():
     return ShopKind.objects.get(code=ShopKind.BOOKSHOP)
 
 
+def _product_kind():
+    from catalog.models import ProductKind
+
+    return ProductKind.objects.get(code=ProductKind.BOARD_GAME)
+
+
 def nobody(obj, name: str) -> AdminSpec:
     """A model no group has a permission on (superusers only): one actor of each kind."""
     return AdminSpec(obj=obj, shows=lambda w: [name], search=lambda w: name, secrets=_shop_a_secrets,
@@ -554,6 +560,11 @@ ADMIN_MODELS = {
     # The kinds of shop: head office's data; nothing of a shop in them.
     "shops.ShopKind": AdminSpec(
         obj=lambda w: _bookshop_kind(), shows=lambda w: ["Librairie"], see=("head_office",),
+        add=("head_office",), secrets=lambda w: [],
+    ),
+    # The kinds of product: head office's data too.
+    "catalog.ProductKind": AdminSpec(
+        obj=lambda w: _product_kind(), shows=lambda w: ["Jeu de société"], see=("head_office",),
         add=("head_office",), secrets=lambda w: [],
     ),
     "shops.ShopApiToken": AdminSpec(
