@@ -12,12 +12,12 @@ from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Now
-from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from catalog.ean import format_isbn
 from marketplace.audit import audit_triggers, stamp_status_changed_at
+from marketplace.bilingual import in_page_language
 from marketplace.images import ImageUploadValidator
 from marketplace.models import StatusChange
 from marketplace.state_machine import Move, StateMachine
@@ -74,7 +74,7 @@ class ProductKind(models.Model):
 
     @property
     def name(self) -> str:
-        return self.name_en if (translation.get_language() or "").startswith("en") else self.name_fr
+        return in_page_language(self.name_fr, self.name_en)
 
 
 class ProductAttribute(models.Model):
@@ -120,11 +120,11 @@ class ProductAttribute(models.Model):
 
     @property
     def name(self) -> str:
-        return self.name_en if (translation.get_language() or "").startswith("en") else self.name_fr
+        return in_page_language(self.name_fr, self.name_en)
 
     @property
     def unit(self) -> str:
-        return self.unit_en if (translation.get_language() or "").startswith("en") else self.unit_fr
+        return in_page_language(self.unit_fr, self.unit_en)
 
     @property
     def choice_list(self) -> list[str]:

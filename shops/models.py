@@ -8,12 +8,12 @@ from django.db import models, transaction
 from django.db.models import F, Q
 from django.db.models.functions import Now
 from django.urls import reverse
-from django.utils import translation
 from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 from phonenumber_field.modelfields import PhoneNumberField
 
 from marketplace.audit import audit_triggers, stamp_status_changed_at
+from marketplace.bilingual import in_page_language
 from marketplace.images import ImageUploadValidator
 from marketplace.models import StatusChange
 from marketplace.state_machine import Move, StateMachine
@@ -140,7 +140,7 @@ class ShopKind(models.Model):
     @property
     def name(self) -> str:
         """The name in the language of the page (French unless it is English)."""
-        return self.name_en if (translation.get_language() or "").startswith("en") else self.name_fr
+        return in_page_language(self.name_fr, self.name_en)
 
 
 class Shop(Place):
