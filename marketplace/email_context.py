@@ -4,7 +4,8 @@ The request that makes a change only says what to send (template, language, and 
 context as `freeze` keeps it); the worker renders it just before sending (`thaw`, then
 the templates). Rows of the database are kept by reference (model and primary key) and
 read again by the worker, in one query per model: the email shows them as they are
-when it is sent, a few milliseconds later in the usual case. Everything else is kept
+when it is sent, a few milliseconds later in the usual case. A row's reverse foreign
+key (`order.lines`) is kept as such and read by the worker too. Everything else is kept
 as JSON can hold it: strings, numbers, booleans, dates and times, decimals; lists,
 tuples, dicts and dataclasses of them. Lazy translations are translated in the email's
 language when frozen. Anything else is refused at once (TypeError), in the request
@@ -22,6 +23,7 @@ from django.utils import translation
 from django.utils.functional import Promise
 
 _MODEL, _DECIMAL, _DATETIME, _DATE = "__model__", "__decimal__", "__datetime__", "__date__"
+_RELATED = "__related__"  # a row's reverse foreign key, e.g. an order's lines
 
 
 class RowGone(Exception):
@@ -50,6 +52,13 @@ def freeze(value):
         return str(value)
     if isinstance(value, models.Model):
         return _row(value._meta.label_lower, value.pk)
+    if isinstance(value, models.Manager) and hasattr(value, "instance") and hasattr(value, "field"):
+        # `order.lines`: kept as "the lines of that order", read by the worker (no query here).
+        instance = value.instance
+        return {
+            _RELATED: value.field.remote_field.get_accessor_name(),
+            **_row(instance._meta.label_lower, instance.pk),
+        }
     if isinstance(value, models.QuerySet):
         return [_row(value.model._meta.label_lower, pk) for pk in value.values_list("pk", flat=True)]
     if isinstance(value, Decimal):
@@ -102,6 +111,8 @@ def _rebuild(frozen, rows: dict):
         return [_rebuild(item, rows) for item in frozen]
     if not isinstance(frozen, dict):
         return frozen
+    if _RELATED in frozen:
+        return list(getattr(rows[(frozen[_MODEL], str(frozen["pk"]))], frozen[_RELATED]).all())
     if _MODEL in frozen:
         return rows[(frozen[_MODEL], str(frozen["pk"]))]
     if _DECIMAL in frozen:

@@ -641,5 +641,5 @@ def order_email_shop_on_commit(
 
 
 def _order_context(order: Order, **extra) -> dict:
-    """What an order's emails show: the order and its lines (read by the worker)."""
-    return {"order": order, "lines": order.lines.all(), **extra}
+    """What an order's emails show: the order and its lines (both read by the worker)."""
+    return {"order": order, "lines": order.lines, **extra}

@@ -151,3 +151,17 @@ def test_the_outbox_list_of_the_back_office_does_not_write_the_messages(client, 
     assert client.get("/en/admin/marketplace/outgoingemail/").status_code == 200
 
     assert not [name for name in templates_rendered if name.startswith("emails/")]
+
+
+def test_an_orders_lines_are_kept_as_a_relation_and_read_by_the_worker(django_assert_num_queries):
+    shop = ShopFactory()
+    order = reserve(
+        (ListingFactory(shop=shop, quantity=5), 2), ListingFactory(shop=shop, quantity=5)
+    ).orders.get()
+
+    with django_assert_num_queries(0):
+        frozen = email_context.freeze({"lines": order.lines})
+    thawed = email_context.thaw(frozen)
+
+    assert thawed["lines"] == list(order.lines.all())
+    assert [line.quantity for line in thawed["lines"]] == [2, 1]
