@@ -8,7 +8,8 @@ class ShopsConfig(AppConfig):
     verbose_name = _("Shops and drives")
 
     def ready(self):
-        from shops.roles import ensure_groups, ensure_shop_kinds
+        from shops.kinds import ensure_shop_kinds
+        from shops.roles import ensure_groups
 
         # After every app's migrations (not only ours): the groups also hold other
         # apps' permissions, which exist once those apps have migrated.

@@ -5,8 +5,8 @@ import pytest
 from django.urls import reverse
 from django.utils import translation
 
+from shops.kinds import ensure_shop_kinds
 from shops.models import Shop, ShopKind
-from shops.roles import ensure_shop_kinds
 from tests.factories import ChainStaffFactory, DriveFactory, ShopFactory, valid_siret
 
 pytestmark = pytest.mark.django_db
