@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from catalog.ean import format_isbn
+from catalog.product_kinds import follows_book_rules
 from marketplace.audit import audit_triggers, stamp_status_changed_at
 from marketplace.bilingual import in_page_language
 from marketplace.images import ImageUploadValidator
@@ -180,12 +181,18 @@ def validate_contributors(value):
 
 
 class Book(models.Model):
-    """One edition of a book, identified by its EAN-13 (= ISBN-13).
+    """One product of the catalogue: a book, a board game, a toy, a record… identified by
+    its EAN-13 (a book's ISBN-13 is one). Its kind (ProductKind, data head office
+    manages) says what describes it: books keep their own columns below (contributors,
+    publisher, format, pages, subject, ONIX, the publisher's price and the loi Lang);
+    every other kind keeps its values in `attributes`, checked against the kind's
+    attributes (catalog/product_kinds.py). The model keeps its first name, Book, and its
+    table: millions of rows and every listing and order line point to it.
 
-    Shared by every shop that lists it. When other kinds of products arrive (toys,
-    games: also EAN-13), they get their own model beside this one and listings point
-    to "a product by EAN"; the rules that are specific to books (ISBN prefixes, the
-    fixed price law) live in catalog/ean.py and catalog/pricing.py.
+    A product without a barcode (a craftsman's piece, a shop's own goods) belongs to one
+    shop (`owner_shop`), which gives its own reference; it gets an in-store EAN (prefix
+    2, which GS1 keeps for restricted circulation) so that everything keyed on the EAN
+    works for it, and it never enters the shared catalogue: no other shop may list it.
     """
 
     class Format(models.TextChoices):
@@ -206,7 +213,37 @@ class Book(models.Model):
         BOOKSELLER = "bookseller", _("Entered by a bookseller")
 
     ean = models.CharField(
-        _("EAN / ISBN-13"), max_length=13, unique=True, validators=[RegexValidator(r"^97[89]\d{10}$")]
+        _("EAN / ISBN-13"), max_length=13, unique=True, validators=[RegexValidator(r"^\d{13}$")]
+    )
+    kind = models.ForeignKey(
+        ProductKind,
+        on_delete=models.PROTECT,
+        to_field="code",
+        db_column="kind",
+        default=ProductKind.BOOK,
+        db_default=ProductKind.BOOK,  # the imports insert books without naming their kind
+        related_name="products",
+        verbose_name=_("kind of product"),
+        db_index=False,  # few kinds: an index would only slow the imports
+    )
+    # {attribute code: value} for the kind's attributes (catalog/product_kinds.py): text,
+    # a whole number, [low, high] or one of the attribute's choices. Empty for books.
+    attributes = models.JSONField(_("attributes"), default=dict, db_default={}, blank=True)
+    owner_shop = models.ForeignKey(
+        "shops.Shop",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="own_products",
+        verbose_name=_("shop's own product"),
+        db_index=False,  # the unique constraint below starts with it
+    )
+    own_reference = models.CharField(
+        _("shop's reference"),
+        max_length=40,
+        blank=True,
+        db_default="",  # the imports insert books with COPY, without it
+        help_text=_("For a product without a barcode: the shop's own code for it."),
     )
     title = models.CharField(_("title"), max_length=500, blank=True)
     subtitle = models.CharField(_("subtitle"), max_length=500, blank=True)
@@ -239,8 +276,9 @@ class Book(models.Model):
         blank=True,
         validators=[MinValueValidator(Decimal("0.01"))],
         help_text=_(
-            "Fixed price set by the publisher, incl. tax (prix unique du livre), in force today: kept by "
-            "the publisher prices below."
+            "For a book: the fixed price set by the publisher, incl. tax (prix unique du livre), in force today, "
+            "kept by the publisher prices below. For other kinds: the brand's recommended price, shown to "
+            "customers and never enforced."
         ),
     )
     cover = models.ImageField(
@@ -280,6 +318,16 @@ class Book(models.Model):
             models.CheckConstraint(
                 condition=Q(list_price__isnull=True) | Q(list_price__gt=0), name="book_price_positive"
             ),
+            models.UniqueConstraint(
+                fields=["owner_shop", "own_reference"],
+                condition=Q(owner_shop__isnull=False),
+                name="product_own_reference_per_shop",
+            ),
+            models.CheckConstraint(
+                condition=Q(owner_shop__isnull=True, own_reference="")
+                | (Q(owner_shop__isnull=False) & ~Q(own_reference="")),
+                name="product_own_reference_with_owner",
+            ),
         ]
 
     def __str__(self):
@@ -301,7 +349,27 @@ class Book(models.Model):
 
     @property
     def isbn(self) -> str:
-        return format_isbn(self.ean)
+        return format_isbn(self.ean) if self.follows_book_rules else self.ean
+
+    @property
+    def follows_book_rules(self) -> bool:
+        """ISBN, ONIX, the publisher's price and the loi Lang apply (ProductKind.book_rules)."""
+        return follows_book_rules(self.kind_id)
+
+    @property
+    def lacks_required_details(self) -> bool:
+        """An attribute its kind requires has no value (head office may require one
+        after products were listed): the moderation rules hold its listings."""
+        if self.follows_book_rules:
+            return False
+        return any(
+            attribute.required and attribute.code not in self.attributes
+            for attribute in self.kind.attributes.all()
+        )
+
+    @property
+    def is_own_product(self) -> bool:
+        return self.owner_shop_id is not None
 
     @property
     def title_or_isbn(self) -> str:
@@ -356,6 +424,7 @@ class Listing(models.Model):
         UNKNOWN_LIST_PRICE = "unknown_list_price", _("New book without a reference publisher's price")
         USED_ABOVE_NEW_PRICE = "used_above_new_price", _("Used copy priced above the new book")
         PRICE_OUTSIDE_LOI_LANG = "price_outside_loi_lang", _("Price outside the fixed book price law")
+        MISSING_DETAILS = "missing_details", _("Details its kind of product requires are missing")
 
     # No index on shop or book alone: the unique constraint and the index below start
     # with them, and every index slows the stock imports down.

@@ -25,12 +25,19 @@ def flags_for(
     """The rules `price` and `quantity` trip for a listing of `book` (its reference price,
     not a shop's claim). A new copy priced outside the fixed book price law stays on sale
     only until `price_review_by`, when the publisher's price changed under it
-    (catalog/price_changes.py)."""
+    (catalog/price_changes.py). The price rules are the book rules: a product of another
+    kind is priced freely (its list_price is the brand's recommended price, shown only).
+    The rules of its kind (required attributes, e.g. "a toy needs an age range") hold a
+    product that lacks what they ask."""
     flags = []
     if not book.title.strip():
         flags.append(Listing.Flag.MISSING_TITLE)
     if quantity > SUSPICIOUS_QUANTITY:
         flags.append(Listing.Flag.SUSPICIOUS_QUANTITY)
+    if book.lacks_required_details:
+        flags.append(Listing.Flag.MISSING_DETAILS)
+    if not book.follows_book_rules:
+        return flags
     if condition == Listing.Condition.NEW and book.list_price is None:
         flags.append(Listing.Flag.UNKNOWN_LIST_PRICE)
     if condition != Listing.Condition.NEW and book.list_price is not None and price > book.list_price:

@@ -7,6 +7,7 @@ Values are written as people type them: text, a whole number ("45"), a range ("8
 and accents as the list has them, matched without regard to case)."""
 
 import re
+import unicodedata
 
 from django.apps import apps as django_apps
 from django.utils.translation import gettext as _
@@ -26,6 +27,21 @@ STARTING_PRODUCT_KINDS = [
         ("age-range", "Âge", "Age", "range", "ans", "years", True, True),
     ]),
 ]  # fmt: skip
+
+# Kind code -> whether the book rules apply. A kind's book rules are fixed once it exists
+# (the admin never changes them), so what was read stays true: read again only for a code
+# not seen yet (a kind head office just added).
+_BOOK_RULES: dict[str, bool] = {}
+
+
+def follows_book_rules(kind_code: str) -> bool:
+    """Whether ISBN, ONIX, the publisher's price and the loi Lang apply to products of
+    this kind; read without a query per product."""
+    if kind_code not in _BOOK_RULES:
+        ProductKind = django_apps.get_model("catalog", "ProductKind")
+        _BOOK_RULES.update(ProductKind.objects.values_list("code", "book_rules"))
+    return _BOOK_RULES.get(kind_code, False)
+
 
 RANGE = re.compile(r"^\s*(\d{1,4})\s*(?:(?:-|–|—|à|to)\s*(\d{1,4}))?\s*$", re.IGNORECASE)
 INTEGER = re.compile(r"^\s*\d{1,6}\s*$")
@@ -114,3 +130,76 @@ def _read(attribute, text: str):
     if len(text) > MAX_TEXT:
         return None, _("at most %(count)d characters.") % {"count": MAX_TEXT}
     return text, None
+
+
+def _squashed(text: str) -> str:
+    """How names are compared: without case, accents, spaces or punctuation."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(char for char in decomposed if char.isalnum())
+
+
+class ShopProductKinds:
+    """The kinds of product one shop may list (those of its kinds of shop), the one its
+    stock files and till mean when they name none (the first of them, books for a
+    bookshop), and how a kind or an attribute written in a file is recognised: by its code
+    or its name in French or English, without regard to case or accents."""
+
+    def __init__(self, shop):
+        ProductKind = django_apps.get_model("catalog", "ProductKind")
+        self.every = list(ProductKind.objects.prefetch_related("attributes"))
+        allowed = ProductKind.objects.filter(shop_kinds__shops=shop).values_list("code", flat=True)
+        self.allowed = {kind.code: kind for kind in self.every if kind.code in set(allowed)}
+        by_code = {kind.code: kind for kind in self.every}
+        # A shop with no kind yet (never asked) lists books, as every shop did before kinds.
+        self.usual = next(iter(self.allowed.values()), None) or by_code.get("book")
+        self._by_word = {}
+        for kind in self.every:
+            for word in (kind.code, kind.name_fr, kind.name_en):
+                self._by_word.setdefault(_squashed(word), kind)
+        self._attribute_codes = {
+            kind.code: {
+                _squashed(word): attribute.code
+                for attribute in kind.attributes.all()
+                for word in (attribute.code, attribute.name_fr, attribute.name_en)
+            }
+            for kind in self.every
+        }
+
+    def by_code(self, code: str):
+        return next((kind for kind in self.every if kind.code == code), None)
+
+    def named(self, text: str | None):
+        """The kind a file or the till names (the shop's usual kind when it names none).
+        Raises ValueError with what to fix when the name is unknown or the shop may not
+        list that kind."""
+        if text is None or not text.strip():
+            return self.usual
+        kind = self._by_word.get(_squashed(text))
+        if kind is None:
+            raise ValueError(
+                _("Unknown kind of product “%(text)s”: write one of %(kinds)s.")
+                % {"text": text.strip(), "kinds": self.allowed_names()}
+            )
+        self.check_allowed(kind)
+        return kind
+
+    def check_allowed(self, kind) -> None:
+        if kind.code not in self.allowed:
+            raise ValueError(
+                _("Your shop may not list “%(kind)s”; its kinds of shop allow %(kinds)s.")
+                % {"kind": kind.name, "kinds": self.allowed_names()}
+            )
+
+    def allowed_names(self) -> str:
+        return ", ".join(f"“{kind.name}”" for kind in self.allowed.values()) or "—"
+
+    def attribute_values(self, kind, written: dict[str, str]) -> dict[str, str]:
+        """{attribute code: text} from what a file or the till wrote ({column or code:
+        text}); what is not one of the kind's attributes is left out (other columns)."""
+        codes = self._attribute_codes.get(kind.code, {})
+        values = {}
+        for name, text in written.items():
+            code = codes.get(_squashed(name))
+            if code is not None and code not in values:
+                values[code] = text
+        return values

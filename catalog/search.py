@@ -19,7 +19,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
 from django.db import connection
 
-from catalog.ean import normalize_book_ean
+from catalog.ean import normalize_any_ean
 from catalog.models import ContributorRole, SearchTerm, Subject
 from catalog.stock import IN_STOCK_SQL
 from shops.geo import DEFAULT_RADIUS_KM
@@ -147,7 +147,7 @@ def _as_isbn(text: str) -> str:
     if not candidate or not any(char.isdigit() for char in candidate):
         return ""
     try:
-        return normalize_book_ean(candidate)
+        return normalize_any_ean(candidate)
     except ValidationError:
         return ""
 

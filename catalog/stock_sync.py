@@ -179,11 +179,21 @@ def stock_row_from_item(*, line: int, item: dict) -> StockRow:
         return default if value is None else str(value)
 
     ean = item.get("ean")
+    reference = item.get("reference")
+    attributes = item.get("attributes") or {}
     authors = item.get("authors") or []
     if isinstance(authors, str):
         authors = [authors]
     list_price = parse_price(text("list_price")) if item.get("list_price") is not None else None
-    problems = [] if isinstance(ean, str) and ean else [_("Each item needs an “ean” (text).")]
+    has_reference = isinstance(reference, str) and reference.strip()
+    problems = (
+        []
+        if (isinstance(ean, str) and ean) or has_reference
+        else [_("Each item needs an “ean” (text), or a “reference” (text) for a product without a barcode.")]
+    )
+    if not isinstance(attributes, dict):
+        problems.append(_('“attributes” is an object: {"brand": "Asmodee", "age-range": "8-12"}.'))
+        attributes = {}
     if item.get("list_price") is not None and list_price is None:
         problems.append(
             _("The publisher's price “%(price)s” cannot be read: write it like 12.50.")
@@ -203,8 +213,18 @@ def stock_row_from_item(*, line: int, item: dict) -> StockRow:
         ],
         publisher=text("publisher", ""),
         list_price=list_price,
+        kind=text("kind"),
+        reference=reference.strip() if has_reference else "",
+        attributes={str(code): _attribute_text(value) for code, value in attributes.items()},
         error=" ".join(problems),
     )
+
+
+def _attribute_text(value) -> str:
+    """An attribute's value as a stock file would write it: [8, 12] is "8-12"."""
+    if isinstance(value, list) and len(value) == 2:
+        return f"{value[0]}-{value[1]}"
+    return "" if value is None else str(value)
 
 
 # --- Inside the session's lock ------------------------------------------------------------

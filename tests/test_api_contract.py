@@ -178,10 +178,10 @@ BEYOND_THE_DESCRIPTION = [
     "An ISBN has 10 or 13 characters; “%(value)s” has %(count)s.",
     "“%(value)s” is not a valid ISBN: its check digit does not match. Check for a typing error.",
     "“%(value)s” is not a valid ISBN or EAN.",
-    "“%(value)s” is sheet music (ISMN, 979-0…), not a book. Only books can be listed for now; "
-    "other kinds of products come later.",
-    "“%(value)s” is an EAN, but not a book's (a book's starts with 978 or 979). Only books can be listed for "
-    "now; other kinds of products come later.",
+    "“%(value)s” is sheet music (ISMN, 979-0…), not a book. If the shop may list sheet music, give its kind "
+    "of product.",
+    "“%(value)s” is an EAN, but not a book's (a book's starts with 978 or 979). If it is another kind of "
+    "product (a board game, a toy…), give its kind.",
     # A day the calendar does not have (2025-02-30), in the shape of a date.
     "Give an ISO 8601 date (2025-03-14) or date and time (2025-03-14T09:30:00+01:00), not “{value}”.",
     "No listing has the id %(id)s.",

@@ -3,7 +3,7 @@ the moderation flags' labels."""
 
 from django.core.exceptions import ValidationError
 
-from catalog.ean import normalize_book_ean
+from catalog.ean import normalize_any_ean
 from catalog.models import (
     Listing,
 )
@@ -25,7 +25,7 @@ class IsbnSearchMixin:
     def get_search_results(self, request, queryset, search_term):
         # A scanned or typed ISBN finds its book exactly; anything else searches text.
         try:
-            ean = normalize_book_ean(search_term)
+            ean = normalize_any_ean(search_term)
         except ValidationError:
             return super().get_search_results(request, queryset, search_term)
         return queryset.filter(book__ean=ean), False

@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy as _
 
 from catalog import moderation_services, services, stock
 from catalog.admin.common import IsbnSearchMixin, flag_labels, manageable_shops
-from catalog.ean import normalize_book_ean
+from catalog.ean import normalize_any_ean
 from catalog.forms import (
     CoverForm,
     IsbnForm,
@@ -362,7 +362,7 @@ class ListingAdmin(IsbnSearchMixin, admin.ModelAdmin):
 
     def _details_step(self, request, shop, ean):
         try:
-            ean = normalize_book_ean(ean)
+            ean = normalize_any_ean(ean)
         except ValidationError:
             return redirect("admin:catalog_listing_add")
         book = book_by_ean(ean)

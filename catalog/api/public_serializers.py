@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from catalog.ean import normalize_book_ean
+from catalog.ean import normalize_any_ean
 from catalog.models import Book, ContributorRole, Listing, Subject
 from catalog.search import MOST_RELEVANT, PER_PAGE, SORTS, BookQuery
 from shops.api.serializers import (
@@ -104,7 +104,7 @@ def valid_availability_request(*, query_params, ean: str) -> dict:
     params = AvailabilityParams(data=query_params)
     errors = {} if params.is_valid() else dict(params.errors)
     try:
-        ean = normalize_book_ean(ean)
+        ean = normalize_any_ean(ean)
     except DjangoValidationError as exc:
         errors["ean"] = exc.messages
     if errors:

@@ -32,7 +32,32 @@ class StockItemSerializer(serializers.Serializer):
 
     ean = serializers.JSONField(
         required=False,
-        help_text="Text: EAN-13 / ISBN-13 (ISBN-10 and hyphens accepted). An item without it is refused.",
+        help_text=(
+            "Text: EAN-13 / ISBN-13 (ISBN-10 and hyphens accepted; a 12-digit UPC for products other than "
+            "books). An item without it, or without a reference, is refused."
+        ),
+    )
+    kind = serializers.JSONField(
+        required=False,
+        help_text=(
+            "The kind of product, by its code (book, board-game, toy, or one head office added) or its name. "
+            "Omit it for the shop's usual kind (book for a bookshop). A product already in the catalogue keeps "
+            "its kind."
+        ),
+    )
+    reference = serializers.JSONField(
+        required=False,
+        help_text=(
+            "For a product without a barcode (no ean): the shop's own reference for it. Such a product belongs "
+            "to the shop alone."
+        ),
+    )
+    attributes = serializers.JSONField(
+        required=False,
+        help_text=(
+            'For a product not in the catalogue yet, what its kind asks (by attribute code), e.g. {"brand": '
+            '"Asmodee", "age-range": "8-12", "players": [2, 4]}. Required attributes missing: the item is refused.'
+        ),
     )
     quantity = serializers.JSONField(
         required=False, help_text="Copies in stock (integer ≥ 0). Omit to keep it."

@@ -7,6 +7,7 @@ the database work itself. The column lists below follow the models; every test t
 imports goes through them.
 """
 
+import json
 from collections.abc import Iterable
 
 from django.db import connection, transaction
@@ -127,23 +128,26 @@ def _create_listings(
     """
     if not lines:
         return
-    staged = ("ean", "new_book", *FILLABLE_FIELDS, *STAGED_LISTING_FIELDS)
+    staged = ("ean", "new_book", *FILLABLE_FIELDS, *PRODUCT_FIELDS, *STAGED_LISTING_FIELDS)
     cursor.execute("DROP TABLE IF EXISTS import_new")  # from an earlier import in this transaction
     cursor.execute(
         f"""CREATE TEMPORARY TABLE import_new ON COMMIT DROP AS
-            SELECT book.ean, true AS new_book, {", ".join(f"book.{name}" for name in FILLABLE_FIELDS)},
+            SELECT book.ean, true AS new_book,
+                   {", ".join(f"book.{name}" for name in (*FILLABLE_FIELDS, *PRODUCT_FIELDS))},
                    {", ".join(f"listing.{name}" for name in STAGED_LISTING_FIELDS)}
               FROM catalog_book AS book, catalog_listing AS listing WITH NO DATA"""
     )
-    nothing = ("",) * len(FILLABLE_FIELDS)  # a known book's metadata is not used
+    nothing = ("",) * (len(FILLABLE_FIELDS) + len(PRODUCT_FIELDS))  # a known book's metadata is not used
     rows = []
     for line in sorted(lines, key=_by_ean):
         status, flags = line.status, line.flags
-        metadata = nothing if line.book is not None else book_metadata(line.row)
+        metadata = (
+            nothing if line.book is not None else (*book_metadata(line.row), *_product_fields(line, shop))
+        )
         rows.append((line.ean, line.book is None, *metadata, line.condition, line.price, line.quantity, status,
                      _array(flags)))  # fmt: skip
-    copy_rows(cursor, "import_new", staged, rows, not_null=BOOK_TEXT_FIELDS)
-    columns = ("ean", *FILLABLE_FIELDS)
+    copy_rows(cursor, "import_new", staged, rows, not_null=(*BOOK_TEXT_FIELDS, "kind", "own_reference"))
+    columns = ("ean", *FILLABLE_FIELDS, *PRODUCT_FIELDS)
     # A new book comes with the shop among its shops (Book.shop_ids) if this shop
     # publishes it: the listing trigger then finds nothing to change, instead of
     # rewriting each book it just inserted.
@@ -163,6 +167,23 @@ def _create_listings(
             SELECT %s, book.id, {", ".join(f"new.{name}" for name in STAGED_LISTING_FIELDS)}, %s, %s
               FROM import_new AS new JOIN catalog_book AS book ON book.ean = new.ean""",
         [shop.pk, now, now],
+    )
+
+
+# What a new product brings besides a book's fields: its kind and attributes, its owner and
+# reference when it has no barcode, and (for a kind without the book rules) the brand's
+# recommended price. A book's publisher's price goes to its dated prices or claims instead.
+PRODUCT_FIELDS = ("kind", "attributes", "owner_shop_id", "own_reference", "list_price")
+
+
+def _product_fields(line: PlannedLine, shop: Shop) -> tuple:
+    book_rules = line.kind.book_rules
+    return (
+        line.kind.code,
+        json.dumps(line.attributes, ensure_ascii=False),
+        shop.pk if line.reference else None,
+        line.reference,
+        None if book_rules else line.row.list_price,
     )
 
 

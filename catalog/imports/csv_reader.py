@@ -61,13 +61,17 @@ COLUMN_NAMES = {
     "contributors": ("Auteur", "Auteurs", "Author", "Authors"),
     "publisher": ("Éditeur", "Éditeurs", "Éditions", "Publisher", "Maison d'édition"),
     "condition": ("État", "Condition", "State", "Neuf/Occasion"),
+    # Not "Type", "Genre" or "Catégorie": bookshops' files use them for a book's genre.
+    "kind": ("Type de produit", "Type d'article", "Sorte de produit", "Kind", "Product kind", "Kind of product"),
+    "reference": ("Référence", "Réf.", "Réf", "Référence interne", "Code article", "Reference", "SKU"),
 }  # fmt: skip
 # What each column holds, for the preview's list of the columns recognised.
 COLUMN_LABELS = {
     "ean": gettext_lazy("EAN / ISBN"), "quantity": gettext_lazy("quantity"), "price": gettext_lazy("price"),
     "list_price": gettext_lazy("publisher's price"), "title": gettext_lazy("title"),
     "contributors": gettext_lazy("authors"), "publisher": gettext_lazy("publisher"),
-    "condition": gettext_lazy("condition"),
+    "condition": gettext_lazy("condition"), "kind": gettext_lazy("kind of product"),
+    "reference": gettext_lazy("shop's reference"),
 }  # fmt: skip
 # An unknown header this close to a name we accept (difflib's ratio, on _header_key)
 # was probably meant as it: "Prx", "QuantitŽ" (a Mac file read as Windows-1252).
@@ -341,6 +345,8 @@ def _rows(text: IO[str], facts: FileFacts, *, suspect: bool) -> Iterator[StockRo
         header = [name.strip() for name in next(reader)]
         facts.last_line = lines_before_header + reader.line_num
         columns = _columns(header, facts)
+        # The other columns may be a kind's attributes ("Marque", "Âge"): the planner knows.
+        others = {index: name for index, name in enumerate(header) if name and index not in columns.values()}
         header_width = _width(header)
         lines_read = reader.line_num
         for cells in reader:
@@ -356,7 +362,7 @@ def _rows(text: IO[str], facts: FileFacts, *, suspect: bool) -> Iterator[StockRo
                     unreadable += 1
                     yield _unreadable_row(cells, columns, found[0], line=line)
                 else:
-                    yield _stock_row(cells, columns, line=line, header_width=header_width)
+                    yield _stock_row(cells, columns, others, line=line, header_width=header_width)
     except csv.Error as error:
         raise FileFormatError(
             _("This file cannot be read from line %(line)s on. Check that line, then import the file again.")
@@ -479,7 +485,9 @@ def _width(cells: list[str]) -> int:
     return width
 
 
-def _stock_row(cells: list[str], columns: dict[str, int], *, line: int, header_width: int) -> StockRow:
+def _stock_row(
+    cells: list[str], columns: dict[str, int], others: dict[int, str], *, line: int, header_width: int
+) -> StockRow:
     ean_index = columns["ean"]
     ean = cells[ean_index] if ean_index < len(cells) else ""
     width = _width(cells)
@@ -514,6 +522,11 @@ def _stock_row(cells: list[str], columns: dict[str, int], *, line: int, header_w
         contributors=_authors(cell("contributors") or ""),
         publisher=cell("publisher") or "",
         list_price=list_price,
+        kind=cell("kind"),
+        reference=cell("reference") or "",
+        attributes={
+            name: cells[index] for index, name in others.items() if index < len(cells) and cells[index]
+        },
         error=_unreadable_list_price(raw_list_price) if raw_list_price and list_price is None else "",
     )
 

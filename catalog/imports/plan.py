@@ -18,11 +18,12 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from catalog import moderation
-from catalog.ean import normalize_book_ean
+from catalog.ean import normalize_product_ean, own_product_ean
 from catalog.imports.csv_reader import parse_price
 from catalog.imports.records import BOOK_FIELDS, BOOK_NULLABLE_FIELDS, StockRow, book_field_is_blank_sql
-from catalog.models import BookClaim, Listing
+from catalog.models import Book, BookClaim, Listing, ProductKind
 from catalog.pricing import check_listing_price, format_euros
+from catalog.product_kinds import ShopProductKinds, attribute_values_clean
 from catalog.reference import misdecoded_field, misdecoded_message
 from shops.models import Shop
 
@@ -51,6 +52,15 @@ class PlannedLine:
     listing_id: int | None = None  # the listing updated
     book: "KnownBook | None" = None  # the book listed, when it exists already
     row: StockRow | None = None  # the metadata of a book to create
+    kind: "ProductKind | None" = None  # of the product (catalog.models.ProductKind)
+    attributes: dict = field(default_factory=dict)  # of a product to create, as stored
+    # A product without a barcode: the shop's reference, and whether it is new (its
+    # in-store EAN was just drawn, catalog/ean.py).
+    reference: str = ""
+    new_own_product: bool = False
+    # The line names no kind and its EAN is not of the shop's usual kind: why it is refused
+    # unless the catalogue knows the product (of a kind the shop may list).
+    unless_known: str = ""
     # What the shop says the publisher's price is, kept as its claim (catalog/reference.py):
     # set when it differs from the reference or the book has none.
     claimed_list_price: Decimal | None = None
@@ -107,11 +117,16 @@ def plan_stock(
 ) -> StockPlan:
     """Judge every row: what it would create or change in `shop`'s stock, or why it is refused."""
     rows = list(rows)
-    lines, candidates = _read_rows(rows)
+    kinds = ShopProductKinds(shop)
+    lines, candidates = _read_rows(rows, kinds, own_products=_own_products(shop))
     books = _existing_books({line.ean for line in candidates})
     listings = _existing_listings(shop)
     context = _Context(
-        shop_approved=shop.status == Shop.Status.APPROVED, claims=_shop_claims(shop), notes=_Notes()
+        shop_approved=shop.status == Shop.Status.APPROVED,
+        claims=_shop_claims(shop),
+        notes=_Notes(),
+        kinds=kinds,
+        shop_id=shop.pk,
     )
     for done, line in enumerate(candidates, 1):
         _decide(line, books.get(line.ean), listings.get((line.ean, line.condition)), context)
@@ -135,7 +150,9 @@ def plan_stock(
 # --- Reading one row -------------------------------------------------------------------
 
 
-def _read_rows(rows: list[StockRow]) -> tuple[list[PlannedLine], list[PlannedLine]]:
+def _read_rows(
+    rows: list[StockRow], kinds: ShopProductKinds, *, own_products: dict[str, str]
+) -> tuple[list[PlannedLine], list[PlannedLine]]:
     """Split rows into refused lines and candidates whose fields parse."""
     refused, candidates, first_line_of = [], [], {}
     for row in rows:
@@ -145,7 +162,13 @@ def _read_rows(rows: list[StockRow]) -> tuple[list[PlannedLine], list[PlannedLin
                 raise ValidationError(row.error)
             if garbled := misdecoded_field(row):
                 raise ValidationError(misdecoded_message(garbled))
-            line.ean = normalize_book_ean(row.ean)
+            line.kind = _kind(kinds, row.kind)
+            if not row.ean.strip() and row.reference.strip():
+                line.reference = _own_reference(row.reference, line.kind)
+                line.ean = own_products.get(line.reference, "")
+                line.new_own_product = not line.ean
+            else:
+                line.ean = _ean(line, row)
             line.condition = parse_condition(row.condition)
             line.quantity = parse_quantity(row.quantity)
             line.price = parse_price_text(row.price)
@@ -154,16 +177,64 @@ def _read_rows(rows: list[StockRow]) -> tuple[list[PlannedLine], list[PlannedLin
             line.message = " ".join(error.messages)
             refused.append(line)
             continue
-        key = (line.ean, line.condition)
+        key = (line.ean or line.reference, line.condition)
         if key in first_line_of:
-            line.message = _("Same book and condition as line %(line)s: only that line is used.") % {
+            line.message = _("Same product and condition as line %(line)s: only that line is used.") % {
                 "line": first_line_of[key]
             }
             refused.append(line)
             continue
         first_line_of[key] = row.line
         candidates.append(line)
+    _draw_own_eans(line for line in candidates if line.new_own_product)
     return refused, candidates
+
+
+def _ean(line: PlannedLine, row: StockRow) -> str:
+    try:
+        return normalize_product_ean(row.ean, book_rules=line.kind.book_rules)
+    except ValidationError as error:
+        if row.kind or error.code not in ("ean_not_a_book", "ean_sheet_music"):
+            raise
+        ean = normalize_product_ean(row.ean, book_rules=False)  # raises if not an EAN at all
+        line.unless_known = " ".join(error.messages)
+        return ean
+
+
+def _kind(kinds: ShopProductKinds, written: str | None):
+    try:
+        return kinds.named(written)
+    except ValueError as error:
+        raise ValidationError(str(error)) from error
+
+
+MAX_REFERENCE = 40  # Book.own_reference
+
+
+def _own_reference(written: str, kind) -> str:
+    if kind.book_rules:
+        raise ValidationError(_("A %(kind)s needs its ISBN: the EAN is empty.") % {"kind": kind.name.lower()})
+    reference = written.strip()
+    if len(reference) > MAX_REFERENCE:
+        raise ValidationError(
+            _("The reference “%(reference)s” is too long: at most %(count)d characters.")
+            % {"reference": reference, "count": MAX_REFERENCE}
+        )
+    return reference
+
+
+def _draw_own_eans(lines: Iterable[PlannedLine]) -> None:
+    """In-store EANs for the new products without a barcode, from the database's
+    sequence (a preview draws numbers it does not use: codes are not meant to follow on)."""
+    lines = list(lines)
+    if not lines:
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT nextval('catalog_own_product_number') FROM generate_series(1, %s)", [len(lines)]
+        )
+        for line, (number,) in zip(lines, cursor.fetchall(), strict=True):
+            line.ean = own_product_ean(number)
 
 
 CONDITION_WORDS = {
@@ -273,6 +344,9 @@ class KnownBook(NamedTuple):
     title: str
     list_price: Decimal | None
     blank_mask: int  # bit i set: FILLABLE_FIELDS[i] is empty
+    kind: str  # its code
+    owner_shop_id: int | None
+    attributes: dict
 
     def is_blank(self, field_index: int) -> bool:
         return bool(self.blank_mask >> field_index & 1)
@@ -293,7 +367,14 @@ class _Notes:
 
     def __init__(self):
         self.new_book = _("New in the catalogue.")
+        self.new_own_product = _("New product of your own (without a barcode).")
         self._waits: dict[tuple[str, ...], str] = {}
+
+    @staticmethod
+    def no_price(book_rules: bool) -> str:
+        if book_rules:
+            return _("No price: give the selling price (or, for a new book, the publisher's price).")
+        return _("No price: give the selling price.")
 
     def waits_for_moderation(self, flags: list[str]) -> str:
         key = tuple(flags)
@@ -309,6 +390,8 @@ class _Context:
     shop_approved: bool
     claims: dict[int, Decimal]  # book id -> the publisher's price this shop claimed before
     notes: _Notes
+    kinds: ShopProductKinds
+    shop_id: int
 
 
 # One integer per book says which fields are empty: cheaper to fetch and keep than a
@@ -322,7 +405,8 @@ def _existing_books(eans: set[str]) -> dict[str, KnownBook]:
     with connection.cursor() as cursor:
         # One array literal, not 100,000 parameters for psycopg2 to quote (EANs are digits).
         cursor.execute(
-            f"SELECT id, ean, title, list_price, {_BLANK_MASK} FROM catalog_book WHERE ean = ANY(%s::varchar[])",
+            f"""SELECT id, ean, title, list_price, {_BLANK_MASK}, kind, owner_shop_id, attributes
+                  FROM catalog_book WHERE ean = ANY(%s::varchar[])""",
             ["{" + ",".join(eans) + "}"],
         )
         return {row[1]: KnownBook(*row) for row in cursor}
@@ -338,6 +422,11 @@ def _existing_listings(shop: Shop) -> dict[tuple[str, str], _ExistingListing]:
             [shop.pk],
         )
         return {(ean, condition): _ExistingListing(pk, *rest) for pk, ean, condition, *rest in cursor}
+
+
+def _own_products(shop: Shop) -> dict[str, str]:
+    """The shop's own products (without a barcode): reference -> in-store EAN."""
+    return dict(Book.objects.filter(owner_shop=shop).values_list("own_reference", "ean"))
 
 
 def _shop_claims(shop: Shop) -> dict[int, Decimal]:
@@ -356,13 +445,20 @@ def _decide(
     line.book = book
     if book is not None:
         line.title = book.title or row.title
-    reference = book.list_price if book is not None else None
+    try:
+        _check_kind(line, book, context)
+    except ValidationError as error:
+        return _refuse(line, " ".join(error.messages))
+    # The publisher's price and the loi Lang are the book rules'; another kind's list price
+    # is the brand's recommended price, shown and never enforced.
+    book_rules = line.kind.book_rules
+    reference = book.list_price if book is not None and book_rules else None
     # Where the catalogue has no reference price, the shop's own word binds its own listing
     # only: from this file, or from what it said before.
-    claimed_before = context.claims.get(book.id) if book is not None else None
-    claimed = row.list_price if row.list_price is not None else claimed_before
+    claimed_before = context.claims.get(book.id) if book is not None and book_rules else None
+    claimed = (row.list_price if row.list_price is not None else claimed_before) if book_rules else None
     list_price = reference if reference is not None else claimed
-    if row.list_price is not None and row.list_price != reference and row.list_price != claimed_before:
+    if book_rules and row.list_price is not None and row.list_price not in (reference, claimed_before):
         line.claimed_list_price = row.list_price
     line.agrees_with_reference = reference is not None and row.list_price == reference
     is_new = line.condition == Listing.Condition.NEW
@@ -372,9 +468,7 @@ def _decide(
         line.quantity = 0 if line.quantity is None else line.quantity
         line.price = line.price if line.price is not None else (list_price if is_new else None)
         if line.price is None:
-            return _refuse(
-                line, _("No price: give the selling price (or, for a new book, the publisher's price).")
-            )
+            return _refuse(line, context.notes.no_price(book_rules))
     else:
         line.listing_id = listing.id
         line.quantity = listing.quantity if line.quantity is None else line.quantity
@@ -387,14 +481,18 @@ def _decide(
         line.review_over = False
     else:
         try:
-            check_listing_price(price=line.price, is_new=is_new, list_price=list_price)
+            check_listing_price(price=line.price, is_new=is_new and book_rules, list_price=list_price)
         except ValidationError as error:
             return _refuse(line, " ".join(error.messages))
 
     _moderation(line, book, listing, context)
     if listing is None:
         line.action = Action.CREATE
-        notes = [context.notes.new_book] if book is None else []
+        notes = (
+            []
+            if book is not None
+            else [context.notes.new_own_product if line.reference else context.notes.new_book]
+        )
         if line.goes_to_moderation:
             notes.append(context.notes.waits_for_moderation(line.flags))
         line.message = " ".join(notes)
@@ -433,13 +531,58 @@ class _BookAfterImport(NamedTuple):
 
     title: str
     list_price: Decimal | None
+    follows_book_rules: bool
+    lacks_required_details: bool
+
+
+def _check_kind(line: PlannedLine, book: KnownBook | None, context: _Context) -> None:
+    """The product's kind: a product of the catalogue keeps its own (a file that names
+    another is refused, one that names none lists it if the shop may); a new product
+    gets the kind the line names, with the attributes the kind asks."""
+    kinds = context.kinds
+    if book is not None:
+        if book.owner_shop_id not in (None, context.shop_id):
+            raise ValidationError(_("This code is another shop's own product: check the EAN."))
+        if book.kind != line.kind.code:
+            known = kinds.by_code(book.kind)
+            if line.row.kind:
+                raise ValidationError(
+                    _("This EAN is already in the catalogue as “%(kind)s”, not “%(written)s”.")
+                    % {"kind": known.name, "written": line.kind.name}
+                )
+            try:
+                kinds.check_allowed(known)
+            except ValueError as error:
+                raise ValidationError(str(error)) from error
+            line.kind = known
+        return
+    if line.unless_known:
+        raise ValidationError(line.unless_known)
+    if line.kind.book_rules:
+        return
+    values, problems = attribute_values_clean(
+        line.kind, kinds.attribute_values(line.kind, line.row.attributes)
+    )
+    if problems:
+        raise ValidationError(" ".join(problems.values()))
+    line.attributes = values
+
+
+def _lacks_required_details(book: KnownBook, kind) -> bool:
+    return not kind.book_rules and any(
+        attribute.required and attribute.code not in book.attributes for attribute in kind.attributes.all()
+    )
 
 
 def _moderation(line: PlannedLine, book: KnownBook | None, listing: _ExistingListing | None, context) -> None:
     """The flags and status the listing will have (apply.py decides again, for listings a
     moderator rejected before)."""
+    book_rules = line.kind.book_rules
     after = _BookAfterImport(
-        title=(book.title if book else "") or line.row.title, list_price=book.list_price if book else None
+        title=(book.title if book else "") or line.row.title,
+        list_price=book.list_price if book and book_rules else None,
+        follows_book_rules=book_rules,
+        lacks_required_details=book is not None and _lacks_required_details(book, line.kind),
     )
     flags = [
         str(flag)

@@ -83,6 +83,14 @@ class StockRow:
     # one in force today among them); empty for CSV files.
     prices: list[PriceRecord] = field(default_factory=list)
     digital: bool = False  # ONIX: a digital product (ebook, downloadable audio), not shop stock
+    # The kind of product as written (code or name: "board-game", "Jeu de société"); None
+    # when the file has no such column: the shop's usual kind (catalog/product_kinds.py).
+    kind: str | None = None
+    # For a product without a barcode (empty EAN): the shop's own reference for it.
+    reference: str = ""
+    # The kind's attributes, as written: {column name or attribute code: text}. Only the
+    # cells of columns the reader does not know otherwise ("Marque", "Âge", "age-range").
+    attributes: dict[str, str] = field(default_factory=dict)
     # A problem with this line that the reader already knows (wrong number of
     # columns, ONIX deletion notice...): the planner refuses the line with it.
     error: str = ""

@@ -310,8 +310,8 @@ def test_sheet_music_is_refused_as_not_a_book(typed):
 
     assert refused.value.code == "ean_sheet_music"
     assert refused.value.messages == [
-        f"“{typed}” is sheet music (ISMN, 979-0…), not a book. Only books can be listed for now; other kinds "
-        "of products come later."
+        f"“{typed}” is sheet music (ISMN, 979-0…), not a book. If the shop may list sheet music, "
+        "give its kind of product."
     ]
 
 
@@ -320,8 +320,8 @@ def test_a_product_that_is_not_a_book_is_refused_with_a_clear_reason():
         normalize_book_ean("3017620422003")
 
     assert refused.value.messages == [
-        "“3017620422003” is an EAN, but not a book's (a book's starts with 978 or 979). Only books can be "
-        "listed for now; other kinds of products come later."
+        "“3017620422003” is an EAN, but not a book's (a book's starts with 978 or 979). If it is another "
+        "kind of product (a board game, a toy…), give its kind."
     ]
 
 
@@ -434,10 +434,10 @@ def test_a_file_without_ean_column_fails_with_its_columns_rather_than_staying_pr
 def test_an_unexpected_error_while_reading_names_the_line(shop, books, capture_on_commit, monkeypatch):
     stock_row = csv_reader._stock_row
 
-    def failing_on_line_3(cells, columns, *, line, header_width):
+    def failing_on_line_3(cells, columns, others, *, line, header_width):
         if line == 3:
             raise RuntimeError("a bug")
-        return stock_row(cells, columns, line=line, header_width=header_width)
+        return stock_row(cells, columns, others, line=line, header_width=header_width)
 
     monkeypatch.setattr(csv_reader, "_stock_row", failing_on_line_3)
 

@@ -310,7 +310,7 @@ def test_a_bad_search_parameter_is_refused_with_a_400_naming_it(api, drive, para
     [
         ("9782070360025", {"drive": "lorient"}, "ean"),
         ("123", {"drive": "lorient"}, "ean"),
-        ("5901234123457", {"drive": "lorient"}, "ean"),
+        ("2900000000018", {"drive": "lorient"}, "ean"),  # an in-store code, no product's
         ("9782070360024", {}, "drive"),
         ("9782070360024", {"drive": "nope"}, "drive"),
         ("9782070360024", {**AROUND, "radius": "101"}, "radius"),

@@ -137,7 +137,7 @@ def test_refused_lines_are_explained_and_never_applied_while_the_others_are(shop
     refused = {line.line: line.message for line in plan.lines if line.action == Action.REFUSE}
     assert set(refused) == {3, 5, 6, 7, 8, 10}
     assert "check digit" in refused[3]
-    assert "Same book and condition as line 2" in refused[5]
+    assert "Same product and condition as line 2" in refused[5]
     assert "not a whole number" in refused[6]
     assert "not an amount in euros" in refused[7]
     assert "Unknown condition “abîmé”" in refused[8]
