@@ -8,8 +8,9 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from catalog.models import Subject
+from catalog.models import ProductAttribute, ProductKind, Subject
 from catalog.search import DEFAULT_RADIUS_KM, SORTS, BookQuery
+from marketplace.bilingual import in_page_language
 
 RADIUS_CHOICES = [(km, f"{km} km") for km in (5, 10, 20, 30, 50, 100)]
 
@@ -70,6 +71,28 @@ def top_subjects() -> list[tuple[str, str]]:
     )
 
 
+def kinds_and_filters() -> tuple[list[tuple[str, str, str]], list[tuple[str, str, str, str, str, list]]]:
+    """The kinds of product (code, French name, English name) and the filterable
+    attributes (code, type, French name, English name, unit in French, choices), one per
+    code whatever the kinds that have it (a toy's age and a game's are one filter). Head
+    office changes them rarely: read once a minute, not on every search."""
+
+    def read():
+        kinds = list(ProductKind.objects.values_list("code", "name_fr", "name_en"))
+        filters = {}
+        for attribute in ProductAttribute.objects.filter(filterable=True).order_by(
+            "kind__position", "position"
+        ):
+            filters.setdefault(attribute.code, (attribute.code, attribute.type, attribute.name_fr, attribute.name_en,
+                                                attribute.unit_fr, attribute.choice_list))  # fmt: skip
+        return kinds, list(filters.values())
+
+    return cache.get_or_set("search-kinds-and-filters", read, 60)
+
+
+ATTRIBUTE_FIELD_PREFIX = "a_"  # "a_age-range=9" in the address
+
+
 class SearchForm(forms.Form):
     bound_field_class = QuickBoundField
 
@@ -111,6 +134,7 @@ class SearchForm(forms.Form):
     subject = forms.ChoiceField(
         label=pgettext_lazy("book subject", "Subject"), required=False, widget=QuickSelect
     )
+    kind = forms.ChoiceField(label=_("Kind of product"), required=False, widget=QuickSelect)
     sort = forms.ChoiceField(
         label=_("Sort by"),
         choices=[("relevance", _("Relevance")), ("nearest", _("Nearest")), ("price", _("Lowest price"))],
@@ -127,6 +151,21 @@ class SearchForm(forms.Form):
             *((shop.id, f"{shop.trade_name} ({shop.distance_km:.0f} km)") for shop in shops),
         ]
         self.fields["subject"].choices = [("", _("All subjects")), *top_subjects()]
+        kinds, filters = kinds_and_filters()
+        self.fields["kind"].choices = [
+            ("", _("Every kind")),
+            *((code, in_page_language(name_fr, name_en)) for code, name_fr, name_en in kinds),
+        ]
+        self.attribute_types = {}
+        for code, attribute_type, name_fr, name_en, unit_fr, choices in filters:
+            self.fields[ATTRIBUTE_FIELD_PREFIX + code] = _filter_field(
+                attribute_type, in_page_language(name_fr, name_en), unit_fr, choices
+            )
+            self.attribute_types[code] = attribute_type
+
+    def attribute_fields(self):
+        """The filters by attribute (age, number of players…), for the template."""
+        return [self[name] for name in self.fields if name.startswith(ATTRIBUTE_FIELD_PREFIX)]
 
     def clean(self):
         cleaned = super().clean()
@@ -150,9 +189,29 @@ class SearchForm(forms.Form):
             price_min=valid.get("price_min"),
             price_max=valid.get("price_max"),
             subject=valid.get("subject") or "",
+            kind=valid.get("kind") or "",
+            attribute_filters=tuple(
+                (code, attribute_type, valid[ATTRIBUTE_FIELD_PREFIX + code])
+                for code, attribute_type in self.attribute_types.items()
+                if valid.get(ATTRIBUTE_FIELD_PREFIX + code) not in (None, "")
+            ),
             sort=valid.get("sort") if valid.get("sort") in SORTS else "relevance",
             page=valid.get("page") or 1,
         )
+
+
+def _filter_field(attribute_type: str, label: str, unit: str, choices: list[str]) -> forms.Field:
+    if attribute_type in (ProductAttribute.Type.RANGE, ProductAttribute.Type.INTEGER):
+        label = f"{label} ({unit})" if unit else label
+        return forms.IntegerField(
+            label=label, min_value=0, max_value=9999, required=False, widget=QuickNumberInput
+        )
+    if attribute_type == ProductAttribute.Type.CHOICE:
+        return forms.ChoiceField(
+            label=label, choices=[("", "—"), *((choice, choice) for choice in choices)], required=False,
+            widget=QuickSelect,
+        )  # fmt: skip
+    return forms.CharField(label=label, max_length=200, required=False, widget=QuickInput)
 
 
 class ShopCatalogueForm(forms.Form):

@@ -9,14 +9,14 @@ from django.contrib.postgres.search import SearchVectorField
 from django.core.exceptions import ValidationError
 from django.core.files.storage import storages
 from django.core.validators import MinValueValidator, RegexValidator
-from django.db import models
+from django.db import models, transaction
 from django.db.models import F, Q
 from django.db.models.functions import Now
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from catalog.ean import format_isbn
-from catalog.product_kinds import follows_book_rules
+from catalog.product_kinds import follows_book_rules, forget_cached_kinds
 from marketplace.audit import audit_triggers, stamp_status_changed_at
 from marketplace.bilingual import in_page_language
 from marketplace.images import ImageUploadValidator
@@ -73,6 +73,10 @@ class ProductKind(models.Model):
     def __str__(self):
         return self.name
 
+    def save(self, *args, **kwargs):
+        super().save(*args, **kwargs)
+        transaction.on_commit(forget_cached_kinds)
+
     @property
     def name(self) -> str:
         return in_page_language(self.name_fr, self.name_en)
@@ -118,6 +122,10 @@ class ProductAttribute(models.Model):
 
     def __str__(self):
         return self.name
+
+    def save(self, *args, **kwargs):
+        super().save(*args, **kwargs)
+        transaction.on_commit(forget_cached_kinds)
 
     @property
     def name(self) -> str:

@@ -10,7 +10,10 @@ import re
 import unicodedata
 
 from django.apps import apps as django_apps
+from django.core.cache import cache
 from django.utils.translation import gettext as _
+
+from marketplace.bilingual import in_page_language
 
 # (code, French name, English name, shop kinds, book rules, attributes); an attribute is
 # (code, French name, English name, type, French unit, English unit, required, filterable).
@@ -37,6 +40,8 @@ _BOOK_RULES: dict[str, bool] = {}
 def follows_book_rules(kind_code: str) -> bool:
     """Whether ISBN, ONIX, the publisher's price and the loi Lang apply to products of
     this kind; read without a query per product."""
+    if kind_code == "book":
+        return True  # the starting kind's rules are the law's: fixed (the admin never changes them)
     if kind_code not in _BOOK_RULES:
         ProductKind = django_apps.get_model("catalog", "ProductKind")
         _BOOK_RULES.update(ProductKind.objects.values_list("code", "book_rules"))
@@ -203,3 +208,61 @@ class ShopProductKinds:
             if code is not None and code not in values:
                 values[code] = text
         return values
+
+
+KIND_CACHE_KEYS = ("product-attribute-definitions", "product-kind-names", "search-kinds-and-filters")
+
+
+def forget_cached_kinds() -> None:
+    """Head office changed a kind or an attribute: pages show the change at once."""
+    cache.delete_many(KIND_CACHE_KEYS)
+
+
+def kind_name(kind_code: str) -> str:
+    names = cache.get_or_set(
+        "product-kind-names",
+        lambda: {
+            code: (name_fr, name_en)
+            for code, name_fr, name_en in django_apps.get_model("catalog", "ProductKind").objects.values_list(
+                "code", "name_fr", "name_en"
+            )
+        },
+        60,
+    )
+    return in_page_language(*names.get(kind_code, (kind_code, kind_code)))
+
+
+def _attribute_definitions() -> dict[str, list[tuple]]:
+    """{kind code: [(code, type, French name, English name, French unit, English unit)]}
+    for every kind, read once a minute (pages show them on every product)."""
+
+    def read():
+        ProductAttribute = django_apps.get_model("catalog", "ProductAttribute")
+        definitions: dict[str, list[tuple]] = {}
+        for row in ProductAttribute.objects.order_by("kind__position", "position").values_list(
+            "kind__code", "code", "type", "name_fr", "name_en", "unit_fr", "unit_en"
+        ):
+            definitions.setdefault(row[0], []).append(row[1:])
+        return definitions
+
+    return cache.get_or_set("product-attribute-definitions", read, 60)
+
+
+def described(kind_code: str, values: dict) -> list[tuple[str, str]]:
+    """A product's attribute values as people read them, in the kind's order and the
+    page's language: [("Âge", "10 à 99 ans"), ("Marque", "Libellud")]."""
+    shown = []
+    for code, attribute_type, name_fr, name_en, unit_fr, unit_en in _attribute_definitions().get(
+        kind_code, []
+    ):
+        value = values.get(code)
+        if value in (None, "", []):
+            continue
+        unit = in_page_language(unit_fr, unit_en)
+        if attribute_type == "range" and isinstance(value, list) and len(value) == 2:
+            low, high = value
+            text = str(low) if low == high else _("%(low)s to %(high)s") % {"low": low, "high": high}
+        else:
+            text = str(value)
+        shown.append((in_page_language(name_fr, name_en), f"{text}\u00a0{unit}" if unit else text))
+    return shown

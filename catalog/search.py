@@ -1,7 +1,9 @@
-"""Finding books customers can reserve near their drive.
+"""Finding books (and products of every kind) customers can reserve near their drive.
 
-One search box: an ISBN finds its book; words are matched, unaccented and stemmed in
-French, against titles, subtitles, contributors and publishers (catalog/search_index.py),
+One search box: an ISBN or EAN finds its product; words are matched, unaccented and
+stemmed in French, against titles, subtitles, contributors, publishers and the text of a
+product's attributes (brand, artist…: catalog/search_index.py); a kind of product and
+its filterable attributes (an age, a number of players) narrow the search down;
 a mistyped word being replaced by the closest word of the catalogue's vocabulary. Only
 books with an offer (published, in stock) in an open shop within the radius count, and
 each comes with its price range, number of shops and nearest distance.
@@ -52,6 +54,10 @@ class BookQuery:
     price_min: Decimal | None = None
     price_max: Decimal | None = None
     subject: str = ""  # a CLIL code: the subject and everything under it
+    kind: str = ""  # a kind of product's code
+    # (attribute code, its type, the value asked for): a number within a range ("age 9"
+    # finds the games for 8-12), a whole number, one of a list or a text, equal.
+    attribute_filters: tuple[tuple[str, str, int | str], ...] = ()
     sort: str = "relevance"
     page: int = 1
     per_page: int = PER_PAGE
@@ -73,6 +79,8 @@ class BookResult:
     has_new: bool
     has_used: bool
     nearest_km: float
+    kind: str = "book"
+    attributes: dict = field(default_factory=dict)
 
     @property
     def authors(self) -> str:
@@ -123,9 +131,30 @@ def search_books(query: BookQuery, *, shops: list[NearbyShop] | None = None) -> 
     if query.subject:
         conditions.append("book.clil_code = ANY(%(subjects)s)")
         params["subjects"] = subject_with_descendants(query.subject)
+    if query.kind:
+        conditions.append("book.kind = %(kind)s")
+        params["kind"] = query.kind
+    for number, (code, attribute_type, value) in enumerate(query.attribute_filters):
+        conditions.append(_attribute_condition(attribute_type, f"attribute_{number}", f"value_{number}"))
+        params |= {f"attribute_{number}": code, f"value_{number}": value}
 
     found.results, found.total, found.more = _run(query, shops, conditions, params)
     return found
+
+
+def _attribute_condition(attribute_type: str, code: str, value: str) -> str:
+    """SQL true when a product's attribute `code` (a parameter's name) matches `value`.
+    The values were checked when written (catalog/product_kinds.py): a range is a pair of
+    whole numbers, a whole number a number."""
+    attribute = f"book.attributes -> %({code})s"
+    if attribute_type == "range":
+        return (
+            f"(jsonb_typeof({attribute}) = 'array' AND ({attribute} ->> 0)::int <= %({value})s"
+            f" AND ({attribute} ->> 1)::int >= %({value})s)"
+        )
+    if attribute_type == "integer":
+        return f"({attribute}) = to_jsonb(%({value})s::int)"
+    return f"lower(book.attributes ->> %({code})s) = lower(%({value})s)"
 
 
 def subject_with_descendants(code: str) -> list[str]:
@@ -220,7 +249,8 @@ def _result(row: tuple, shops: list[NearbyShop]) -> BookResult:
     values = list(row[:13])
     if isinstance(values[4], str):  # Django leaves jsonb undecoded in raw queries
         values[4] = json.loads(values[4])
-    return BookResult(*values, nearest_km=shops[row[13]].distance_km)
+    attributes = json.loads(row[18]) if isinstance(row[18], str) else row[18]
+    return BookResult(*values, nearest_km=shops[row[13]].distance_km, kind=row[17], attributes=attributes)
 
 
 # --- The query -------------------------------------------------------------------------
@@ -289,7 +319,8 @@ def _run(query: BookQuery, shops: list[NearbyShop], book_conditions: list[str], 
         )
         SELECT book.id, book.ean, book.title, book.subtitle, book.contributors, book.publisher,
                book.cover_thumbnail, book.list_price, page.min_price, page.max_price, page.shops,
-               page.has_new, page.has_used, page.nearest, page.rank, page.exact, page.total
+               page.has_new, page.has_used, page.nearest, page.rank, page.exact, page.total,
+               book.kind, book.attributes
           FROM page JOIN catalog_book AS book ON book.id = page.id
          ORDER BY {order.format(t="page")}
     """

@@ -1,9 +1,10 @@
 """The full-text index of the catalogue, and its vocabulary.
 
-Each book's `search_vector` holds its title (weight A), subtitle and contributors (B)
-and publisher (C), unaccented by `ds_unaccent` (a function of our own: the `unaccent`
-extension is missing from some PostgreSQL builds) and stemmed with the French
-dictionary, so that "chateau" finds "Châteaux" and "misérable" "Les Misérables".
+Each book's `search_vector` holds its title (weight A), subtitle, contributors and the
+text of its attributes (B: a game's brand, a record's artist) and publisher (C),
+unaccented by `ds_unaccent` (a function of our own: the `unaccent` extension is missing
+from some PostgreSQL builds) and stemmed with the French dictionary, so that "chateau"
+finds "Châteaux" and "misérable" "Les Misérables".
 
 Writing a vector costs ~20 µs a book: imports (100,000 books in a few seconds) leave
 new books' vectors NULL and a task fills them right after commit; a periodic sweep
@@ -39,6 +40,9 @@ SEARCH_VECTOR_SQL = """
     || setweight(to_tsvector('french'::regconfig,
                              ds_unaccent(jsonb_path_query_array(contributors, '$[*].name')::text)), 'B')
     || setweight(to_tsvector('french'::regconfig, ds_unaccent(coalesce(publisher, ''))), 'C')
+    || setweight(to_tsvector('french'::regconfig,
+                             ds_unaccent(jsonb_path_query_array(attributes, '$.* ? (@.type() == "string")')::text)),
+                 'B')
 """
 BATCH = 10_000
 

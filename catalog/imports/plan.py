@@ -213,7 +213,9 @@ MAX_REFERENCE = 40  # Book.own_reference
 
 def _own_reference(written: str, kind) -> str:
     if kind.book_rules:
-        raise ValidationError(_("A %(kind)s needs its ISBN: the EAN is empty.") % {"kind": kind.name.lower()})
+        raise ValidationError(
+            _("A product of kind “%(kind)s” needs its ISBN: the EAN is empty.") % {"kind": kind.name}
+        )
     reference = written.strip()
     if len(reference) > MAX_REFERENCE:
         raise ValidationError(

@@ -150,7 +150,7 @@ def test_a_shops_own_goods_without_a_barcode_stay_its_own(games_shop):
 def test_a_book_needs_its_isbn(bookshop):
     plan = apply_csv(bookshop, "EAN;Référence;Titre;Qté;Prix\n;LIV-1;Un livre;1;10\n")
 
-    assert refused(plan) == {2: "A book needs its ISBN: the EAN is empty."}
+    assert refused(plan) == {2: "A product of kind “Book” needs its ISBN: the EAN is empty."}
 
 
 def test_the_loi_lang_still_binds_new_books_only(bookshop):
