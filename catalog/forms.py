@@ -4,9 +4,10 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from catalog.ean import normalize_book_ean
-from catalog.models import Book, ContributorRole, Listing
+from catalog.ean import normalize_product_ean
+from catalog.models import Book, ContributorRole, Listing, ProductAttribute, ProductKind
 from catalog.pricing import check_listing_price
+from catalog.product_kinds import ShopProductKinds, attribute_values_clean
 from catalog.reference import list_price_for
 from marketplace.images import ImageUploadValidator
 
@@ -25,24 +26,73 @@ class ShopChoiceMixin:
 
 
 class IsbnForm(ShopChoiceMixin, forms.Form):
-    """Step 1 of adding a listing: which book. A barcode scanner types the EAN and Enter."""
+    """Step 1 of adding a listing: which product. A barcode scanner types the EAN and
+    Enter; a product without a barcode is named by the shop's own reference."""
 
     shop = forms.ModelChoiceField(label=_("Shop"), queryset=None)
+    kind = forms.ModelChoiceField(
+        label=_("Kind of product"),
+        queryset=ProductKind.objects.all(),
+        to_field_name="code",
+        empty_label=None,
+        required=False,  # a scanner's Enter sends the form as it is: the shop's usual kind
+    )
     isbn = forms.CharField(
         label=_("ISBN or EAN"),
         max_length=20,
+        required=False,
         help_text=_(
             "Type it or scan the barcode on the back cover: 13 digits (or the old 10-character ISBN)."
         ),
         widget=forms.TextInput(attrs={"autofocus": True, "inputmode": "numeric", "autocomplete": "off"}),
     )
+    reference = forms.CharField(
+        label=_("Your reference (no barcode)"),
+        max_length=40,
+        required=False,
+        help_text=_(
+            "Only for a product without a barcode (your own goods, a craftsman's piece): your code for it."
+        ),
+    )
 
     def __init__(self, *args, shops, **kwargs):
         super().__init__(*args, **kwargs)
         self.limit_shops(shops)
+        kinds = ProductKind.objects.filter(shop_kinds__shops__in=shops).distinct()
+        self.fields["kind"].queryset = kinds
+        self.fields["kind"].initial = ProductKind.BOOK
+        if kinds.count() <= 1:  # a bookshop that lists books only: nothing to choose
+            self.fields["kind"].widget = forms.HiddenInput()
+            self.fields["kind"].initial = (kinds.first() or ProductKind(code=ProductKind.BOOK)).code
 
-    def clean_isbn(self):
-        return normalize_book_ean(self.cleaned_data["isbn"])
+    def clean(self):
+        cleaned = super().clean()
+        shop = cleaned.get("shop")
+        if shop is None:
+            return cleaned
+        kinds = ShopProductKinds(shop)
+        kind = cleaned["kind"] = cleaned.get("kind") or kinds.usual
+        try:
+            kinds.check_allowed(kind)
+        except ValueError as error:
+            self.add_error("kind", str(error))
+            return cleaned
+        typed, reference = cleaned.get("isbn", "").strip(), cleaned.get("reference", "").strip()
+        if typed:
+            try:
+                cleaned["isbn"] = normalize_product_ean(typed, book_rules=kind.book_rules)
+            except ValidationError as error:
+                self.add_error("isbn", error)
+        elif not reference:
+            self.add_error(
+                "isbn", _("Type or scan the barcode (or, for a product without one, give your reference).")
+            )
+        elif kind.book_rules:
+            self.add_error("isbn", _("A product of kind “%(kind)s” needs its ISBN: the EAN is empty.") % {
+                "kind": kind.name
+            })  # fmt: skip
+        cleaned["reference"] = reference
+        return cleaned
 
 
 class ListingDetailsForm(forms.Form):
@@ -122,6 +172,60 @@ class NewBookForm(ListingDetailsForm):
 
     def author_names(self) -> tuple[str, ...]:
         return tuple(name.strip() for name in self.cleaned_data["authors"].splitlines() if name.strip())
+
+
+class NewProductForm(ListingDetailsForm):
+    """Step 2 for a product of a kind without the book rules, not in the catalogue yet
+    (or the shop's own, without a barcode): its name, what its kind asks, the brand's
+    recommended price (shown, never enforced) and a picture. One field per attribute of
+    the kind, as head office defined them."""
+
+    title = forms.CharField(label=_("Name"), max_length=500)
+    list_price = forms.DecimalField(
+        label=_("Recommended price (€)"),
+        max_digits=7,
+        decimal_places=2,
+        min_value=Decimal("0.01"),
+        required=False,
+        help_text=_("The brand's, if it has one: shown to customers, your price stays free."),
+    )
+    description = forms.CharField(
+        label=_("Description"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+    cover = forms.ImageField(label=_("Picture"), required=False, validators=[COVER_VALIDATOR])
+
+    ATTRIBUTE_PREFIX = "attribute_"
+
+    def __init__(self, *args, kind: ProductKind, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.kind = kind
+        self.attributes = list(kind.attributes.all())
+        for attribute in self.attributes:
+            self.fields[self.ATTRIBUTE_PREFIX + attribute.code] = _attribute_field(attribute)
+        self.order_fields(["title", *(self.ATTRIBUTE_PREFIX + a.code for a in self.attributes), "list_price",
+                           "description", "cover", "condition", "price", "quantity"])  # fmt: skip
+
+    def clean(self):
+        cleaned = super().clean()
+        raw = {a.code: cleaned.get(self.ATTRIBUTE_PREFIX + a.code) or "" for a in self.attributes}
+        self.attribute_values, problems = attribute_values_clean(self.kind, raw)
+        for code, problem in problems.items():
+            self.add_error(self.ATTRIBUTE_PREFIX + code, problem)
+        return cleaned
+
+
+def _attribute_field(attribute: ProductAttribute) -> forms.Field:
+    """A text field whatever the type: attribute_values_clean reads "8 à 12" as people
+    write it and says what to fix; a list's choices are offered as a menu."""
+    label = f"{attribute.name} ({attribute.unit})" if attribute.unit else attribute.name
+    if attribute.type == ProductAttribute.Type.CHOICE:
+        return forms.ChoiceField(
+            label=label, required=False,
+            choices=[("", "—"), *((choice, choice) for choice in attribute.choice_list)],
+        )  # fmt: skip
+    help_text = _("A number or a range, e.g. 8-12.") if attribute.type == ProductAttribute.Type.RANGE else ""
+    # Not required here: attribute_values_clean says which are, naming the kind.
+    return forms.CharField(label=label, max_length=200, required=False, help_text=help_text)
 
 
 class CoverForm(forms.Form):

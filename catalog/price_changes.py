@@ -32,7 +32,7 @@ UNKNOWN = Listing.Flag.UNKNOWN_LIST_PRICE
 
 def price_is_lawful(listing: Listing) -> bool:
     list_price = listing.book.list_price
-    if listing.is_used or list_price is None:
+    if listing.is_used or list_price is None or not listing.book.follows_book_rules:
         return True
     return listing.price in new_book_price_range(list_price)
 
@@ -46,7 +46,10 @@ def listings_follow_price_change(*, book_ids: list[int], now=None) -> None:
     deadline = now + timedelta(days=CatalogueRules.current().price_change_grace_days)
     listings = (
         Listing.objects.filter(
-            book_id__in=book_ids, condition=Listing.Condition.NEW, book__list_price__isnull=False
+            book_id__in=book_ids,
+            condition=Listing.Condition.NEW,
+            book__list_price__isnull=False,
+            book__kind__book_rules=True,  # another kind's list price is a recommendation
         )
         .filter(
             _outside_the_law()

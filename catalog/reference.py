@@ -74,7 +74,10 @@ def outranks_or_equals(source: str, than: str) -> bool:
 
 def list_price_for(*, shop_id: int, book: Book) -> Decimal | None:
     """The publisher's price a shop's listing of `book` is checked against: the reference,
-    else what this shop itself claimed (never another shop's claim)."""
+    else what this shop itself claimed (never another shop's claim). None for a product
+    without the book rules: its list price is the brand's recommendation, never binding."""
+    if not book.follows_book_rules:
+        return None
     if book.list_price is not None:
         return book.list_price
     value = (

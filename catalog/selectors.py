@@ -25,6 +25,11 @@ def book_by_ean(ean: str) -> Book | None:
     return Book.objects.filter(ean=ean).first()
 
 
+def own_product(*, shop, reference: str) -> Book | None:
+    """The shop's own product (without a barcode) it calls `reference`, if it has one."""
+    return Book.objects.filter(owner_shop=shop, own_reference=reference).first() if reference else None
+
+
 @dataclass
 class Offer:
     """A nearby shop's offer of a book, for the book page."""

@@ -5,12 +5,13 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models.functions import Now
 from django.utils.translation import gettext as _
 
 from catalog import covers, moderation
-from catalog.models import Book, ContributorRole, Listing
+from catalog.ean import own_product_ean
+from catalog.models import Book, ContributorRole, Listing, ProductKind
 from catalog.moderation_selectors import listing_awaits_a_person
 from catalog.pricing import check_listing_price
 from catalog.reference import claim_list_price, list_price_for, outranks_or_equals
@@ -65,6 +66,45 @@ def book_create(*, ean: str, details: BookDetails, source: str, cover=None) -> B
     return book
 
 
+def product_create(
+    *,
+    kind: ProductKind,
+    ean: str | None,
+    title: str,
+    attributes: dict,
+    source: str,
+    owner_shop: Shop | None = None,
+    own_reference: str = "",
+    description: str = "",
+    list_price: Decimal | None = None,
+    cover=None,
+) -> Book:
+    """Add a product of a kind without the book rules: to the shared catalogue by its EAN
+    (normalized), or, with `ean` None, as `owner_shop`'s own under `own_reference`, with
+    an in-store EAN. `attributes` are checked already (attribute_values_clean). The
+    list price is the brand's recommendation: any shop may say it, nothing enforces it."""
+    with transaction.atomic():
+        if ean is None:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT nextval('catalog_own_product_number')")
+                ean = own_product_ean(cursor.fetchone()[0])
+        product = Book.objects.create(
+            ean=ean,
+            kind=kind,
+            title=title.strip(),
+            attributes=attributes,
+            owner_shop=owner_shop,
+            own_reference=own_reference,
+            description=description,
+            list_price=list_price,
+            source=source,
+        )
+        if cover:
+            book_set_cover(book=product, cover=cover)
+        search_index_book(book_id=product.pk)
+    return product
+
+
 def book_set_cover(*, book: Book, cover) -> Book:
     """Store a (validated) cover image and its thumbnail."""
     book.cover.save(cover.name, cover, save=False)
@@ -114,7 +154,9 @@ def listing_create(
             )
     except IntegrityError as exc:
         raise ValidationError(
-            _("Your shop already lists this book in this condition: change that listing's quantity instead."),
+            _(
+                "Your shop already lists this product in this condition: change that listing's quantity instead."
+            ),
             code="listing_exists",
         ) from exc
 

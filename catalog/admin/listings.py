@@ -1,6 +1,8 @@
 """A shop's stock, listing by listing: the list, adding a book by its ISBN, a listing's
 page and its history."""
 
+from urllib.parse import urlencode
+
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Case, When
@@ -22,6 +24,7 @@ from catalog.forms import (
     IsbnForm,
     ListingDetailsForm,
     NewBookForm,
+    NewProductForm,
     StockListForm,
 )
 from catalog.models import (
@@ -33,7 +36,8 @@ from catalog.moderation_selectors import (
     latest_rejection_reason,
 )
 from catalog.price_changes import listings_with_price_to_review
-from catalog.selectors import book_by_ean, listings_for_user, with_book_details
+from catalog.product_kinds import ShopProductKinds
+from catalog.selectors import book_by_ean, listings_for_user, own_product, with_book_details
 from shops.selectors import user_sees_all_shops
 
 
@@ -346,34 +350,52 @@ class ListingAdmin(IsbnSearchMixin, admin.ModelAdmin):
                 request, gettext("You have no shop whose stock you can change."), messages.ERROR
             )
             return redirect("admin:catalog_listing_changelist")
-        ean, shop = request.GET.get("ean"), None
-        if ean and request.GET.get("shop", "").isdigit():
+        ean, reference, shop = request.GET.get("ean"), request.GET.get("reference", "").strip(), None
+        if (ean or reference) and request.GET.get("shop", "").isdigit():
             shop = shops.filter(pk=request.GET["shop"]).first()
-        if not ean or shop is None:
+        if shop is None:
             return self._isbn_step(request, shops)
-        return self._details_step(request, shop, ean)
+        return self._details_step(request, shop, ean, reference)
 
     def _isbn_step(self, request, shops):
         form = IsbnForm(request.POST or None, shops=shops)
         if request.method == "POST" and form.is_valid():
-            query = f"?ean={form.cleaned_data['isbn']}&shop={form.cleaned_data['shop'].pk}"
-            return HttpResponseRedirect(reverse("admin:catalog_listing_add") + query)
+            data = form.cleaned_data
+            query = urlencode(
+                {"shop": data["shop"].pk, "kind": data["kind"].code}
+                | ({"ean": data["isbn"]} if data["isbn"] else {"reference": data["reference"]})
+            )
+            return HttpResponseRedirect(f"{reverse('admin:catalog_listing_add')}?{query}")
         return self._render_add(request, form=form, step="isbn")
 
-    def _details_step(self, request, shop, ean):
+    def _details_step(self, request, shop, ean, reference):
+        kinds = ShopProductKinds(shop)
+        kind = kinds.by_code(request.GET.get("kind", "")) or kinds.usual
         try:
-            ean = normalize_any_ean(ean)
-        except ValidationError:
+            if ean:
+                ean = normalize_any_ean(ean)
+                book = book_by_ean(ean)
+            else:
+                book = own_product(shop=shop, reference=reference[:40])
+                ean = book.ean if book else None
+            kinds.check_allowed(book.kind if book is not None else kind)
+        except (ValidationError, ValueError):
             return redirect("admin:catalog_listing_add")
-        book = book_by_ean(ean)
-        form_class = ListingDetailsForm if book is not None else NewBookForm
-        form = form_class(request.POST or None, request.FILES or None, book=book, shop_id=shop.pk)
+        if book is not None and book.owner_shop_id not in (None, shop.pk):
+            return redirect("admin:catalog_listing_add")
+        files = request.FILES or None
+        if book is not None:
+            form = ListingDetailsForm(request.POST or None, files, book=book, shop_id=shop.pk)
+        elif kind.book_rules:
+            form = NewBookForm(request.POST or None, files, book=None, shop_id=shop.pk)
+        else:
+            form = NewProductForm(request.POST or None, files, book=None, shop_id=shop.pk, kind=kind)
         cover_form = (
             CoverForm(request.POST or None, request.FILES or None) if book and not book.cover else None
         )
         if request.method == "POST" and form.is_valid() and (cover_form is None or cover_form.is_valid()):
             try:
-                listing = self._create(form, cover_form, shop, ean, book)
+                listing = self._create(form, cover_form, shop, ean, book, reference=reference)
             except ValidationError as error:
                 form.add_error(None, error)
             else:
@@ -390,21 +412,36 @@ class ListingAdmin(IsbnSearchMixin, admin.ModelAdmin):
                 if "_addanother" in request.POST:
                     return redirect("admin:catalog_listing_add")
                 return redirect("admin:catalog_listing_changelist")
-        existing = Listing.objects.filter(shop=shop, book__ean=ean).select_related("book")
+        existing = Listing.objects.filter(shop=shop, book=book).select_related("book") if book else []
         return self._render_add(
             request,
             form=form,
             cover_form=cover_form,
             step="details",
             book=book,
+            kind=book.kind if book is not None else kind,
             ean=ean,
+            reference=reference,
             shop=shop,
             existing=existing,
         )
 
-    def _create(self, form, cover_form, shop, ean, book):
+    def _create(self, form, cover_form, shop, ean, book, *, reference):
         data = form.cleaned_data
-        if book is None:
+        if book is None and isinstance(form, NewProductForm):
+            book = services.product_create(
+                kind=form.kind,
+                ean=ean,
+                title=data["title"],
+                attributes=form.attribute_values,
+                source=Book.Source.BOOKSELLER,
+                owner_shop=shop if ean is None else None,
+                own_reference=reference if ean is None else "",
+                description=data["description"],
+                list_price=data["list_price"],
+                cover=data.get("cover"),
+            )
+        elif book is None:
             book = services.book_create(
                 ean=ean,
                 details=services.BookDetails(
@@ -428,7 +465,7 @@ class ListingAdmin(IsbnSearchMixin, admin.ModelAdmin):
             condition=data["condition"],
             price=data["price"],
             quantity=data["quantity"],
-            claimed_list_price=data.get("list_price"),
+            claimed_list_price=data.get("list_price") if book.follows_book_rules else None,
         )
 
     def _render_add(self, request, **context):
@@ -438,7 +475,7 @@ class ListingAdmin(IsbnSearchMixin, admin.ModelAdmin):
             {
                 **self.admin_site.each_context(request),
                 "opts": self.opts,
-                "title": gettext("Add a book to my stock"),
+                "title": gettext("Add a product to my stock"),
                 "has_view_permission": True,
                 **context,
             },

@@ -227,3 +227,93 @@ def test_head_office_can_require_nothing_of_a_new_kind():
 
 def actions(plan):
     return [(line.line, line.action) for line in plan.lines]
+
+
+# --- By hand, in the bookseller's space ------------------------------------------------
+
+
+def admin_add(**query) -> str:
+    from urllib.parse import urlencode
+
+    from django.urls import reverse
+
+    with translation.override("en"):
+        url = reverse("admin:catalog_listing_add")
+    return f"{url}?{urlencode(query)}" if query else url
+
+
+@pytest.fixture
+def games_seller(client, games_shop):
+    from tests.factories import MembershipFactory
+
+    client.force_login(MembershipFactory(shop=games_shop).user)
+    return client
+
+
+def test_a_games_shop_adds_a_board_game_by_hand_with_what_its_kind_asks(games_seller, games_shop):
+    step_one = games_seller.post(
+        admin_add(), {"shop": games_shop.pk, "kind": "board-game", "isbn": BOARD_GAME_EAN}
+    )
+    assert step_one.status_code == 302, step_one.context["form"].errors
+    form_page = games_seller.get(step_one["Location"])
+    assert {"attribute_brand", "attribute_age-range", "attribute_players"} <= set(
+        form_page.context["form"].fields
+    )
+
+    missing = games_seller.post(
+        step_one["Location"],
+        {
+            "title": "Mysterium",
+            "attribute_age-range": "10",
+            "condition": "new",
+            "price": "41.90",
+            "quantity": "2",
+        },
+    )
+    done = games_seller.post(step_one["Location"], {"title": "Mysterium", "attribute_brand": "Libellud",
+                                                    "attribute_age-range": "10 à 99", "list_price": "44.90",
+                                                    "condition": "new", "price": "39.00", "quantity": "2"})  # fmt: skip
+
+    assert missing.context["form"].errors["attribute_brand"] == ["Brand is required for “Board game”."]
+    assert done.status_code == 302, done.context["form"].errors
+    game = Book.objects.get(ean=BOARD_GAME_EAN)
+    assert (game.kind_id, game.attributes, game.list_price) == (
+        "board-game",
+        {"brand": "Libellud", "age-range": [10, 99]},
+        Decimal("44.90"),
+    )
+    assert Listing.objects.get(book=game).status == Listing.Status.PUBLISHED
+
+
+def test_a_shop_adds_its_own_goods_without_a_barcode_by_hand(games_seller, games_shop):
+    step_one = games_seller.post(
+        admin_add(), {"shop": games_shop.pk, "kind": "toy", "reference": "TOUPIE-01"}
+    )
+    assert step_one.status_code == 302, step_one.context["form"].errors
+
+    done = games_seller.post(step_one["Location"], {"title": "Toupie", "attribute_brand": "Atelier Kerhoant",
+                                                    "attribute_age-range": "3", "condition": "new", "price": "18",
+                                                    "quantity": "5"})  # fmt: skip
+    again = games_seller.get(step_one["Location"])
+
+    assert done.status_code == 302, done.context["form"].errors
+    toy = Book.objects.get(owner_shop=games_shop, own_reference="TOUPIE-01")
+    assert toy.ean.startswith("29")
+    assert again.context["book"] == toy  # known now: only the offer is asked
+
+
+def test_a_bookshop_cannot_add_a_toy_nor_a_book_without_isbn(client, bookshop):
+    from tests.factories import MembershipFactory
+
+    client.force_login(MembershipFactory(shop=bookshop).user)
+
+    toy = client.post(admin_add(), {"shop": bookshop.pk, "kind": "toy", "isbn": "4005556220052"})
+    book = client.post(admin_add(), {"shop": bookshop.pk, "kind": "book", "reference": "LIV-1"})
+    sneaked = client.get(admin_add(shop=bookshop.pk, kind="toy", ean="4005556220052"))
+
+    assert toy.status_code == 200
+    assert "kind" in toy.context["form"].errors
+    assert book.context["form"].errors["isbn"] == [
+        "A product of kind “Book” needs its ISBN: the EAN is empty."
+    ]
+    assert (sneaked.status_code, sneaked["Location"]) == (302, admin_add())  # back to step one
