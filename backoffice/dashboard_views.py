@@ -26,6 +26,7 @@ from backoffice.dashboard import (
     ShopFigures,
     Week,
     dashboard_for_shops,
+    sales_by_kind,
     shop_figures,
     weekly_activity,
 )
@@ -33,7 +34,7 @@ from backoffice.dashboard_charts import BarChart, bar_chart
 from shops.models import Shop
 from shops.selectors import drives_for_user, shops_for_user, user_sees_all_shops
 
-CSV_TABLES = ("shops", "weeks")
+CSV_TABLES = ("shops", "weeks", "kinds")
 
 
 def dashboard_home(request):
@@ -126,6 +127,15 @@ def _dashboard_page(request, *, shops, title: str, file_name: str, extra: dict, 
         "csv_links": [
             (_("Shops (CSV)"), "?format=csv&table=shops"),
             (_("Weeks (CSV)"), "?format=csv&table=weeks"),
+            (_("Kinds of product (CSV)"), "?format=csv&table=kinds"),
+        ],
+        "kinds": [
+            {
+                "name": row.name,
+                "items": number_format(row.items, force_grouping=True),
+                "value": money(row.value),
+            }
+            for row in dashboard.sales_by_kind
         ],
         "dashboard_home": reverse("dashboard"),
     }
@@ -143,7 +153,7 @@ def _key_figures(dashboard: Dashboard) -> list[tuple[str, str, str]]:
         (_("Orders collected"), number_format(dashboard.collected, force_grouping=True),
          _("Paid for and taken away in the shop.")),
         (_("Sales kept local"), money(dashboard.collected_value),
-         _("Value of the books collected (lines the shop could serve).")),
+         _("Value of what was collected (lines the shop could serve), by kind of product below.")),
         (_("No-show rate"), percent(dashboard.no_show_rate),
          _("Orders nobody came for, among the collected and expired ones.")),
         (_("Late answers"), number_format(dashboard.unanswered, force_grouping=True),
@@ -247,6 +257,14 @@ def _csv_response(table: str, *, shops, period: Period, file_name: str) -> HttpR
                 row.reservations, row.collected, row.collected_value, row.expired, _csv_rate(row.no_show_rate),
                 row.unanswered, period.first_monday.isoformat(), period.last_day.isoformat(),
             ])  # fmt: skip
+    elif table == "kinds":
+        writer.writerow([
+            _("Kind of product"), _("Items collected"), _("Sales kept local (€)"), _("First day of the period"),
+            _("Last day of the period"),
+        ])  # fmt: skip
+        for row in sales_by_kind(shops=shops, period=period):
+            writer.writerow([_text_cell(row.name), row.items, row.value, period.first_monday.isoformat(),
+                             period.last_day.isoformat()])  # fmt: skip
     else:
         writer.writerow([
             _("Week of"), _("Reservations"), _("Orders collected"), _("Sales kept local (€)"),

@@ -219,7 +219,11 @@ def forget_cached_kinds() -> None:
 
 
 def kind_name(kind_code: str) -> str:
-    names = cache.get_or_set(
+    return in_page_language(*_kind_names().get(kind_code, (kind_code, kind_code)))
+
+
+def _kind_names() -> dict[str, tuple[str, str]]:
+    return cache.get_or_set(
         "product-kind-names",
         lambda: {
             code: (name_fr, name_en)
@@ -229,7 +233,6 @@ def kind_name(kind_code: str) -> str:
         },
         60,
     )
-    return in_page_language(*names.get(kind_code, (kind_code, kind_code)))
 
 
 def _attribute_definitions() -> dict[str, list[tuple]]:

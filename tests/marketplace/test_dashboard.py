@@ -30,7 +30,7 @@ from backoffice.dashboard import (
     shop_figures,
 )
 from backoffice.dashboard_charts import nice_ceiling
-from catalog.models import Listing
+from catalog.models import Book, Listing
 from orders.models import Order, OrderEvent
 from orders.services import (
     order_accept,
@@ -243,6 +243,27 @@ def test_the_whole_network_s_figures_match_the_hand_computed_fixture(network):
     assert dashboard.median_time_to_ready == hours(7.5)
 
 
+def test_sales_kept_local_are_also_told_by_kind_of_product(client, network):
+    # Bravo's 12 € title is a board game: its 3 copies collected on Saturday 5 April.
+    Book.objects.filter(listings__shop=network.bravo, listings__price=Decimal("12.00")).update(kind="board-game")
+
+    dashboard = dashboard_for_shops(shops=Shop.objects.all(), period=PERIOD)
+    client.force_login(ChainStaffFactory())
+    with translation.override("fr"):
+        rows = read_csv(client.get(reverse("dashboard_network"), {"format": "csv", "table": "kinds"}))
+
+    assert [(row.kind, row.name, row.items, row.value) for row in dashboard.sales_by_kind] == [
+        ("book", "Livre", 6, Decimal("97.50")),
+        ("board-game", "Jeu de société", 3, Decimal("36.00")),
+        ("toy", "Jouet", 0, Decimal("0.00")),
+    ]
+    # The file covers the recent weeks (the fixture's are past): every kind, in the kinds' order.
+    assert rows[0] == ["Type de produit", "Articles retirés", "Ventes restées locales (€)",
+                       "Premier jour de la période", "Dernier jour de la période"]  # fmt: skip
+    assert [row[:3] for row in rows[1:]] == [["Livre", "0", "0.00"], ["Jeu de société", "0", "0.00"],
+                                             ["Jouet", "0", "0.00"]]  # fmt: skip
+
+
 def test_a_drive_s_figures_count_only_the_shops_attached_to_it(network):
     drive_x = dashboard_for_shops(shops=Shop.objects.filter(drives=network.drive_x), period=PERIOD)
     drive_y = dashboard_for_shops(shops=Shop.objects.filter(drives=network.drive_y), period=PERIOD)
@@ -323,7 +344,7 @@ def test_the_number_of_queries_does_not_grow_with_the_network(network):
                     collected=paris(3, 26, 10 + number))  # fmt: skip
         dated_order(book, placed=paris(4, 1, 10))
 
-    assert queries_for_the_network() == before == 6
+    assert queries_for_the_network() == before == 7
 
 
 def test_a_page_s_number_of_queries_does_not_grow_with_the_network(client, network):
