@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from catalog.ean import normalize_product_ean
 from catalog.models import Book, ContributorRole, Listing, ProductAttribute, ProductKind
 from catalog.pricing import check_listing_price
-from catalog.product_kinds import ShopProductKinds, attribute_values_clean
+from catalog.product_kinds import ShopProductKinds, attribute_as_typed, attribute_values_clean
 from catalog.reference import list_price_for
 from marketplace.images import ImageUploadValidator
 
@@ -327,9 +327,34 @@ class ContributorsField(forms.CharField):
 
 
 class BookAdminForm(forms.ModelForm):
+    """Head office's corrections of a catalogue product; for a kind without the book rules,
+    one field per attribute of its kind (checked as booksellers' are)."""
+
     contributors = ContributorsField(label=_("Contributors"), required=False)
 
     class Meta:
         model = Book
         fields = ["title", "subtitle", "contributors", "publisher", "imprint", "publication_date", "language",
                   "page_count", "format", "description", "clil_code", "list_price", "cover"]  # fmt: skip
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        product = self.instance
+        self.attribute_list = [] if product.follows_book_rules else list(product.kind.attributes.all())
+        for attribute in self.attribute_list:
+            name = NewProductForm.ATTRIBUTE_PREFIX + attribute.code
+            self.fields[name] = _attribute_field(attribute)
+            self.fields[name].initial = attribute_as_typed(product.attributes.get(attribute.code))
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.attribute_list:
+            raw = {
+                a.code: cleaned.get(NewProductForm.ATTRIBUTE_PREFIX + a.code) or ""
+                for a in self.attribute_list
+            }
+            values, problems = attribute_values_clean(self.instance.kind, raw)
+            for code, problem in problems.items():
+                self.add_error(NewProductForm.ATTRIBUTE_PREFIX + code, problem)
+            self.instance.attributes = values
+        return cleaned

@@ -112,6 +112,14 @@ def attribute_values_clean(kind, raw: dict[str, str]) -> tuple[dict, dict[str, s
     return values, problems
 
 
+def attribute_as_typed(value) -> str:
+    """An attribute's value as people type it (and as a stock file writes it): [8, 12]
+    is "8-12"; the till API may send it either way."""
+    if isinstance(value, list) and len(value) == 2:
+        return f"{value[0]}-{value[1]}"
+    return "" if value is None else str(value)
+
+
 def _read(attribute, text: str):
     Type = attribute.Type
     if attribute.type == Type.INTEGER:

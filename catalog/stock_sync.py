@@ -29,6 +29,7 @@ from catalog.imports.csv_reader import parse_price
 from catalog.imports.plan import Action
 from catalog.imports.records import ContributorRecord, StockRow
 from catalog.models import Book, StockSyncPage, StockSyncSession
+from catalog.product_kinds import attribute_as_typed
 from catalog.selectors import stock_sync_item_count
 from marketplace.jobs import act_on_each_alone
 from shops.models import Shop
@@ -215,16 +216,9 @@ def stock_row_from_item(*, line: int, item: dict) -> StockRow:
         list_price=list_price,
         kind=text("kind"),
         reference=reference.strip() if has_reference else "",
-        attributes={str(code): _attribute_text(value) for code, value in attributes.items()},
+        attributes={str(code): attribute_as_typed(value) for code, value in attributes.items()},
         error=" ".join(problems),
     )
-
-
-def _attribute_text(value) -> str:
-    """An attribute's value as a stock file would write it: [8, 12] is "8-12"."""
-    if isinstance(value, list) and len(value) == 2:
-        return f"{value[0]}-{value[1]}"
-    return "" if value is None else str(value)
 
 
 # --- Inside the session's lock ------------------------------------------------------------

@@ -37,9 +37,10 @@ class BookAdmin(admin.ModelAdmin):
 
     form = BookAdminForm
     list_display = ["title", "isbn", "authors", "publisher", "list_price", "source", "updated_at"]
-    list_filter = ["source", "format", WithoutReferencePriceFilter]
+    list_filter = ["kind", "source", "format", WithoutReferencePriceFilter]
     search_fields = ["=ean", "title", "contributors", "publisher"]
-    readonly_fields = ["ean", "list_price", "cover_thumbnail", "source", "created_at", "updated_at"]
+    readonly_fields = ["ean", "kind", "owner_shop", "own_reference", "list_price", "cover_thumbnail", "source",
+                       "created_at", "updated_at"]  # fmt: skip
     inlines = [BookPriceInline]
 
     def save_model(self, request, obj, form, change):

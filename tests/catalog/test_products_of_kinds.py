@@ -317,3 +317,26 @@ def test_a_bookshop_cannot_add_a_toy_nor_a_book_without_isbn(client, bookshop):
         "A product of kind “Book” needs its ISBN: the EAN is empty."
     ]
     assert (sneaked.status_code, sneaked["Location"]) == (302, admin_add())  # back to step one
+
+
+def test_head_office_completes_what_a_product_lacks_in_the_catalogue(client, games_shop):
+    from django.urls import reverse
+
+    from tests.factories import ChainStaffFactory
+
+    game = BookFactory(ean=BOARD_GAME_EAN, kind_id="board-game", title="Mysterium", list_price=None,
+                       attributes={"brand": "Libellud", "age-range": [10, 99]})  # fmt: skip
+    client.force_login(ChainStaffFactory())
+    url = reverse("admin:catalog_book_change", args=[game.pk])
+
+    page = client.get(url)
+    wrong = client.post(url, {"title": "Mysterium", "attribute_brand": "Libellud", "attribute_age-range": "dix",
+                              "attribute_players": "2-7", "prices-TOTAL_FORMS": 0, "prices-INITIAL_FORMS": 0})
+    right = client.post(url, {"title": "Mysterium", "attribute_brand": "Libellud", "attribute_age-range": "10-99",
+                              "attribute_players": "2 à 7", "prices-TOTAL_FORMS": 0, "prices-INITIAL_FORMS": 0})  # fmt: skip
+
+    assert page.context["adminform"].form["attribute_age-range"].value() == "10-99"
+    assert "attribute_age-range" in wrong.context["adminform"].form.errors
+    assert right.status_code == 302
+    game.refresh_from_db()
+    assert game.attributes == {"brand": "Libellud", "age-range": [10, 99], "players": [2, 7]}
