@@ -330,10 +330,14 @@ def test_head_office_completes_what_a_product_lacks_in_the_catalogue(client, gam
     url = reverse("admin:catalog_book_change", args=[game.pk])
 
     page = client.get(url)
-    wrong = client.post(url, {"title": "Mysterium", "attribute_brand": "Libellud", "attribute_age-range": "dix",
-                              "attribute_players": "2-7", "prices-TOTAL_FORMS": 0, "prices-INITIAL_FORMS": 0})
-    right = client.post(url, {"title": "Mysterium", "attribute_brand": "Libellud", "attribute_age-range": "10-99",
-                              "attribute_players": "2 à 7", "prices-TOTAL_FORMS": 0, "prices-INITIAL_FORMS": 0})  # fmt: skip
+    form = {
+        "title": "Mysterium",
+        "attribute_brand": "Libellud",
+        "prices-TOTAL_FORMS": 0,
+        "prices-INITIAL_FORMS": 0,
+    }
+    wrong = client.post(url, {**form, "attribute_age-range": "dix", "attribute_players": "2-7"})
+    right = client.post(url, {**form, "attribute_age-range": "10-99", "attribute_players": "2 à 7"})
 
     assert page.context["adminform"].form["attribute_age-range"].value() == "10-99"
     assert "attribute_age-range" in wrong.context["adminform"].form.errors
