@@ -37,6 +37,9 @@ class ShopApiTokenAdmin(admin.ModelAdmin):
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "shop":
             kwargs["queryset"] = shops_for_user(request.user).filter(status=Shop.Status.APPROVED)
+            only = list(kwargs["queryset"][:2])
+            if len(only) == 1:  # most booksellers have one shop: nothing to choose
+                kwargs["initial"] = only[0].pk
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def has_change_permission(self, request, obj=None):

@@ -344,3 +344,62 @@ def test_head_office_completes_what_a_product_lacks_in_the_catalogue(client, gam
     assert right.status_code == 302
     game.refresh_from_db()
     assert game.attributes == {"brand": "Libellud", "age-range": [10, 99], "players": [2, 7]}
+
+
+# --- A kind of shop head office adds, with no code change --------------------------------
+
+
+def test_head_office_adds_record_shops_and_a_record_shop_lists_a_record_that_is_found(client):
+    from django.urls import reverse
+
+    from catalog.search import BookQuery, search_books
+    from catalog.search_index import search_index_refresh
+    from shops.models import ShopKind
+    from tests.factories import ChainStaffFactory, MembershipFactory
+
+    client.force_login(ChainStaffFactory())
+    with translation.override("en"):
+        kinds_url, products_url = (
+            reverse("admin:shops_shopkind_add"),
+            reverse("admin:catalog_productkind_add"),
+        )
+    shop_kind = client.post(kinds_url, {"code": "disquaire", "name_fr": "Disquaire", "name_en": "Record shop",
+                                        "position": 30})  # fmt: skip
+    assert shop_kind.status_code == 302, shop_kind.context["adminform"].form.errors
+    record_shops = ShopKind.objects.get(code="disquaire")
+    product_kind = client.post(products_url, {
+        "code": "record", "name_fr": "Disque", "name_en": "Record", "position": 40,
+        "shop_kinds": [record_shops.pk],
+        "attributes-TOTAL_FORMS": 2, "attributes-INITIAL_FORMS": 0,
+        "attributes-0-position": 10, "attributes-0-code": "artist", "attributes-0-name_fr": "Artiste",
+        "attributes-0-name_en": "Artist", "attributes-0-type": "text", "attributes-0-required": "on",
+        "attributes-1-position": 20, "attributes-1-code": "format", "attributes-1-name_fr": "Format",
+        "attributes-1-name_en": "Format", "attributes-1-type": "choice",
+        "attributes-1-choices": "Vinyle 33 tours\nCD\nVinyle 45 tours", "attributes-1-filterable": "on",
+    })  # fmt: skip
+    assert product_kind.status_code == 302, product_kind.context["adminform"].form.errors
+
+    # A record shop, with its kind, lists a record from its till's file.
+    shop = ShopFactory(trade_name="Disques Bleus", kinds=["disquaire"], latitude=47.75, longitude=-3.37)
+    MembershipFactory(shop=shop)
+    plan = apply_csv(
+        shop,
+        "EAN;Titre;Artiste;Format;Qté;Prix\n0602445790630;Fragments;Nolwenn Leroy;vinyle 33 tours;2;29,90\n",
+    )
+    search_index_refresh()
+
+    assert actions(plan) == [(2, Action.CREATE)], plan.lines[0].message
+    record = Book.objects.get(ean="0602445790630")
+    assert (record.kind_id, record.attributes) == (
+        "record",
+        {"artist": "Nolwenn Leroy", "format": "Vinyle 33 tours"},
+    )
+    found = search_books(BookQuery(latitude=47.754, longitude=-3.39, text="nolwenn leroy"))
+    assert [result.title for result in found.results] == ["Fragments"]
+    by_format = search_books(BookQuery(latitude=47.754, longitude=-3.39, kind="record",
+                                       attribute_filters=(("format", "choice", "vinyle 33 tours"),)))  # fmt: skip
+    assert [result.title for result in by_format.results] == ["Fragments"]
+    # The record shop may not list the catalogue's books (its kind allows records only).
+    BookFactory(ean="9782070368228", list_price=Decimal("7.50"))
+    refused_book = apply_csv(shop, "EAN;Qté;Prix\n9782070368228;1;7,50\n")
+    assert "may not list “Book”" in refused_book.lines[0].message
