@@ -245,7 +245,9 @@ def test_the_whole_network_s_figures_match_the_hand_computed_fixture(network):
 
 def test_sales_kept_local_are_also_told_by_kind_of_product(client, network):
     # Bravo's 12 € title is a board game: its 3 copies collected on Saturday 5 April.
-    Book.objects.filter(listings__shop=network.bravo, listings__price=Decimal("12.00")).update(kind="board-game")
+    Book.objects.filter(listings__shop=network.bravo, listings__price=Decimal("12.00")).update(
+        kind="board-game"
+    )
 
     dashboard = dashboard_for_shops(shops=Shop.objects.all(), period=PERIOD)
     client.force_login(ChainStaffFactory())
