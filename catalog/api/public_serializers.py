@@ -57,6 +57,11 @@ class SearchParams(LocationSerializer):
     subject = serializers.RegexField(
         r"^\d{4}$", required=False, help_text="A CLIL code: that subject and every subject under it."
     )
+    kind = serializers.SlugField(
+        required=False,
+        max_length=40,
+        help_text="Only products of this kind (its code: book, board-game, toy…).",
+    )
     sort = serializers.ChoiceField(choices=SORTS, default="relevance")
     page = serializers.IntegerField(min_value=1, max_value=1000, default=1)
     page_size = serializers.IntegerField(min_value=1, max_value=MAX_PAGE_SIZE, default=PER_PAGE)
@@ -88,6 +93,7 @@ class SearchParams(LocationSerializer):
             price_min=params.get("price_min"),
             price_max=params.get("price_max"),
             subject=params.get("subject", ""),
+            kind=params.get("kind", ""),
             sort=params["sort"],
             page=params["page"],
             per_page=params["page_size"],
@@ -138,6 +144,11 @@ class BookResultSerializer(serializers.Serializer):
     has_used = serializers.BooleanField()
     nearest_km = DistanceField(help_text="Kilometres to the nearest shop that has it.")
     url = PageUrlField("book", lookup="ean", help_text="The book's web page.")
+    kind = serializers.CharField(help_text="The product's kind (its code): book, board-game, toy…")
+    attributes = serializers.DictField(
+        help_text='What describes a product of its kind, by attribute code: {"brand": "Libellud", "age-range": '
+        "[10, 99]} (a range is [low, high]). Empty for a book."
+    )
 
 
 class SearchResultsSerializer(serializers.Serializer):
@@ -162,6 +173,9 @@ class SearchResultsSerializer(serializers.Serializer):
 
 class BookSerializer(serializers.ModelSerializer):
     contributors = ContributorSerializer(many=True)
+    kind = serializers.CharField(
+        source="kind_id", help_text="The product's kind (its code): book, board-game…"
+    )
     cover_url = AbsoluteUrlField(source="cover")
     cover_thumbnail_url = AbsoluteUrlField(source="cover_thumbnail")
     url = PageUrlField("book", lookup="ean", help_text="The book's web page.")
@@ -170,7 +184,7 @@ class BookSerializer(serializers.ModelSerializer):
         model = Book
         fields = ["ean", "isbn", "title", "subtitle", "authors", "contributors", "publisher", "imprint",
                   "publication_date", "language", "page_count", "format", "description", "clil_code",
-                  "list_price", "cover_url", "cover_thumbnail_url", "url"]  # fmt: skip
+                  "list_price", "cover_url", "cover_thumbnail_url", "url", "kind", "attributes"]  # fmt: skip
 
 
 class OfferShopSerializer(serializers.Serializer):

@@ -247,6 +247,7 @@ def _product_row(product: Element, *, line: int, today: date) -> StockRow:
     return StockRow(
         line=line,
         ean=ean,
+        kind="book",  # ONIX describes books: a shop that may not list books is told so
         quantity=_text(stock) if stock is not None else None,
         title=title,
         subtitle=subtitle,

@@ -99,6 +99,8 @@ def test_search_finds_books_in_stock_near_a_drive_with_their_offers_summed_up(ap
             "has_used": True,
             "nearest_km": round(haversine_km(47.754, -3.39, 47.75, -3.37), 1),
             "url": "http://testserver/en/books/9782070360024/",
+            "kind": "book",
+            "attributes": {},
         }
     ]
 
@@ -400,7 +402,7 @@ def test_the_schema_documents_the_search_and_availability(client):
     search = schema["paths"]["/api/v1/search/"]["get"]
     assert search["tags"] == ["search"]
     assert {parameter["name"] for parameter in search["parameters"]} == {
-        "drive", "lat", "lon", "q", "radius", "condition", "shop", "price_min", "price_max", "subject", "sort",
+        "drive", "lat", "lon", "q", "radius", "condition", "shop", "price_min", "price_max", "subject", "kind", "sort",
         "page", "page_size",
     }  # fmt: skip
     assert set(search["responses"]) == {"200", "400", "406", "429"}

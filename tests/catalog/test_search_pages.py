@@ -125,7 +125,7 @@ def test_search_page_shows_the_books_nearby(visitor, shops):
 
     assert page.context["found"].total == 3
     assert "Un roman numéro 0" in page.text
-    assert "3 books within 30 km of Drive Lorient Keryado" in page.text
+    assert "3 products within 30 km of Drive Lorient Keryado" in page.text
 
 
 def test_a_search_matching_too_many_books_shows_the_most_relevant_and_says_so(visitor, shops, monkeypatch):
@@ -136,12 +136,12 @@ def test_a_search_matching_too_many_books_shows_the_most_relevant_and_says_so(vi
 
     assert len(page.context["found"].results) == 2
     assert (
-        "More than 2 books within 30 km of Drive Lorient Keryado: here are the 2 most relevant." in page.text
+        "More than 2 products within 30 km of Drive Lorient Keryado: here are the 2 most relevant." in page.text
     )
     with translation.override("fr"):
         in_french = visitor.get(reverse("search"), {"q": "roman"}).text
     assert (
-        "Plus de 2 livres à moins de 30 km de Drive Lorient Keryado : voici les 2 plus pertinents."
+        "Plus de 2 produits à moins de 30 km de Drive Lorient Keryado\u00a0: voici les 2 plus pertinents."
         in in_french
     )
 
