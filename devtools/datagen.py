@@ -1,8 +1,10 @@
 """Invented data at any scale, for the demo and for benchmarks.
 
-Drives in real French communes (La Poste's table), bookshops near them, books with
-valid ISBN-13s and French-looking titles, and the shops' stock, priced as the fixed
-book price law allows. The same seed on the same `Locality` table gives the same rows
+Drives in real French communes (La Poste's table), bookshops and games-and-toys shops
+near them, books with valid ISBN-13s and French-looking titles, board games, toys and
+records with French names, brands and artists, and the shops' stock: books priced as
+the fixed book price law allows, the other products freely, around the brand's
+recommended price. The same seed on the same `Locality` table gives the same rows
 (only the ids and timestamps differ). Rows go in with COPY, as pre-formatted strings:
 at a million books, model instances and Decimals would cost more than the database.
 
@@ -13,11 +15,16 @@ made by hand:
 - books: EANs starting with 979108 (979-10-8…: the French 979 group, a block no
   publisher of our catalogue uses; the demo's own books are 97910990…, the stock
   import benchmark's 9791000…). Six free digits: at most 1,000,000 generated books;
+- other products (board games, toys, records): EANs starting with 149108 (149: a GS1
+  prefix given to no country, so no real barcode has it; the demo's own games and toys
+  are 14910990…). Six free digits: at most 1,000,000 generated products;
 - shops: SIRETs `999xxxxxC0001C` (SIREN 999…, first establishment), at most 100,000;
 - drives: slugs ending in `-gen-<number>`.
 
-Subjects (`Subject`, the 8 top-level CLIL codes below) are created when missing and
-left in place by the deletion: the real CLIL table may have been imported since.
+Subjects (`Subject`, the 8 top-level CLIL codes below) and the kind of product
+"record" (`ProductKind`, Disque: artist and format) are created when missing and left in
+place by the deletion: the real CLIL table may have been imported since, and head office
+may have products of that kind by then.
 """
 
 import functools
@@ -28,18 +35,19 @@ import time
 from array import array
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import astuple, dataclass, field, replace
 from datetime import date
 from decimal import Decimal
 
 from django.db import connection, transaction
+from django.db.models import Max
 from django.utils import timezone
 from django.utils.text import slugify
 from stdnum import ean as stdnum_ean
 from stdnum import luhn
 
 from catalog.imports.pgcopy import copy_rows
-from catalog.models import Book, ContributorRole, Listing, Subject
+from catalog.models import Book, ContributorRole, Listing, ProductAttribute, ProductKind, Subject
 from catalog.moderation import SUSPICIOUS_QUANTITY
 from catalog.pricing import new_book_price_range
 from catalog.search_index import (
@@ -58,23 +66,45 @@ from shops.regions import Region, region_for_postcode
 
 @dataclass(frozen=True)
 class Scale:
-    """How many rows to create. Listings also go to the approved shops already there."""
+    """How many rows to create.
+
+    `listings` are the books' listings: in the generated bookshops and in the approved
+    shops already there that may list books. `products` are board games, toys and
+    records, and `product_listings` their listings, on top of the books': in the
+    generated games-and-toys shops only (a hand-made one, as the demo's, keeps the stock
+    it was given). When a scale asks for product listings, one generated shop in
+    GAMES_SHOP_SHARE is a games-and-toys shop, the others bookshops.
+    """
 
     drives: int
     shops: int
     books: int
     listings: int
+    products: int = 0
+    product_listings: int = 0
 
 
 SCALES = {
     # The demo uses its hand-made drives and adds shops around them.
-    "demo": Scale(drives=0, shops=24, books=3_000, listings=12_000),
-    "bench": Scale(drives=1_500, shops=3_000, books=1_000_000, listings=5_000_000),
+    "demo": Scale(drives=0, shops=24, books=3_000, listings=12_000, products=600, product_listings=1_200),
+    # 5,000,000 listings of books, as the search's targets were set on, plus 400,000 of
+    # other products in the 500 games-and-toys shops.
+    "bench": Scale(
+        drives=1_500,
+        shops=3_000,
+        books=1_000_000,
+        listings=5_000_000,
+        products=200_000,
+        product_listings=400_000,
+    ),
 }
 DEMO_SEED = 2026
+GAMES_SHOP_SHARE = 1 / 6
 
 GENERATED_EAN_PREFIX = "979108"
 MAX_GENERATED_BOOKS = 10 ** (12 - len(GENERATED_EAN_PREFIX))
+GENERATED_PRODUCT_EAN_PREFIX = "149108"
+MAX_GENERATED_PRODUCTS = 10 ** (12 - len(GENERATED_PRODUCT_EAN_PREFIX))
 GENERATED_SIREN_PREFIX = "999"
 MAX_GENERATED_SHOPS = 10 ** (8 - len(GENERATED_SIREN_PREFIX))
 GENERATED_SIRET_PATTERN = rf"^{GENERATED_SIREN_PREFIX}[0-9]{{6}}0001[0-9]$"
@@ -94,6 +124,11 @@ def generated_book_ean(number: int) -> str:
     return body + stdnum_ean.calc_check_digit(body)
 
 
+def generated_product_ean(number: int) -> str:
+    body = f"{GENERATED_PRODUCT_EAN_PREFIX}{number:06d}"
+    return body + stdnum_ean.calc_check_digit(body)
+
+
 def generated_siret(number: int) -> str:
     """A SIRET that passes the checksum, in the range reserved for generated shops."""
     siren_base = f"{GENERATED_SIREN_PREFIX}{number:05d}"
@@ -102,8 +137,16 @@ def generated_siret(number: int) -> str:
 
 
 def generated_books():
+    return _catalogue_rows_under(GENERATED_EAN_PREFIX)
+
+
+def generated_products():
+    return _catalogue_rows_under(GENERATED_PRODUCT_EAN_PREFIX)
+
+
+def _catalogue_rows_under(prefix: str):
     # A range rather than LIKE: it uses the EAN's unique index whatever the collation.
-    return Book.objects.filter(ean__gte=GENERATED_EAN_PREFIX, ean__lt=_next_prefix(GENERATED_EAN_PREFIX))
+    return Book.objects.filter(ean__gte=prefix, ean__lt=_next_prefix(prefix))
 
 
 def generated_shops():
@@ -115,7 +158,12 @@ def generated_drives():
 
 
 def generated_data_present() -> bool:
-    return generated_books().exists() or generated_shops().exists() or generated_drives().exists()
+    return (
+        generated_books().exists()
+        or generated_products().exists()
+        or generated_shops().exists()
+        or generated_drives().exists()
+    )
 
 
 def _next_prefix(prefix: str) -> str:
@@ -149,9 +197,12 @@ def generate(*, scale: Scale, seed: int, report: StepReport | None = None) -> di
         now = timezone.now().isoformat()
         state = _GenerationState()
         run("subjects", _create_subjects)
+        if scale.products:
+            run("kinds of product", _create_record_kind)
         run("drives", lambda: _create_drives(cursor, _rng(seed, "drives"), scale.drives, now))
         if scale.shops and not Drive.objects.filter(is_active=True).exists():
             raise GenerationError("no drive to put shops near: generate some with --drives")
+        state.games_shop_numbers = _games_shop_numbers(_rng(seed, "shop kinds"), scale)
         run(
             "shops",
             lambda: _create_shops(
@@ -161,12 +212,26 @@ def generate(*, scale: Scale, seed: int, report: StepReport | None = None) -> di
         run("shops' drives", lambda: _join_drives(cursor, _rng(seed, "shops' drives"), state))
         run("opening hours", lambda: _create_opening_hours(cursor, _rng(seed, "opening hours"), state))
         run("books", lambda: _create_books(cursor, _rng(seed, "books"), scale.books, now, state))
+        run("products", lambda: _create_products(cursor, _rng(seed, "products"), scale.products, now, state))
         # Each COPY chunk would have the listing triggers update its books (most of the
         # million several times over): the books' shops are computed once, at the end.
         with search_shops_deferred():
             run(
                 "listings",
-                lambda: _create_listings(cursor, _rng(seed, "listings"), scale.listings, now, state),
+                lambda: _create_listings(
+                    cursor, _rng(seed, "listings"), scale.listings, now, _bookshops(state), state.books
+                ),
+            )
+            run(
+                "products' listings",
+                lambda: _create_listings(
+                    cursor,
+                    _rng(seed, "products' listings"),
+                    scale.product_listings,
+                    now,
+                    _games_shops(state),
+                    state.products,
+                ),
             )
             run("books' shops", search_shops_rebuild)
     run("search index", search_index_refresh)
@@ -182,14 +247,15 @@ def demo_data_generate() -> None:
 
 
 def generated_data_delete(*, report: StepReport | None = None) -> dict[str, int]:
-    """Delete every generated row, and nothing else: listings of generated books or
-    shops (also those in hand-made shops), then the shops, books and drives.
+    """Delete every generated row, and nothing else: listings of generated books,
+    products or shops (also those in hand-made shops), then the shops, books, products
+    and drives.
 
-    Listings and books are deleted with plain SQL (the ORM would load a million books to
-    check their listings; the database's foreign keys still refuse the deletion if
-    anything else points to them); shops and drives go through the ORM, which also
-    removes what hangs on them (memberships, status history, API keys, drive links).
-    Writes to listings wait until it is done (it indexes them, see below).
+    Listings, books and products are deleted with plain SQL (the ORM would load a million
+    books to check their listings; the database's foreign keys still refuse the deletion
+    if anything else points to them); shops and drives go through the ORM, which also
+    removes what hangs on them (memberships, status history, API keys, drive links,
+    kinds). Writes to listings wait until it is done (it indexes them, see below).
     """
     steps = _Steps(report)
     # Foreign keys checked at each statement, not at commit: the index below must still be there.
@@ -202,7 +268,8 @@ def generated_data_delete(*, report: StepReport | None = None) -> dict[str, int]
         with search_shops_deferred():
             steps.run("listings", _delete_generated_listings)
             steps.run("shops", lambda: generated_shops().delete()[1].get(Shop._meta.label, 0))
-            steps.run("books", _delete_generated_books)
+            steps.run("books", lambda: _delete_catalogue_rows_under(GENERATED_EAN_PREFIX))
+            steps.run("products", lambda: _delete_catalogue_rows_under(GENERATED_PRODUCT_EAN_PREFIX))
             steps.run("books' shops", search_shops_rebuild)
         steps.run("drives", lambda: generated_drives().delete()[1].get(Drive._meta.label, 0))
         _execute(cursor, "DROP INDEX generated_data_delete_listing_book")
@@ -223,16 +290,17 @@ def _execute(cursor, sql: str) -> int:
 
 
 def _delete_generated_listings() -> int:
-    # Two statements: with "book IN (…) OR shop IN (…)" PostgreSQL cannot hash a million
-    # book ids and compares each listing with each of them.
-    ean_range = [GENERATED_EAN_PREFIX, _next_prefix(GENERATED_EAN_PREFIX)]
+    # One statement per range: with "book IN (…) OR shop IN (…)" PostgreSQL cannot hash a
+    # million book ids and compares each listing with each of them.
+    deleted = 0
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"""DELETE FROM {Listing._meta.db_table} AS listing USING {Book._meta.db_table} AS book
-                 WHERE listing.book_id = book.id AND book.ean >= %s AND book.ean < %s""",
-            ean_range,
-        )
-        deleted = cursor.rowcount
+        for prefix in (GENERATED_EAN_PREFIX, GENERATED_PRODUCT_EAN_PREFIX):
+            cursor.execute(
+                f"""DELETE FROM {Listing._meta.db_table} AS listing USING {Book._meta.db_table} AS book
+                     WHERE listing.book_id = book.id AND book.ean >= %s AND book.ean < %s""",
+                [prefix, _next_prefix(prefix)],
+            )
+            deleted += cursor.rowcount
         cursor.execute(
             f"""DELETE FROM {Listing._meta.db_table}
                  WHERE shop_id IN (SELECT id FROM {Shop._meta.db_table} WHERE siret ~ %s)""",
@@ -241,11 +309,10 @@ def _delete_generated_listings() -> int:
         return deleted + cursor.rowcount
 
 
-def _delete_generated_books() -> int:
+def _delete_catalogue_rows_under(prefix: str) -> int:
     with connection.cursor() as cursor:
         cursor.execute(
-            f"DELETE FROM {Book._meta.db_table} WHERE ean >= %s AND ean < %s",
-            [GENERATED_EAN_PREFIX, _next_prefix(GENERATED_EAN_PREFIX)],
+            f"DELETE FROM {Book._meta.db_table} WHERE ean >= %s AND ean < %s", [prefix, _next_prefix(prefix)]
         )
         return cursor.rowcount
 
@@ -272,10 +339,14 @@ class _Steps:
 
 
 def _check_scale(scale: Scale) -> None:
-    if min(scale.drives, scale.shops, scale.books, scale.listings) < 0:
+    if min(astuple(scale)) < 0:
         raise GenerationError("counts cannot be negative")
     if scale.books > MAX_GENERATED_BOOKS:
         raise GenerationError(f"at most {MAX_GENERATED_BOOKS:,} books fit the EAN range reserved for them")
+    if scale.products > MAX_GENERATED_PRODUCTS:
+        raise GenerationError(
+            f"at most {MAX_GENERATED_PRODUCTS:,} products fit the EAN range reserved for them"
+        )
     if scale.shops >= MAX_GENERATED_SHOPS:
         raise GenerationError(
             f"at most {MAX_GENERATED_SHOPS - 1:,} shops fit the SIRET range reserved for them"
@@ -300,7 +371,21 @@ class _ShopSite:
     latitude: float
     longitude: float
     drive_id: int
+    kind: str = ShopKind.BOOKSHOP
     id: int | None = None
+
+
+@dataclass
+class _Stockable:
+    """Catalogue rows the shops may list, in the order generated (number n is the n-th
+    EAN of its range), and how shops price them: `minimum_new_cents` is the lowest price
+    of a new copy (the loi Lang's for a book, the shops' habit for other products)."""
+
+    used_share: float
+    at_list_price_share: float
+    ids: array = field(default_factory=lambda: array("q"))
+    list_cents: array = field(default_factory=lambda: array("l"))
+    minimum_new_cents: array = field(default_factory=lambda: array("l"))
 
 
 @dataclass
@@ -308,15 +393,15 @@ class _GenerationState:
     """What a step leaves for the next ones."""
 
     drives: list["_DrivePoint"] | None = None
+    games_shop_numbers: set[int] = field(default_factory=set)
     shops: list[_ShopSite] | None = None
-    book_ids: array | None = None
-    list_cents: array | None = None
-    minimum_new_cents: array | None = None
+    books: _Stockable | None = None
+    products: _Stockable | None = None
 
 
 def _analyze() -> int:
     tables = [model._meta.db_table for model in (Book, Listing, Shop, Drive, OpeningPeriod)]
-    tables.append(Shop.drives.through._meta.db_table)
+    tables += [Shop.drives.through._meta.db_table, Shop.kinds.through._meta.db_table]
     command = "ANALYZE" if connection.in_atomic_block else "VACUUM (ANALYZE)"
     with connection.cursor() as cursor:
         cursor.execute(f"{command} {', '.join(tables)}")
@@ -912,6 +997,28 @@ SHOP_SERVICES = ["Commandes livrées en 48 heures.", "Rencontres d'auteurs chaqu
                  "Club de lecture le premier jeudi du mois.", "Heure du conte le mercredi.",
                  "Cartes cadeaux et emballage offert.", "Rachat de livres d'occasion sur rendez-vous.",
                  "Coin café et salon de lecture.", "Dédicaces et expositions toute l'année."]  # fmt: skip
+# Games-and-toys shops: "La Boîte à Jeux", "Le Comptoir des Toupies", "Au Dé Voyageur"…
+GAMES_SHOP_WORDS = nouns("""
+    m:jeu/jeux m:jouet m:dé f:toupie m:lutin m:dragon f:bille m:pion f:malice f:marelle m:korrigan f:carte
+    m:cerf-volant/cerfs-volants f:licorne m:pirate
+""")
+GAMES_SHOP_BOXES = ["La Boîte à Jeux", "La Boîte à Malices", "La Malle aux Jouets", "Le Coffre à Jouets",
+                    "La Caverne aux Jeux", "Le Grenier à Jeux"]  # fmt: skip
+GAMES_SHOP_SPECIALITIES = ["jeux de société", "jeux d'ambiance", "jouets en bois", "puzzles", "jeux de stratégie",
+                           "jouets d'éveil", "loisirs créatifs", "peluches", "disques et vinyles"]  # fmt: skip
+GAMES_SHOP_SERVICES = ["Soirées jeux le vendredi.", "Tables de démonstration en boutique.",
+                       "Des conseils pour tous les âges.", "Emballage cadeau offert.",
+                       "Listes de naissance et d'anniversaire.", "Ludothèque de prêt pour les adhérents."]  # fmt: skip
+
+
+def _games_shop_numbers(rng: random.Random, scale: Scale) -> set[int]:
+    """Which generated shops sell games and toys (one in GAMES_SHOP_SHARE, at least one)
+    when the scale has listings of products for them; the others are bookshops. From a
+    stream of its own: the shops' names and places do not depend on it."""
+    if not scale.shops or not scale.product_listings:
+        return set()
+    count = math.ceil(scale.shops * GAMES_SHOP_SHARE)
+    return set(rng.sample(range(1, scale.shops + 1), count))
 
 
 def _create_shops(
@@ -937,7 +1044,8 @@ def _create_shops(
         latitude, longitude = _moved(
             drive.latitude, drive.longitude, rng, SHOP_MAX_DISTANCE_KM * rng.random()
         )
-        state.shops.append(_ShopSite(number, rng.choice(SHOP_STATUSES), latitude, longitude, drive.id))
+        kind = ShopKind.GAMES_AND_TOYS if number in state.games_shop_numbers else ShopKind.BOOKSHOP
+        state.shops.append(_ShopSite(number, rng.choice(SHOP_STATUSES), latitude, longitude, drive.id, kind))
     # Collection settings from a stream of their own: the rest of a seed's shops does not
     # depend on them.
     rows = (
@@ -959,22 +1067,26 @@ def _create_shops(
     ids = dict(generated_shops().values_list("siret", "id"))
     for site in state.shops:
         site.id = ids[generated_siret(site.number)]
-    bookshop = ShopKind.objects.get(code=ShopKind.BOOKSHOP)
+    kind_ids = dict(ShopKind.objects.values_list("code", "pk"))
     copy_rows(cursor, Shop.kinds.through._meta.db_table, ("shop_id", "shopkind_id"),
-              ((site.id, bookshop.pk) for site in state.shops))  # fmt: skip
+              ((site.id, kind_ids[site.kind]) for site in state.shops))  # fmt: skip
     return count
 
 
 def _shop_row(rng: random.Random, site: _ShopSite, drive: _DrivePoint, taken_slugs: set) -> tuple:
     """The shop's columns up to its language (SHOP_COLUMNS)."""
-    trade_name = _shop_name(rng, drive.town)
+    games = site.kind == ShopKind.GAMES_AND_TOYS
+    trade_name = (_games_shop_name if games else _shop_name)(rng, drive.town)
     slug = _unique_slug(f"{trade_name} {drive.town}", taken_slugs)
     domain = f"{slug[:60].strip('-')}.example"  # a label of a domain name has 63 characters at most
     first_name, last_name = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
-    specialities = rng.sample(SHOP_SPECIALITIES, 2)
-    description = (
-        f"Librairie indépendante à {drive.town} : {specialities[0]}, {specialities[1]}. "
-        + " ".join(rng.sample(SHOP_SERVICES, rng.randint(1, 2)))
+    if games:
+        what, specialities, services = "Jeux et jouets", GAMES_SHOP_SPECIALITIES, GAMES_SHOP_SERVICES
+    else:
+        what, specialities, services = "Librairie indépendante", SHOP_SPECIALITIES, SHOP_SERVICES
+    first, second = rng.sample(specialities, 2)
+    description = f"{what} à {drive.town} : {first}, {second}. " + " ".join(
+        rng.sample(services, rng.randint(1, 2))
     )
     return (
         trade_name,
@@ -1036,6 +1148,21 @@ def _shop_name(rng: random.Random, town: str) -> str:
         return "Les " + " ".join(word[0].upper() + word[1:] for word in named.text.split())
     prefix = "Au Fil" if pattern == 6 else rng.choice(SHOP_PLACES)
     return f"{prefix} {of_the(_capitalized(phrase(words, plural=True)))}"
+
+
+def _games_shop_name(rng: random.Random, town: str) -> str:
+    """ "La Boîte à Jeux", "Le Comptoir des Toupies", "Au Dé Voyageur", "Jeux et Jouets de Vannes"…"""
+    pattern = rng.randrange(4)
+    if pattern == 0:
+        return rng.choice(GAMES_SHOP_BOXES)
+    if pattern == 1:
+        return f"Jeux et Jouets {of(town)}"
+    if pattern == 2:
+        adjective = rng.choice(SHOP_ADJECTIVES).masculine
+        return f"Au Dé {adjective[0].upper()}{adjective[1:]}"
+    return (
+        f"{rng.choice(SHOP_PLACES)} {of_the(_capitalized(phrase(rng.choice(GAMES_SHOP_WORDS), plural=True)))}"
+    )
 
 
 def _unique_slug(text: str, taken: set) -> str:
@@ -1401,26 +1528,28 @@ def _create_subjects() -> int:
 
 
 def _create_books(cursor, rng: random.Random, count: int, now: str, state: _GenerationState) -> int:
-    state.list_cents, state.minimum_new_cents = array("l"), array("l")
-    rows = _book_rows(rng, count, now, state)
+    state.books = _Stockable(used_share=USED_SHARE, at_list_price_share=NEW_AT_LIST_PRICE_SHARE)
+    rows = _book_rows(rng, count, now, state.books)
     for chunk in _chunks(rows, COPY_CHUNK):
         copy_rows(cursor, Book._meta.db_table, BOOK_COLUMNS, chunk, not_null=BOOK_TEXT_COLUMNS)
-    # Book number n is the n-th generated EAN: ids in EAN order, in one query.
-    state.book_ids = array(
-        "q", generated_books().order_by("ean").values_list("id", flat=True).iterator(10_000)
-    )
+    _read_ids(state.books, generated_books())
     return count
 
 
-def _book_rows(rng: random.Random, count: int, now: str, state: _GenerationState) -> Iterator[tuple]:
+def _read_ids(stockable: _Stockable, rows) -> None:
+    # Number n is the n-th generated EAN of its range: ids in EAN order, in one query.
+    stockable.ids = array("q", rows.order_by("ean").values_list("id", flat=True).iterator(10_000))
+
+
+def _book_rows(rng: random.Random, count: int, now: str, books: _Stockable) -> Iterator[tuple]:
     """Rows of the book table; records each book's list price and lowest price new."""
     words = Words(rng)
     for number in range(count):
         profile = rng.choice(PROFILE_POOL)
         book_format, (lowest, highest) = rng.choice(FORMAT_POOLS[profile.code])
         list_cents = _list_price_cents(rng, lowest, highest)
-        state.list_cents.append(list_cents)
-        state.minimum_new_cents.append(_minimum_new_cents(list_cents))
+        books.list_cents.append(list_cents)
+        books.minimum_new_cents.append(_minimum_new_cents(list_cents))
         pocket = book_format == Book.Format.POCKET
         imprint = ""
         if rng.random() < (0.6 if pocket else 0.2):
@@ -1490,6 +1619,298 @@ def _chunks(rows: Iterable[tuple], size: int) -> Iterator[list[tuple]]:
         yield chunk
 
 
+# --- Products: board games, toys, records ---------------------------------------------------
+
+RECORD = "record"
+RECORD_FORMATS = ["Vinyle 33 tours", "CD", "Vinyle 45 tours", "Cassette"]
+# (code, French name, English name, type, required, filterable, choices)
+RECORD_ATTRIBUTES = [
+    ("artist", "Artiste", "Artist", ProductAttribute.Type.TEXT, True, False, []),
+    ("format", "Format", "Format", ProductAttribute.Type.CHOICE, False, True, RECORD_FORMATS),
+]
+
+
+def _create_record_kind() -> int:
+    """The kind of product "record" (Disque) and its attributes, those missing; games-and-
+    toys shops may list records (the generator makes no record shop). Returns how many
+    rows it created."""
+    kind, created = ProductKind.objects.get_or_create(
+        code=RECORD,
+        defaults={
+            "name_fr": "Disque",
+            "name_en": "Record",
+            "position": (ProductKind.objects.aggregate(last=Max("position"))["last"] or 0) + 10,
+        },
+    )
+    if created:
+        kind.shop_kinds.set(ShopKind.objects.filter(code=ShopKind.GAMES_AND_TOYS))
+    made = int(created)
+    for number, (code, name_fr, name_en, attribute_type, required, filterable, choices) in enumerate(
+        RECORD_ATTRIBUTES, 1
+    ):
+        _attribute, attribute_created = ProductAttribute.objects.get_or_create(
+            kind=kind,
+            code=code,
+            defaults={
+                "name_fr": name_fr,
+                "name_en": name_en,
+                "type": attribute_type,
+                "required": required,
+                "filterable": filterable,
+                "choices": "\n".join(choices),
+                "position": 10 * number,
+            },
+        )
+        made += attribute_created
+    return made
+
+
+def invent_brands(goods: list[str], known: list[str], count: int = 80) -> list[str]:
+    """Brands of games or toys: `known`, then invented ones ("Jeux du Ponant", "Atelier
+    Keravec", "Jouets de Groix", "Plouménan Jeux"…), always the same."""
+    rng = random.Random(f"brands of {goods[0]}")
+    words = Words(rng)
+    forms = [
+        lambda: f"{rng.choice(goods)} {of_the(_capitalized(phrase(rng.choice(PUBLISHER_NOUNS))))}",
+        lambda: f"Atelier {words.invented_name()}",
+        lambda: f"{rng.choice(goods)} {of(words.place())}",
+        lambda: f"{words.invented_name()} {rng.choice(goods)}",
+    ]
+    names = dict.fromkeys(known)
+    while len(names) < count:
+        names[rng.choice(forms)()] = None
+    return list(names)
+
+
+GAME_BRANDS = invent_brands(["Jeux", "Éditions"], ["Ludiroc", "Jeux du Ponant", "Kerlud", "Le Dé Bleu",
+                                                   "Cartes sur Table", "Tempête de Jeux", "Ludopole"])  # fmt: skip
+TOY_BRANDS = invent_brands(["Jouets", "Bois"], ["Ribambelle", "Galipette", "Les Petits Mousses", "Bois & Marées",
+                                                "Tricotin", "Pirouette", "Grain de Sel"])  # fmt: skip
+
+GAME_PLACES = nouns("""
+    m:donjon m:royaume f:forêt f:île m:château m:marais f:tour m:labyrinthe f:caverne m:manoir m:village f:vallée
+    m:temple f:cité m:port m:marché m:palais f:mine m:verger m:archipel
+""")
+GAME_HEROES = nouns("""
+    m:pirate m:marchand m:bâtisseur m:explorateur m:aventurier m:chevalier m:gardien m:sorcier m:naufragé m:corsaire
+    m:druide m:alchimiste m:cartographe m:pêcheur m:moine m:seigneur m:voyageur f:sirène m:korrigan
+""")
+GAME_PLACE_ADJECTIVES = adjectives("""
+    oublié perdu interdit enchanté maudit secret/secrète englouti mystérieux/mystérieuse sauvage caché
+""")
+MYSTERY_HOUSES = ["Manoir", "Château", "Phare", "Moulin", "Musée", "Grand Hôtel"]
+GAME_TREASURES = ["Clés", "Royaumes", "Merveilles", "Portes", "Couronnes", "Reliques", "Îles", "Trésors"]
+BOARD_GAME_TITLES = [
+    lambda w: (  # Le Donjon des Lutins
+        f"{the(w.phrase(plural=False, adjective=0, among=GAME_PLACES))}"
+        f" {of_the(_capitalized(w.phrase(plural=True, adjective=0, among=CREATURES)))}"
+    ),
+    lambda w: f"La Course {of_the(_capitalized(w.phrase(plural=True, adjective=0, among=CREATURES)))}",
+    lambda w: (
+        f"Les {_capitalized(w.phrase(plural=True, adjective=0, among=GAME_HEROES)).text} {of(w.place())}"
+    ),
+    lambda w: f"Mystère au {w.pick(MYSTERY_HOUSES)} {of(w.invented_name())}",  # Mystère au Manoir de Keravec
+    lambda w: f"À la poursuite {of_the(_capitalized(w.phrase(plural=True, adjective=0, among=CREATURES)))}",
+    lambda w: the(phrase(w.pick(GAME_PLACES), adjective=w.pick(GAME_PLACE_ADJECTIVES))),  # L'Île oubliée
+    lambda w: f"Les {w.number(3, 12)} {w.pick(GAME_TREASURES)} {of(w.place())}",  # Les 7 Clés de Brocéliande
+]
+GAME_AGE_RANGES = _pool([((3, 6), 5), ((4, 99), 10), ((5, 99), 8), ((6, 99), 15), ((7, 99), 12), ((8, 99), 20),
+                         ((10, 99), 15), ((12, 99), 8), ((14, 99), 7)])  # fmt: skip
+PLAYER_COUNTS = _pool([((1, 4), 10), ((2, 4), 30), ((2, 5), 12), ((2, 6), 15), ((3, 8), 10), ((2, 2), 10),
+                       ((4, 12), 5), ((1, 1), 3), ((2, 8), 5)])  # fmt: skip
+PLAYING_MINUTES = _pool([(10, 10), (15, 15), (20, 15), (30, 20), (45, 15), (60, 12), (90, 8), (120, 5)])
+
+PUZZLES = [(24, (3, 6), (790, 1290)), (48, (4, 8), (890, 1490)), (100, (6, 12), (990, 1690)),
+           (250, (8, 99), (1190, 1990)), (500, (10, 99), (1290, 2290)), (1000, (12, 99), (1490, 2790)),
+           (1500, (12, 99), (1990, 3290))]  # fmt: skip
+PUZZLE_SUBJECTS = nouns("""
+    m:phare m:port f:plage m:village f:chapelle m:moulin f:baie m:château m:marché m:voilier f:cabane m:jardin
+    f:forêt f:crique m:marais
+""")
+PUZZLE_ADJECTIVES = adjectives(
+    "breton/bretonne enchanté fleuri ensoleillé enneigé ancien/ancienne secret/secrète"
+)
+# (name, age range, lowest and highest recommended price in cents)
+WOODEN_TOYS = [("Train", (2, 6), (2490, 5990)), ("Bateau de pêche", (3, 8), (1990, 3990)),
+               ("Garage", (3, 8), (4990, 8990)), ("Ferme", (3, 8), (3990, 7990)), ("Cuisine", (3, 8), (7990, 14990)),
+               ("Camion de pompiers", (2, 6), (1990, 3490)), ("Château fort", (4, 10), (4990, 9990)),
+               ("Boîte à formes", (1, 3), (1490, 2990)), ("Xylophone", (1, 5), (1490, 2990)),
+               ("Maison de poupée", (3, 10), (6990, 14990))]  # fmt: skip
+PLUSH_ADJECTIVES = adjectives("câlin doux/douce rigolo/rigolote malin/maligne dodu timide endormi")
+CRAFT_KITS = ["mosaïques", "bijoux", "cerf-volant à décorer", "tissage", "perles à repasser", "peinture sur galets",
+              "origami", "pâte à modeler", "couture", "attrape-rêves"]  # fmt: skip
+DOLL_SCENES = ["et son doudou", "à la plage", "en vacances", "et sa valise", "au jardin", "à la ferme"]
+
+
+def _puzzle(w: Words) -> tuple[str, tuple[int, int], tuple[int, int]]:
+    pieces, ages, prices = w.pick(PUZZLES)
+    if w.rng.random() < 0.5:  # Puzzle 1000 pièces Port de Concarneau
+        subject = (
+            f"{_capitalized(w.phrase(plural=False, adjective=0, among=PUZZLE_SUBJECTS)).text} {of(w.place())}"
+        )
+    else:  # Puzzle 500 pièces Phare breton
+        subject = _capitalized(phrase(w.pick(PUZZLE_SUBJECTS), adjective=w.pick(PUZZLE_ADJECTIVES))).text
+    return f"Puzzle {pieces} pièces {subject}", ages, prices
+
+
+def _wooden_toy(w: Words) -> tuple[str, tuple[int, int], tuple[int, int]]:
+    name, ages, prices = w.pick(WOODEN_TOYS)
+    title = f"{name} en bois"
+    if w.rng.random() < 0.5:  # Train en bois « Les Lutins »
+        title += f" « {title_case(the(w.phrase(plural=True, adjective=0, among=CREATURES)))} »"
+    return title, ages, prices
+
+
+def _plush(w: Words) -> tuple[str, tuple[int, int], tuple[int, int]]:
+    creature = phrase(w.pick(CREATURES), adjective=w.pick(PLUSH_ADJECTIVES))
+    return f"Peluche {creature.text} {w.pick([20, 25, 30, 40, 60])} cm", (0, 99), (1290, 4990)
+
+
+def _building_set(w: Words) -> tuple[str, tuple[int, int], tuple[int, int]]:
+    planks = w.pick([100, 200, 280, 500, 1000])
+    return f"Coffret {planks} planchettes en bois", (3, 99), (1200 + 8 * planks, 2000 + 12 * planks)
+
+
+def _craft_kit(w: Words) -> tuple[str, tuple[int, int], tuple[int, int]]:
+    return f"Kit créatif {w.pick(CRAFT_KITS)}", (6, 12), (990, 2490)
+
+
+def _doll(w: Words) -> tuple[str, tuple[int, int], tuple[int, int]]:
+    return f"Poupée {w.first_name()} {w.pick(DOLL_SCENES)}", (3, 8), (1990, 4990)
+
+
+def _kite(w: Words) -> tuple[str, tuple[int, int], tuple[int, int]]:
+    return f"Cerf-volant {w.phrase(plural=False, adjective=0.5, among=CREATURES).text}", (5, 99), (1290, 3990)
+
+
+TOY_MAKERS = _pool([(_puzzle, 30), (_wooden_toy, 25), (_plush, 15), (_building_set, 10), (_craft_kit, 10),
+                    (_doll, 5), (_kite, 5)])  # fmt: skip
+
+RECORD_TITLES = [
+    lambda w: f"Chansons {of(w.place())}",
+    lambda w: f"Live {at(w.place())}",
+    lambda w: f"Musiques {of(w.place())}",
+    lambda w: f"Fest-noz {at(w.place())}",
+    lambda w: f"{the(w.phrase(adjective=0.5))} – Best of",
+]
+RECORD_ARTISTS = [
+    lambda w: w.person(),
+    lambda w: f"Les {_capitalized(w.phrase(plural=True, adjective=0.3)).text}",  # Les Goélands
+    lambda w: f"{w.person()} Quartet",
+    lambda w: f"Trio {w.invented_name()}",
+    lambda w: f"Bagad {w.invented_name()}",
+    lambda w: f"Orchestre {of(w.place())}",
+]
+RECORD_FORMAT_POOL = _pool([(("CD", (999, 1999)), 40), (("Vinyle 33 tours", (1990, 3490)), 35),
+                            (("Vinyle 45 tours", (690, 1290)), 10), (("Cassette", (790, 1490)), 15)])  # fmt: skip
+# Album titles read like novels' ("Nuits blanches", "La Mer et le Silence") more often than not.
+NOVEL_LIKE_ALBUM_SHARE = 0.6
+# Brands' habits, as publishers' (PRICE_ENDINGS): 24,99 €, 34,90 €, 19 €…
+RECOMMENDED_PRICE_ENDINGS = [99, 99, 90, 90, 90, 0, 50]
+
+
+def _recommended_price_cents(rng: random.Random, lowest: int, highest: int) -> int:
+    cents = rng.randint(lowest // 100, highest // 100) * 100 + rng.choice(RECOMMENDED_PRICE_ENDINGS)
+    return min(max(cents, lowest), highest)
+
+
+def _board_game(words: Words) -> tuple[str, dict, int]:
+    rng = words.rng
+    minutes = rng.choice(PLAYING_MINUTES)
+    values = {
+        "brand": words.skewed(GAME_BRANDS, 1.5),
+        "age-range": list(rng.choice(GAME_AGE_RANGES)),
+        "players": list(rng.choice(PLAYER_COUNTS)),
+        "playing-time": minutes,
+    }
+    # Longer games come in bigger boxes, with more in them.
+    price = _recommended_price_cents(rng, 1200 + 15 * minutes, 2500 + 30 * minutes)
+    return title_case(rng.choice(BOARD_GAME_TITLES)(words)), values, price
+
+
+def _toy(words: Words) -> tuple[str, dict, int]:
+    rng = words.rng
+    title, ages, (lowest, highest) = rng.choice(TOY_MAKERS)(words)
+    values = {"brand": words.skewed(TOY_BRANDS, 1.5), "age-range": list(ages)}
+    return title, values, _recommended_price_cents(rng, lowest, highest)
+
+
+def _record(words: Words) -> tuple[str, dict, int]:
+    rng = words.rng
+    record_format, (lowest, highest) = rng.choice(RECORD_FORMAT_POOL)
+    titles = LITERATURE_TITLES if rng.random() < NOVEL_LIKE_ALBUM_SHARE else RECORD_TITLES
+    values = {"artist": rng.choice(RECORD_ARTISTS)(words), "format": record_format}
+    return title_case(rng.choice(titles)(words)), values, _recommended_price_cents(rng, lowest, highest)
+
+
+@dataclass(frozen=True)
+class ProductProfile:
+    """A kind of product the generator makes, and how: `invent` gives a product's title,
+    attribute values and the brand's recommended price in cents."""
+
+    kind: str
+    share: int  # % of the generated products
+    invent: Callable[[Words], tuple[str, dict, int]]
+
+
+PRODUCT_PROFILES = [
+    ProductProfile(ProductKind.BOARD_GAME, 45, _board_game),
+    ProductProfile(ProductKind.TOY, 35, _toy),
+    ProductProfile(RECORD, 20, _record),
+]
+PRODUCT_PROFILE_POOL = _pool([(profile, profile.share) for profile in PRODUCT_PROFILES])
+PRODUCT_USED_SHARE = 0.05
+PRODUCT_AT_LIST_PRICE_SHARE = 0.5
+# Prices are free: shops sell below the brand's price, seldom by more than this.
+PRODUCT_LOWEST_NEW_SHARE = 0.85
+PRODUCT_COLUMNS = ("ean", "kind", "title", "attributes", "list_price", "contributors", "source", "created_at",
+                   "updated_at")  # fmt: skip
+# The book's own columns, empty for other kinds.
+PRODUCT_BLANK_COLUMNS = ("subtitle", "publisher", "imprint", "language", "format", "description", "clil_code",
+                         "cover", "cover_thumbnail")  # fmt: skip
+
+
+def _create_products(cursor, rng: random.Random, count: int, now: str, state: _GenerationState) -> int:
+    state.products = _Stockable(
+        used_share=PRODUCT_USED_SHARE, at_list_price_share=PRODUCT_AT_LIST_PRICE_SHARE
+    )
+    rows = _product_rows(rng, count, now, state.products)
+    for chunk in _chunks(rows, COPY_CHUNK):
+        copy_rows(
+            cursor,
+            Book._meta.db_table,
+            PRODUCT_COLUMNS + PRODUCT_BLANK_COLUMNS,
+            chunk,
+            not_null=PRODUCT_BLANK_COLUMNS,
+        )
+    _read_ids(state.products, generated_products())
+    return count
+
+
+def _product_rows(rng: random.Random, count: int, now: str, products: _Stockable) -> Iterator[tuple]:
+    """Rows of the catalogue table for products of other kinds than books; records each
+    one's recommended price and lowest price new."""
+    words = Words(rng)
+    blanks = ("",) * len(PRODUCT_BLANK_COLUMNS)
+    for number in range(count):
+        profile = rng.choice(PRODUCT_PROFILE_POOL)
+        title, values, list_cents = profile.invent(words)
+        products.list_cents.append(list_cents)
+        products.minimum_new_cents.append(int(list_cents * PRODUCT_LOWEST_NEW_SHARE))
+        yield (
+            generated_product_ean(number),
+            profile.kind,
+            title,
+            _to_json(values),
+            _euros(list_cents),
+            "[]",
+            Book.Source.STAFF,
+            now,
+            now,
+            *blanks,
+        )
+
+
 # --- Listings -------------------------------------------------------------------------------
 
 LISTING_COLUMNS = ("shop_id", "book_id", "condition", "price", "quantity", "status", "moderation_flags",
@@ -1516,10 +1937,11 @@ NEW, PENDING = Listing.Condition.NEW.value, Listing.Status.PENDING.value
 
 
 class Popularity:
-    """Which books the shops stock: a Zipf-like law over a random order of the books.
+    """Which books (or products) the shops stock: a Zipf-like law over a random order of
+    the books.
 
     The book of rank r is drawn with odds 1/(r + offset): at the bench scale the top
-    books are in about 500 of the 3,000 shops, the median one in 1 or 2, and about a
+    books are in about 500 of the 2,500 bookshops, the median one in 1 or 2, and about a
     fifth of the catalogue in none (books nobody stocks, as in a real catalogue).
     """
 
@@ -1543,18 +1965,25 @@ class Popularity:
         return sorted(chosen)
 
 
-def _create_listings(cursor, rng: random.Random, count: int, now: str, state: _GenerationState) -> int:
-    books = len(state.book_ids or ())
-    shops = _stocking_shops(state)
-    if not count or not books or not shops:
+def _create_listings(
+    cursor,
+    rng: random.Random,
+    count: int,
+    now: str,
+    shops: list[tuple[int, str]],
+    stockable: _Stockable | None,
+) -> int:
+    """`count` listings of `stockable`'s rows spread over `shops` ((id, status) pairs)."""
+    catalogue = len(stockable.ids) if stockable else 0
+    if not count or not catalogue or not shops:
         return 0
     weights = [rng.lognormvariate(0, 0.8) * (1.0 if _was_approved(status) else 0.3) for _id, status in shops]
-    sizes = apportion(count, weights, cap=books)
-    popularity = Popularity(rng, books)
+    sizes = apportion(count, weights, cap=catalogue)
+    popularity = Popularity(rng, catalogue)
     rows = (
         row
         for (shop_id, status), size in zip(shops, sizes, strict=True)
-        for row in _shop_listing_rows(rng, shop_id, status, popularity.sample(rng, size), state, now)
+        for row in _shop_listing_rows(rng, shop_id, status, popularity.sample(rng, size), stockable, now)
     )
     written = 0
     for chunk in _chunks(rows, COPY_CHUNK):
@@ -1563,15 +1992,25 @@ def _create_listings(cursor, rng: random.Random, count: int, now: str, state: _G
     return written
 
 
-def _stocking_shops(state: _GenerationState) -> list[tuple[int, str]]:
-    """The generated shops, then the approved shops that were already there."""
+def _bookshops(state: _GenerationState) -> list[tuple[int, str]]:
+    """The generated bookshops, then the approved shops already there whose kinds of shop
+    may list books."""
     existing = (
-        Shop.objects.filter(status=Shop.Status.APPROVED)
+        Shop.objects.filter(status=Shop.Status.APPROVED, kinds__product_kinds__code=ProductKind.BOOK)
         .exclude(siret__regex=GENERATED_SIRET_PATTERN)
+        .distinct()
         .order_by("pk")
         .values_list("pk", "status")
     )
-    return [(site.id, site.status) for site in state.shops or ()] + list(existing)
+    return _generated_shops_of_kind(state, ShopKind.BOOKSHOP) + list(existing)
+
+
+def _games_shops(state: _GenerationState) -> list[tuple[int, str]]:
+    return _generated_shops_of_kind(state, ShopKind.GAMES_AND_TOYS)
+
+
+def _generated_shops_of_kind(state: _GenerationState, kind: str) -> list[tuple[int, str]]:
+    return [(site.id, site.status) for site in state.shops or () if site.kind == kind]
 
 
 def _was_approved(status: str) -> bool:
@@ -1582,24 +2021,25 @@ def _shop_listing_rows(
     rng: random.Random,
     shop_id: int,
     shop_status: str,
-    book_numbers: list[int],
-    state: _GenerationState,
+    numbers: list[int],
+    stockable: _Stockable,
     now: str,
 ) -> Iterator[tuple]:
-    """One shop's listings. The hot loop of the generator (5 million rows): plain ints
-    and strings, bound methods looked up once."""
+    """One shop's listings of `stockable`'s rows number `numbers`. The hot loop of the
+    generator (5 million rows): plain ints and strings, bound methods looked up once."""
     random_, choice, randint = rng.random, rng.choice, rng.randint
     statuses = LISTING_STATUSES if _was_approved(shop_status) else UNPUBLISHED_STATUSES
-    book_ids, list_prices, minimum_new = state.book_ids, state.list_cents, state.minimum_new_cents
-    for number in book_numbers:
+    book_ids, list_prices, minimum_new = stockable.ids, stockable.list_cents, stockable.minimum_new_cents
+    used_share, at_list_price_share = stockable.used_share, stockable.at_list_price_share
+    for number in numbers:
         list_cents = list_prices[number]
-        if random_() < USED_SHARE:
+        if random_() < used_share:
             condition = choice(USED_GRADES)
             lowest, highest = USED_PRICE_SHARE
             cents = max(1, round(list_cents * (lowest + (highest - lowest) * random_())))
         else:
             condition = NEW
-            at_list_price = random_() < NEW_AT_LIST_PRICE_SHARE
+            at_list_price = random_() < at_list_price_share
             cents = list_cents if at_list_price else randint(minimum_new[number], list_cents)
         status = choice(statuses)
         if status == PENDING:

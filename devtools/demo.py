@@ -1,12 +1,15 @@
-"""The demo's data: a few drives and bookshops in real towns, and two accounts.
+"""The demo's data: a few drives and bookshops in real towns, a games-and-toys shop in
+Lorient, and the accounts to try them with.
 
 Everything is looked up by a natural key before being created, so running the seed
 again changes nothing. Shop names and SIRET numbers are invented (the numbers pass the
-checksum but belong to nobody we know of).
+checksum but belong to nobody we know of). The games and toys are real ones with their
+real brands, but their EANs are invented (see DEMO_PRODUCT_EAN_PREFIX) and their prices
+are about the brands' recommended ones.
 """
 
 import random
-from decimal import Decimal
+from decimal import ROUND_DOWN, Decimal
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
@@ -15,7 +18,8 @@ from django.utils.text import slugify
 from stdnum import ean as stdnum_ean
 from stdnum import luhn
 
-from catalog.models import Book, ContributorRole, Listing
+from catalog.models import Book, ContributorRole, Listing, ProductKind
+from catalog.search_index import search_index_refresh, search_vocabulary_refresh
 from marketplace.models import ModerationReason
 from orders.models import Checkout, Order
 from shops import roles
@@ -81,25 +85,38 @@ DRIVES = [
     ("Drive Lille", "Rue du Faubourg des Postes", "59000", "LILLE", "Lille", (-0.016, -0.006)),
 ]
 
-# (shop name, legal name, street address, postcode, town, drives joined, status)
+BOOKSHOP, GAMES_AND_TOYS = ShopKind.BOOKSHOP, ShopKind.GAMES_AND_TOYS
+# (shop name, legal name, street address, postcode, town, drives joined, status, kind of
+# shop). A shop's SIRET comes from its place in the list: add new ones at the end.
 SHOPS = [
     ("Librairie du Port", "SARL Librairie du Port", "12 rue du Port", "56100", "Lorient",
-     ["Drive Lorient Keryado", "Drive Lanester"], Shop.Status.APPROVED),
+     ["Drive Lorient Keryado", "Drive Lanester"], Shop.Status.APPROVED, BOOKSHOP),
     ("Les Mots Voyageurs", "SAS Les Mots Voyageurs", "4 place Delaune", "56600", "Lanester",
-     ["Drive Lanester", "Drive Lorient Keryado"], Shop.Status.APPROVED),
+     ["Drive Lanester", "Drive Lorient Keryado"], Shop.Status.APPROVED, BOOKSHOP),
     ("La Bouquinerie du Blavet", "EURL Bouquinerie du Blavet", "23 rue Trottier", "56700", "Hennebont",
-     ["Drive Hennebont"], Shop.Status.APPROVED),
+     ["Drive Hennebont"], Shop.Status.APPROVED, BOOKSHOP),
     ("Au Fil des Pages", "SARL Au Fil des Pages", "8 rue Kéréon", "29000", "Quimper",
-     ["Drive Quimper"], Shop.Status.APPROVED),
+     ["Drive Quimper"], Shop.Status.APPROVED, BOOKSHOP),
     ("Le Chat qui Lit", "SAS Le Chat qui Lit", "15 rue Saint-Vincent", "56000", "Vannes",
-     ["Drive Vannes", "Drive Auray"], Shop.Status.APPROVED),
+     ["Drive Vannes", "Drive Auray"], Shop.Status.APPROVED, BOOKSHOP),
     ("Librairie des Remparts", "SARL des Remparts", "3 rue de Siam", "29200", "Brest",
-     ["Drive Brest"], Shop.Status.APPROVED),
+     ["Drive Brest"], Shop.Status.APPROVED, BOOKSHOP),
     ("L'Encre et la Plume", "SAS Encre et Plume", "41 rue Oberkampf", "75011", "Paris",
-     ["Drive Paris 11"], Shop.Status.APPROVED),
+     ["Drive Paris 11"], Shop.Status.APPROVED, BOOKSHOP),
     ("La Vague à Lire", "SARL La Vague à Lire", "2 rue des Fontaines", "56100", "Lorient",
-     ["Drive Lorient Keryado"], Shop.Status.PENDING),
+     ["Drive Lorient Keryado"], Shop.Status.PENDING, BOOKSHOP),
+    ("La Boîte à Jeux", "SAS La Boîte à Jeux", "27 rue Paul Guieysse", "56100", "Lorient",
+     ["Drive Lorient Keryado", "Drive Lanester"], Shop.Status.APPROVED, GAMES_AND_TOYS),
 ]  # fmt: skip
+SHOP_DESCRIPTIONS = {
+    BOOKSHOP: "Librairie indépendante : romans, BD, jeunesse, commandes à la demande.",
+    GAMES_AND_TOYS: "Jeux de société pour tous les âges, jouets en bois, puzzles et peluches. Soirées jeux le "
+    "vendredi, tables de démonstration en boutique.",
+}
+GAMES_SHOP = "La Boîte à Jeux"
+# Bookshops may list board games too: this one has a few next to its books.
+BOOKSHOP_WITH_BOARD_GAMES = "Librairie du Port"
+BOOKSHOP_BOARD_GAMES = ["Dixit", "Mysterium", "Les Loups-Garous de Thiercelieux", "Dobble"]
 
 
 # Invented books: French-looking titles, authors and publishers assembled from these
@@ -140,6 +157,85 @@ def demo_books(count: int, rng: random.Random):
         yield demo_book_ean(number), title[0].upper() + title[1:], author, rng.choice(PUBLISHERS), list_price
 
 
+# Real board games and toys with their real brands; the EANs are invented (below), the
+# prices about the brands' recommended ones. An EAN comes from the place in its list: add
+# new ones at the end.
+# (title, brand, age range, players, playing time in minutes, recommended price)
+DEMO_BOARD_GAMES = [
+    ("Dixit", "Libellud", (8, 99), (3, 8), 30, "34.90"),
+    ("Mysterium", "Libellud", (10, 99), (2, 7), 45, "44.90"),
+    ("Dobble", "Zygomatic", (6, 99), (2, 8), 15, "15.90"),
+    ("Les Aventuriers du Rail", "Days of Wonder", (8, 99), (2, 5), 45, "44.90"),
+    ("Les Aventuriers du Rail – Europe", "Days of Wonder", (8, 99), (2, 5), 60, "49.90"),
+    ("7 Wonders", "Repos Production", (10, 99), (3, 7), 30, "44.90"),
+    ("7 Wonders Duel", "Repos Production", (10, 99), (2, 2), 30, "25.90"),
+    ("Time's Up! Family", "Repos Production", (8, 99), (4, 12), 30, "24.90"),
+    ("Carcassonne", "Z-Man Games", (7, 99), (2, 5), 35, "29.90"),
+    ("Splendor", "Space Cowboys", (10, 99), (2, 4), 30, "34.90"),
+    ("Unlock! Escape Adventures", "Space Cowboys", (10, 99), (1, 6), 60, "29.90"),
+    ("Azul", "Next Move Games", (8, 99), (2, 4), 40, "39.90"),
+    ("Skyjo", "Magilano", (8, 99), (2, 8), 30, "14.90"),
+    ("Taco Chat Bouc Cheese Pizza", "Blue Orange", (8, 99), (2, 8), 10, "12.90"),
+    ("Kingdomino", "Blue Orange", (8, 99), (2, 4), 15, "19.90"),
+    ("Les Loups-Garous de Thiercelieux", "Lui-même", (10, 99), (8, 18), 30, "10.90"),
+    ("Codenames", "Iello", (14, 99), (2, 8), 15, "19.90"),
+    ("King of Tokyo", "Iello", (8, 99), (2, 6), 30, "34.90"),
+    ("Le Verger", "Haba", (3, 99), (1, 8), 10, "34.90"),
+    ("Pyramide d'animaux", "Haba", (4, 99), (2, 4), 15, "19.90"),
+    ("Quarto", "Gigamic", (8, 99), (2, 2), 15, "34.90"),
+    ("Quoridor", "Gigamic", (8, 99), (2, 4), 15, "34.90"),
+    ("Mille Bornes", "Dujardin", (7, 99), (2, 6), 45, "22.90"),
+]
+# (title, brand, age range, recommended price)
+DEMO_TOYS = [
+    ("Coffret 200 planchettes", "Kapla", (3, 99), "49.90"),
+    ("Baril 280 planchettes", "Kapla", (3, 99), "64.90"),
+    ("Puzzle 500 pièces Phare breton", "Djeco", (10, 99), "16.90"),
+    ("Puzzle 1000 pièces Port de Concarneau", "Djeco", (12, 99), "21.90"),
+    ("Puzzle 100 pièces Les Pirates", "Djeco", (6, 12), "14.90"),
+    ("Kit créatif Mosaïques", "Djeco", (6, 12), "12.90"),
+    ("Bateau de pêche avec pêcheurs", "Playmobil", (4, 10), "29.99"),
+    ("Caserne de pompiers", "Playmobil", (4, 10), "79.99"),
+    ("Lego Classic – La boîte de briques créatives", "Lego", (4, 99), "34.99"),
+    ("Lego Duplo – Le train des chiffres", "Lego", (2, 5), "29.99"),
+    ("Ma première boîte à formes", "Haba", (1, 3), "24.90"),
+    ("Sophie la girafe", "Vulli", (0, 3), "16.90"),
+    ("Lapin Après la pluie, peluche 30 cm", "Moulin Roty", (0, 99), "32.00"),
+    ("Garage en bois 3 étages", "Janod", (3, 8), "59.90"),
+    ("Culbuto marin", "Vilac", (1, 3), "24.90"),
+]
+# 149 is a GS1 prefix given to no country: no real barcode starts with it (nor with
+# 14910990, far from the generator's 149108…).
+DEMO_PRODUCT_EAN_PREFIX = "14910990"
+FIRST_DEMO_TOY_NUMBER = 500
+
+
+def demo_product_ean(number: int) -> str:
+    body = f"{DEMO_PRODUCT_EAN_PREFIX}{number:04d}"
+    return body + stdnum_ean.calc_check_digit(body)
+
+
+def demo_products():
+    """(ean, kind, title, attribute values, recommended price) of the demo's games and toys."""
+    for number, (title, brand, ages, players, minutes, price) in enumerate(DEMO_BOARD_GAMES):
+        attributes = {
+            "brand": brand,
+            "age-range": list(ages),
+            "players": list(players),
+            "playing-time": minutes,
+        }
+        yield demo_product_ean(number), ProductKind.BOARD_GAME, title, attributes, Decimal(price)
+    for number, (title, brand, ages, price) in enumerate(DEMO_TOYS, FIRST_DEMO_TOY_NUMBER):
+        attributes = {"brand": brand, "age-range": list(ages)}
+        yield demo_product_ean(number), ProductKind.TOY, title, attributes, Decimal(price)
+
+
+def demo_shop(trade_name: str) -> Shop:
+    """One of SHOPS, by its natural key (its SIRET, from its place in the list)."""
+    number = next(number for number, row in enumerate(SHOPS, 1) if row[0] == trade_name)
+    return Shop.objects.get(siret=demo_siret(number))
+
+
 def demo_siret(number: int) -> str:
     """A 14-digit SIRET that passes the checksum: a valid SIREN plus a valid NIC."""
     siren_base = f"{800000000 + number * 7919:09d}"[:8]
@@ -176,7 +272,9 @@ def seed() -> str:
             },
         )
 
-    for number, (trade_name, legal_name, address, postcode, town, drive_names, status) in enumerate(SHOPS, 1):
+    for number, (trade_name, legal_name, address, postcode, town, drive_names, status, kind) in enumerate(
+        SHOPS, 1
+    ):
         locality = next(loc for (code, _name), loc in localities.items() if code == postcode)
         shop, created = Shop.objects.get_or_create(
             siret=demo_siret(number),
@@ -190,7 +288,7 @@ def seed() -> str:
                 "longitude": locality.longitude,
                 "phone": f"+3329764{number:04d}",
                 "email": f"contact@{slugify(trade_name)}.example",
-                "description": "Librairie indépendante : romans, BD, jeunesse, commandes à la demande.",
+                "description": SHOP_DESCRIPTIONS[kind],
                 "contact_first_name": "Yann",
                 "contact_last_name": f"Le Libraire {number}",
                 "contact_email": BOOKSELLER_EMAIL
@@ -201,7 +299,7 @@ def seed() -> str:
         )
         if created:
             shop.drives.set([drives[name] for name in drive_names])
-            shop.kinds.set(ShopKind.objects.filter(code=ShopKind.BOOKSHOP))
+            shop.kinds.set(ShopKind.objects.filter(code=kind))
             _seed_opening_hours(shop, random.Random(number))
             ShopStatusChange.objects.create(shop=shop, to_status=Shop.Status.PENDING)
             if status == Shop.Status.APPROVED:
@@ -214,6 +312,7 @@ def seed() -> str:
                 )
 
     _seed_stock(random.Random(2026))
+    _seed_games_and_toys(random.Random("games and toys"))
 
     bookseller, _ = User.objects.get_or_create(
         email=BOOKSELLER_EMAIL, defaults={"first_name": "Yann", "last_name": "Le Libraire", "is_staff": True}
@@ -230,7 +329,8 @@ def seed() -> str:
     _seed_orders(Shop.objects.get(siret=demo_siret(1)))
     _seed_back_office(drives)
     return (
-        f"{Drive.objects.count()} drives, {Shop.objects.count()} shops, {Book.objects.count()} books, "
+        f"{Drive.objects.count()} drives, {Shop.objects.count()} shops, "
+        f"{Book.objects.count()} products (books, games, toys, records), "
         f"{Listing.objects.count()} listings, {Order.objects.count()} orders, {User.objects.count()} accounts"
     )
 
@@ -328,6 +428,49 @@ def _seed_orders(shop: Shop) -> None:
                 order_mark_ready(order=order_accept(order=order, by=None), by=None)
 
 
+def _seed_games_and_toys(rng: random.Random) -> None:
+    """The games shop's stock (every game and toy), and a few board games in a bookshop.
+    Products made here are indexed for the search at once: the generator, which indexes
+    the demo's books, runs only the first time."""
+    products, created = [], False
+    for ean, kind, title, attributes, list_price in demo_products():
+        product, product_created = Book.objects.get_or_create(
+            ean=ean,
+            defaults={
+                "kind_id": kind,
+                "title": title,
+                "attributes": attributes,
+                "list_price": list_price,
+                "source": Book.Source.STAFF,
+            },
+        )
+        products.append(product)
+        created |= product_created
+    games_shop = demo_shop(GAMES_SHOP)
+    for product in products:
+        # Prices are free: some a little below the brand's.
+        price = product.list_price
+        if rng.random() < 0.3:
+            price = (price * Decimal(rng.choice(["0.90", "0.95"]))).quantize(Decimal("0.10"), ROUND_DOWN)
+        created |= _seed_listing(games_shop, product, price=price, quantity=rng.randint(1, 4))
+    bookshop = demo_shop(BOOKSHOP_WITH_BOARD_GAMES)
+    for product in (product for product in products if product.title in BOOKSHOP_BOARD_GAMES):
+        created |= _seed_listing(bookshop, product, price=product.list_price, quantity=rng.randint(1, 4))
+    if created:
+        search_index_refresh()
+        search_vocabulary_refresh()
+
+
+def _seed_listing(shop: Shop, product: Book, *, price: Decimal, quantity: int) -> bool:
+    _listing, created = Listing.objects.get_or_create(
+        shop=shop,
+        book=product,
+        condition=Listing.Condition.NEW,
+        defaults={"price": price, "quantity": quantity, "status": Listing.Status.PUBLISHED},
+    )
+    return created
+
+
 def _seed_stock(rng: random.Random) -> None:
     books = []
     for ean, title, author, publisher, list_price in demo_books(DEMO_BOOK_COUNT, rng):
@@ -344,7 +487,7 @@ def _seed_stock(rng: random.Random) -> None:
             },
         )
         books.append(book)
-    for shop in Shop.objects.filter(status=Shop.Status.APPROVED).order_by("pk"):
+    for shop in Shop.objects.filter(status=Shop.Status.APPROVED, kinds__code=BOOKSHOP).order_by("pk"):
         if shop.listings.exists():
             continue
         for book in rng.sample(books, 18):

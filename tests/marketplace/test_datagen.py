@@ -1,4 +1,5 @@
 import io
+import math
 import re
 from decimal import Decimal
 
@@ -6,12 +7,14 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db.models import F
 
-from catalog.ean import normalize_book_ean
-from catalog.models import Book, Listing, SearchTerm, Subject
+from catalog.ean import normalize_book_ean, normalize_product_ean
+from catalog.models import Book, Listing, ProductKind, SearchTerm, Subject
 from catalog.pricing import check_listing_price
+from catalog.product_kinds import ShopProductKinds, attribute_values_clean
+from catalog.search import BookQuery, search_books
 from devtools import datagen, demo
 from shops.geo import haversine_km
-from shops.models import Drive, Locality, Shop
+from shops.models import Drive, Locality, Shop, ShopKind
 from shops.validators import validate_siret
 from tests.factories import BookFactory, DriveFactory, ListingFactory, ShopFactory
 
@@ -19,6 +22,8 @@ pytestmark = pytest.mark.django_db
 
 SMALL = datagen.Scale(drives=3, shops=4, books=30, listings=100)
 SMALL_OPTIONS = ["--drives=3", "--shops=4", "--books=30", "--listings=100"]
+# Two games-and-toys shops among the twelve (one in six).
+WITH_PRODUCTS = datagen.Scale(drives=3, shops=12, books=30, listings=100, products=60, product_listings=80)
 
 
 @pytest.fixture(autouse=True)
@@ -42,10 +47,14 @@ def snapshot():
     return {
         "drives": list(Drive.objects.order_by("slug").values_list("slug", "name", "latitude", "longitude")),
         "shops": list(
-            Shop.objects.order_by("siret").values_list("siret", "trade_name", "slug", "status", "latitude")
+            Shop.objects.order_by("siret").values_list(
+                "siret", "trade_name", "slug", "status", "latitude", "kinds__code"
+            )
         ),
         "books": list(
-            Book.objects.order_by("ean").values_list("ean", "title", "subtitle", "contributors", "list_price")
+            Book.objects.order_by("ean").values_list(
+                "ean", "kind", "title", "subtitle", "contributors", "attributes", "list_price"
+            )
         ),
         "listings": list(
             Listing.objects.order_by("shop__siret", "book__ean", "condition").values_list(
@@ -56,29 +65,29 @@ def snapshot():
 
 
 def test_the_same_seed_gives_the_same_data_and_another_seed_other_data():
-    generate(seed=7)
+    generate(seed=7, scale=WITH_PRODUCTS)
     first = snapshot()
     datagen.generated_data_delete()
 
-    generate(seed=7)
+    generate(seed=7, scale=WITH_PRODUCTS)
     again = snapshot()
     datagen.generated_data_delete()
-    generate(seed=8)
+    generate(seed=8, scale=WITH_PRODUCTS)
     other = snapshot()
 
     assert again == first
-    assert len(first["books"]) == 30
-    assert len(first["listings"]) == 100
+    assert len(first["books"]) == WITH_PRODUCTS.books + WITH_PRODUCTS.products
+    assert len(first["listings"]) == WITH_PRODUCTS.listings + WITH_PRODUCTS.product_listings
     assert titles(other) != titles(first)
     assert other["listings"] != first["listings"]
 
 
 def titles(data):
-    return [title for _ean, title, *_rest in data["books"]]
+    return [title for _ean, _kind, title, *_rest in data["books"]]
 
 
 def test_generated_rows_pass_the_models_own_validation():
-    generate()
+    generate(scale=WITH_PRODUCTS)
 
     for model in (Drive, Shop, Book, Listing):
         for row in model.objects.all():
@@ -270,3 +279,120 @@ def test_the_demo_seed_adds_generated_shops_and_stock_to_the_demo_bookshops():
     assert datagen.generated_books().count() == datagen.SCALES["demo"].books
     assert port.listings.filter(book__in=datagen.generated_books()).exists()
     assert port.listings.exclude(book__in=datagen.generated_books()).exists()
+
+
+def assert_attributes_valid(product: Book) -> None:
+    """The product's attribute values are what its kind's rules make of them, typed as a
+    person would ("8-99", "45", "Libellud")."""
+    typed = {
+        code: f"{value[0]}-{value[1]}" if isinstance(value, list) else str(value)
+        for code, value in product.attributes.items()
+    }
+    values, problems = attribute_values_clean(product.kind, typed)
+    assert problems == {}, (product.title, problems)
+    assert values == product.attributes
+
+
+def assert_each_listing_is_of_a_kind_its_shop_may_list(listings) -> None:
+    kinds_by_shop = {}
+    for listing in listings.select_related("shop", "book"):
+        if listing.shop_id not in kinds_by_shop:
+            kinds_by_shop[listing.shop_id] = ShopProductKinds(listing.shop)
+        assert listing.book.kind_id in kinds_by_shop[listing.shop_id].allowed, (listing.shop, listing.book)
+
+
+def test_products_of_three_kinds_have_valid_attributes_and_eans_in_their_own_range():
+    generate(scale=WITH_PRODUCTS)
+
+    products = datagen.generated_products().select_related("kind").prefetch_related("kind__attributes")
+    assert products.count() == 60
+    assert set(products.values_list("kind", flat=True)) == {"board-game", "toy", "record"}
+    for product in products:
+        assert_attributes_valid(product)
+        assert not product.lacks_required_details
+        assert product.ean.startswith(datagen.GENERATED_PRODUCT_EAN_PREFIX)
+        assert normalize_product_ean(product.ean, book_rules=False) == product.ean
+        assert product.title
+        assert product.list_price > 0
+        product.full_clean()
+
+
+def test_the_record_kind_is_made_once_for_the_games_and_toys_shops_and_outlives_the_data():
+    generate(scale=WITH_PRODUCTS)
+    datagen.generated_data_delete()
+    generate(scale=WITH_PRODUCTS, seed=2)
+
+    record = ProductKind.objects.get(code="record")
+    assert (record.name_fr, record.name_en) == ("Disque", "Record")
+    assert [
+        (attribute.code, attribute.type, attribute.required) for attribute in record.attributes.all()
+    ] == [
+        ("artist", "text", True),
+        ("format", "choice", False),
+    ]
+    assert record.attributes.get(code="format").choice_list == datagen.RECORD_FORMATS
+    assert list(record.shop_kinds.values_list("code", flat=True)) == [ShopKind.GAMES_AND_TOYS]
+
+
+def test_products_are_listed_in_the_generated_games_and_toys_shops_and_books_in_bookshops():
+    hand_made_games_shop = ShopFactory(kinds=[ShopKind.GAMES_AND_TOYS])
+    generate(scale=WITH_PRODUCTS)
+
+    games_shops = datagen.generated_shops().filter(kinds__code=ShopKind.GAMES_AND_TOYS)
+    assert games_shops.count() == math.ceil(WITH_PRODUCTS.shops * datagen.GAMES_SHOP_SHARE) == 2
+    assert "Jeux" in " ".join(games_shops.values_list("description", flat=True))
+    product_listings = Listing.objects.filter(book__in=datagen.generated_products())
+    assert product_listings.count() == WITH_PRODUCTS.product_listings
+    assert set(product_listings.values_list("shop", flat=True)) <= set(
+        games_shops.values_list("pk", flat=True)
+    )
+    assert Listing.objects.filter(book__in=datagen.generated_books()).count() == WITH_PRODUCTS.listings
+    assert not hand_made_games_shop.listings.exists()
+    assert_each_listing_is_of_a_kind_its_shop_may_list(Listing.objects.all())
+
+
+def test_a_product_is_found_by_its_brand_near_its_shop():
+    generate(scale=WITH_PRODUCTS)
+    listing = (
+        Listing.objects.filter(
+            book__in=datagen.generated_products().filter(kind="board-game"),
+            shop__status=Shop.Status.APPROVED,
+            status=Listing.Status.PUBLISHED,
+            quantity__gt=0,
+        )
+        .select_related("shop", "book")
+        .first()
+    )
+
+    found = search_books(
+        BookQuery(
+            latitude=listing.shop.latitude,
+            longitude=listing.shop.longitude,
+            text=listing.book.attributes["brand"],
+            per_page=100,
+        )
+    )
+
+    assert listing.book_id in [result.id for result in found.results]
+
+
+def test_products_alone_are_generated_data_and_the_deletion_removes_them_and_their_listings():
+    hand_made_game = Book.objects.create(
+        ean="3760000000000",
+        kind_id="board-game",
+        title="Jeu fait main",
+        attributes={"brand": "Atelier du coin", "age-range": [6, 99]},
+        source=Book.Source.STAFF,
+    )
+    hand_made_listing = ListingFactory(shop=ShopFactory(kinds=[ShopKind.GAMES_AND_TOYS]), book=hand_made_game)
+    generate(scale=datagen.Scale(drives=0, shops=0, books=0, listings=0, products=5))
+    assert datagen.generated_data_present()
+    datagen.generated_data_delete()
+    generate(scale=WITH_PRODUCTS)
+
+    counts = datagen.generated_data_delete()
+
+    assert counts["products"] == WITH_PRODUCTS.products
+    assert not datagen.generated_data_present()
+    assert list(Book.objects.all()) == [hand_made_game]
+    assert list(Listing.objects.all()) == [hand_made_listing]
