@@ -21,7 +21,14 @@ from tests.factories import BookFactory, DriveFactory, ListingFactory, ShopFacto
 pytestmark = pytest.mark.django_db
 
 SMALL = datagen.Scale(drives=3, shops=4, books=30, listings=100)
-SMALL_OPTIONS = ["--drives=3", "--shops=4", "--books=30", "--listings=100"]
+SMALL_OPTIONS = [
+    "--drives=3",
+    "--shops=4",
+    "--books=30",
+    "--listings=100",
+    "--products=12",
+    "--product-listings=10",
+]
 # Two games-and-toys shops among the twelve (one in six).
 WITH_PRODUCTS = datagen.Scale(drives=3, shops=12, books=30, listings=100, products=60, product_listings=80)
 
@@ -223,7 +230,7 @@ def test_the_command_prints_the_time_of_each_step():
 
     call_command("generate_data", *SMALL_OPTIONS, stdout=out)
 
-    for step in ("drives", "shops", "books", "listings", "search index", "analyze"):
+    for step in ("drives", "shops", "books", "listings", "products", "search index", "analyze"):
         assert re.search(rf"^  {step} .* rows +[0-9.]+ s$", out.getvalue(), re.MULTILINE)
 
 

@@ -5,13 +5,14 @@ from django.core.management.base import BaseCommand, CommandError
 
 from devtools import datagen
 
-COUNTS = ("drives", "shops", "books", "listings")
+COUNTS = ("drives", "shops", "books", "listings", "products", "product_listings")
 
 
 class Command(BaseCommand):
     help = (
-        "Generate invented drives, bookshops, books and stock: --scale demo for the demo, bench "
-        "(1,000,000 books, 5,000,000 listings) for benchmarks. The same seed gives the same data."
+        "Generate invented drives, shops, books, other products (board games, toys, records) and stock: "
+        "--scale demo for the demo, bench (1,000,000 books, 5,000,000 listings, 200,000 other products and "
+        "400,000 listings of them) for benchmarks. The same seed gives the same data."
     )
 
     def add_arguments(self, parser):
@@ -19,7 +20,11 @@ class Command(BaseCommand):
         parser.add_argument("--seed", type=int, default=1)
         for name in COUNTS:
             parser.add_argument(
-                f"--{name}", type=int, metavar="N", help=f"number of {name} (overrides the scale's)"
+                f"--{name.replace('_', '-')}",
+                dest=name,
+                type=int,
+                metavar="N",
+                help=f"number of {name.replace('_', ' ')} (overrides the scale's)",
             )
         parser.add_argument(
             "--reset", action="store_true", help="delete the generated rows first (never the hand-made ones)"
@@ -43,8 +48,9 @@ class Command(BaseCommand):
             datagen.SCALES[scale], **{name: options[name] for name in COUNTS if options[name] is not None}
         )
         self.stdout.write(
-            f"Generating {counts.drives:,} drives, {counts.shops:,} shops, {counts.books:,} books and "
-            f"{counts.listings:,} listings (seed {seed}):"
+            f"Generating {counts.drives:,} drives, {counts.shops:,} shops, {counts.books:,} books, "
+            f"{counts.listings:,} listings, {counts.products:,} other products and {counts.product_listings:,} "
+            f"listings of them (seed {seed}):"
         )
         try:
             datagen.generate(scale=counts, seed=seed, report=self._report)
