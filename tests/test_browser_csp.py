@@ -64,7 +64,7 @@ def expect_nothing_refused(csp_violations: list[str], where: str) -> None:
 def test_a_customer_s_pages_from_the_home_page_to_the_order(live_server, page, csp_violations, site):
     base = live_server.url
 
-    visit(page, f"{base}{en('home')}", heading="Your town's bookshops, at your drive")
+    visit(page, f"{base}{en('home')}", heading="Your town's shops, at your drive")
     expect(page.locator(".site-header")).to_have_css("background-color", BRAND_GREEN)
     visit(page, f"{base}{en('drives')}", heading="Choose your drive")
     visit(page, f"{base}{en('drive', site.drive.slug)}", heading=site.drive.name)

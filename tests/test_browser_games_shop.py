@@ -130,6 +130,7 @@ def the_customer_finds_and_reserves_it(page: Page, base_url: str) -> str:
     page.get_by_label("Téléphone").fill("06 12 34 56 78")
     page.get_by_label("J’accepte les conditions de réservation.").check()
     page.get_by_role("button", name="Réserver, payer en boutique").click()
+    expect(page.get_by_role("heading", name="Vos articles sont réservés")).to_be_visible()
     reference = page.locator(".order-card .reference")
     expect(reference).to_have_count(1)
     return reference.inner_text()

@@ -59,8 +59,8 @@ def reservation_scene() -> ReservationScene:
 
 def reserve_at(page: Page, *, search: str, title: str, shop: str) -> None:
     """From any page with the search bar: find the book, reserve it at `shop`."""
-    page.get_by_role("searchbox", name="Search a book").fill(search)
-    page.get_by_role("searchbox", name="Search a book").press("Enter")
+    page.get_by_role("searchbox", name="Search a product").fill(search)
+    page.get_by_role("searchbox", name="Search a product").press("Enter")
     page.get_by_role("link", name=title).click()
     expect(page.get_by_role("heading", name=title, level=1)).to_be_visible()
     page.locator(".offer").filter(has_text=shop).get_by_role("link", name="Reserve").click()
@@ -80,7 +80,7 @@ def confirm_as_guest(page: Page) -> None:
     page.get_by_label("Phone").fill("06 12 34 56 78")
     page.get_by_label("I accept the reservation terms.").check()
     page.get_by_role("button", name="Reserve, pay in the shop").click()
-    expect(page.get_by_role("heading", name="Your books are reserved")).to_be_visible()
+    expect(page.get_by_role("heading", name="Your items are reserved")).to_be_visible()
 
 
 def reserve_two_books_as_guest(page: Page, base_url: str) -> list[str]:
@@ -96,7 +96,7 @@ def reserve_two_books_as_guest(page: Page, base_url: str) -> list[str]:
     reserve_at(page, search="germinal", title="Germinal", shop="Les Mots Voyageurs")
 
     # The cart: one block per bookshop, each with what to pay there.
-    expect(page.locator(".cart-link__count")).to_have_text("2 books")
+    expect(page.locator(".cart-link__count")).to_have_text("2 items")
     expect(page.locator(".cart-shop h2")).to_have_text(["Les Mots Voyageurs", "Librairie du Port"])
     expect(page.locator(".cart-shop__subtotal")).to_have_text(
         [re.compile(r"9\.90\s€"), re.compile(r"7\.50\s€")]

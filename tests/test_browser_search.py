@@ -32,9 +32,9 @@ def test_a_customer_finds_a_book_near_lorient_in_two_steps(live_server, page, lo
     expect(page.get_by_text("Votre drive :")).to_be_visible()
 
     # Step 2: the book, typed without its accent.
-    page.get_by_role("searchbox", name="Chercher un livre").fill("chateau")
-    page.get_by_role("searchbox", name="Chercher un livre").press("Enter")
-    expect(page.get_by_role("status")).to_contain_text("1 livre")
+    page.get_by_role("searchbox", name="Chercher un produit").fill("chateau")
+    page.get_by_role("searchbox", name="Chercher un produit").press("Enter")
+    expect(page.get_by_role("status")).to_contain_text("1 produit")
     page.get_by_role("link", name="Le Château de ma mère").click()
 
     # The nearby shops that have it, nearest first.

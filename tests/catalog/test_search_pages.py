@@ -136,7 +136,8 @@ def test_a_search_matching_too_many_books_shows_the_most_relevant_and_says_so(vi
 
     assert len(page.context["found"].results) == 2
     assert (
-        "More than 2 products within 30 km of Drive Lorient Keryado: here are the 2 most relevant." in page.text
+        "More than 2 products within 30 km of Drive Lorient Keryado: here are the 2 most relevant."
+        in page.text
     )
     with translation.override("fr"):
         in_french = visitor.get(reverse("search"), {"q": "roman"}).text

@@ -263,7 +263,7 @@ def test_the_header_counts_the_copies_in_the_cart(client, shop_a):
     page = client.get(en("home"))
 
     assert page.context["cart_count"] == 3
-    assert '<span class="cart-link__count">3<span class="visually-hidden"> books</span></span>' in page.text
+    assert '<span class="cart-link__count">3<span class="visually-hidden"> items</span></span>' in page.text
 
 
 def test_a_cached_page_never_shows_a_cart_count_to_others(client, drive, shop_a):

@@ -57,7 +57,7 @@ def test_the_order_page_tells_the_status_the_books_what_to_pay_where_and_what_ha
     assert page.status_code == 200
     assert order.reference in page.text
     assert "<strong>Accepted</strong>" in page.text
-    assert "The bookshop is setting your books aside." in page.text
+    assert "The shop is setting your items aside." in page.text
     assert "<del>Nana</del>" in page.text
     assert "Unavailable: Abîmé" in page.text
     assert "40.00&nbsp;€" in page.text  # the served copies only

@@ -166,7 +166,7 @@ def test_before_it_is_ready_the_order_page_gives_an_estimate_and_no_code(client,
 
     text = client.get(en("order", order.token)).content.decode()
 
-    assert f"Your books should be ready by {paris(estimate, 'l j F')} at {paris(estimate, 'G:i')}." in text
+    assert f"Your order should be ready by {paris(estimate, 'l j F')} at {paris(estimate, 'G:i')}." in text
     assert "Your pickup code" not in text
     assert not re.search(r"<svg[^>]*pickup-qr__image", text)
 

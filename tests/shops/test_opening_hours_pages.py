@@ -370,7 +370,7 @@ def test_a_shop_without_hours_says_so_and_claims_neither_open_nor_closed(client)
 
     text = shop_page(client, shop, TUESDAY_MORNING)
 
-    assert "This bookshop has not given its opening hours yet." in text
+    assert "This shop has not given its opening hours yet." in text
     assert "Open now" not in text
     assert "Closed</strong>" not in text
 
