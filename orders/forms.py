@@ -47,7 +47,7 @@ class CheckoutForm(forms.Form):
     name = forms.CharField(
         label=_("Your name"),
         max_length=150,
-        help_text=_("The bookseller asks for it at the counter."),
+        help_text=_("The shop asks for it at the counter."),
         widget=forms.TextInput(attrs={"autocomplete": "name"}),
     )
     email = forms.EmailField(
@@ -58,7 +58,7 @@ class CheckoutForm(forms.Form):
     )
     phone = french_phone_field(
         label=_("Phone"),
-        help_text=_("For the bookshop, if it needs to reach you. For example 06 12 34 56 78."),
+        help_text=_("For the shop, if it needs to reach you. For example 06 12 34 56 78."),
     )
     accept_terms = forms.BooleanField(
         label=_("I accept the reservation terms."),

@@ -81,7 +81,7 @@ def check_checkout_shape(*, lines, titles: dict[int, tuple[str, str]]) -> None:
     """Copies per line and lines per checkout. `titles`: listing id → (title, shop)."""
     if len(lines) > max_lines_per_checkout():
         raise ReservationLimitReached(
-            _("One reservation can hold up to %(max)s different books; yours has %(count)s. Please reserve the "
+            _("One reservation can hold up to %(max)s different items; yours has %(count)s. Please reserve the "
               "others in a second reservation.") % {"max": max_lines_per_checkout(), "count": len(lines)},
             limit="lines_per_checkout",
         )  # fmt: skip
@@ -216,15 +216,15 @@ def _held_message(*, by_address: bool, where: str | None, most: int) -> str:
     if where:
         return (
             _(
-                "At %(shop)s, one person can hold up to %(max)s books at a time, counting the orders already made "
-                "with the same email, phone or account. Collect or cancel an order there, or reserve fewer books."
+                "At %(shop)s, one person can hold up to %(max)s items at a time, counting the orders already made "
+                "with the same email, phone or account. Collect or cancel an order there, or reserve fewer items."
             )
             % values
         )
     return (
         _(
-            "On Drive Solidaire, one person can hold up to %(max)s books at a time, counting the orders already "
-            "made with the same email, phone or account. Collect or cancel an order, or reserve fewer books."
+            "On Drive Solidaire, one person can hold up to %(max)s items at a time, counting the orders already "
+            "made with the same email, phone or account. Collect or cancel an order, or reserve fewer items."
         )
         % values
     )

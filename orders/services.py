@@ -463,7 +463,7 @@ def order_line_mark_unavailable(*, line: OrderLine, by, reason: str = "") -> Ord
                 move="refuse_unservable",
                 actor_kind=OrderEvent.Actor.SHOP,
                 by=by,
-                note=_("None of the books can be served."),
+                note=_("None of the items can be served."),
             )
     return line
 

@@ -77,7 +77,7 @@ def cart_add(request, listing_id):
             except CartFull:
                 messages.error(
                     request,
-                    _("Your reservation already holds %(count)s different books: confirm it first.")
+                    _("Your reservation already holds %(count)s different items: confirm it first.")
                     % {"count": max_lines_per_checkout()},
                 )
             else:
@@ -280,14 +280,14 @@ def order_cancel_view(request, token):
         else:
             messages.success(
                 request,
-                _("Order %(reference)s is cancelled. The bookshop has been told.")
+                _("Order %(reference)s is cancelled. The shop has been told.")
                 % {"reference": order.reference},
             )
         return redirect("order", token)
     if not order.can_be_cancelled:
         messages.info(
             request,
-            _("Order %(reference)s can no longer be cancelled online: please call the bookshop.")
+            _("Order %(reference)s can no longer be cancelled online: please call the shop.")
             % {"reference": order.reference},
         )
         return redirect("order", token)

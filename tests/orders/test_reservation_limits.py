@@ -88,8 +88,8 @@ def test_one_person_holds_at_most_twenty_books_at_a_shop(shelf, shop_a):
 
     assert refused.value.limit == "held_per_shop"
     assert str(refused.value) == (
-        f"At {shop_a.trade_name}, one person can hold up to 20 books at a time, counting the orders already "
-        "made with the same email, phone or account. Collect or cancel an order there, or reserve fewer books."
+        f"At {shop_a.trade_name}, one person can hold up to 20 items at a time, counting the orders already "
+        "made with the same email, phone or account. Collect or cancel an order there, or reserve fewer items."
     )
     assert "18" not in str(refused.value)  # what is held is not said: anyone may type someone's phone
     assert held_at(shop_a) == 18
@@ -135,7 +135,7 @@ def test_one_person_holds_at_most_forty_books_across_the_network():
         place(ListingFactory(shop=shops[4]))
 
     assert refused.value.limit == "held_in_network"
-    assert "one person can hold up to 40 books at a time" in str(refused.value)
+    assert "one person can hold up to 40 items at a time" in str(refused.value)
 
 
 # --- What one client address holds -----------------------------------------------------------------
@@ -248,7 +248,7 @@ def test_the_api_says_which_limit_in_the_callers_language(shelf):
     assert answer.status_code == 409
     assert answer.json()["code"] == "reservation_limit"
     assert answer.json()["limit"] == "held_per_shop"
-    assert "une même personne peut réserver jusqu’à 20 livres" in answer.json()["detail"]
+    assert "une même personne peut réserver jusqu’à 20 articles" in answer.json()["detail"]
 
 
 def test_the_api_answers_429_with_retry_after_past_the_hourly_checkouts(shelf):
@@ -281,7 +281,7 @@ def test_the_checkout_page_says_what_to_do_and_keeps_the_cart(client, shelf, sho
         )  # fmt: skip
 
     assert response.status_code == 200
-    assert "one person can hold up to 20 books at a time" in response.text
+    assert "one person can hold up to 20 items at a time" in response.text
     assert "Nothing has been reserved." in response.text
     assert held_at(shop_a) == 20
     assert client.session["cart"]  # still there, to try again later
