@@ -319,6 +319,9 @@ class Book(models.Model):
             # One index for both: PostgreSQL intersects the books holding the words with
             # the books listed by the shops around in the index itself.
             GinIndex(fields=["search_vector", "shop_ids"], name="book_words_and_shops"),
+            # The other kinds' products by the shops that list them: a search among them
+            # (a kind, an age) starts from this small index, not from every offer around.
+            GinIndex(fields=["shop_ids"], condition=~Q(kind="book"), name="product_other_kinds_shops"),
             # Books waiting for the search index (few at any time).
             models.Index(fields=["id"], condition=Q(search_vector__isnull=True), name="book_not_indexed"),
         ]

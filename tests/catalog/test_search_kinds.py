@@ -91,3 +91,12 @@ def test_a_games_page_shows_what_describes_a_game_and_no_book_rules(client, cata
     assert "Prix conseillé" in html
     assert "<dt>ISBN</dt>" not in html
     assert "Dans les boutiques près de chez vous" in html
+
+
+def test_browsing_books_or_a_kind_or_an_age_without_words(catalogue):
+    # Browsing the books alone: the newest titles around, among books only.
+    assert titles(kind="book") == ["Le jeu des mystères"]
+    # An age alone looks among the kinds that have attributes (books have none).
+    assert titles(attribute_filters=(("age-range", "range", 5),)) == ["Dobble Kids"]
+    assert titles(kind="toy", sort="price") == ["Puzzle du monde"]
+    assert titles(kind="board-game", text="mysterium") == ["Mysterium"]
