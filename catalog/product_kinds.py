@@ -206,6 +206,15 @@ class ShopProductKinds:
     def allowed_names(self) -> str:
         return ", ".join(f"“{kind.name}”" for kind in self.allowed.values()) or "—"
 
+    def attribute_named(self, header: str):
+        """The attribute a file's column stands for, among the kinds the shop may list
+        ("Marque" → the brand of board games), or None."""
+        for kind in self.allowed.values():
+            code = self._attribute_codes.get(kind.code, {}).get(_squashed(header))
+            if code is not None:
+                return next(attribute for attribute in kind.attributes.all() if attribute.code == code)
+        return None
+
     def attribute_values(self, kind, written: dict[str, str]) -> dict[str, str]:
         """{attribute code: text} from what a file or the till wrote ({column or code:
         text}); what is not one of the kind's attributes is left out (other columns)."""

@@ -31,6 +31,7 @@ from catalog.imports.pgcopy import copy_rows
 from catalog.imports.plan import Action, StockPlan, plan_stock
 from catalog.imports.records import FileFacts, FileFormatError, StockRow
 from catalog.models import Book, Listing, StockImport, StockImportLine
+from catalog.product_kinds import ShopProductKinds
 from marketplace.jobs import act_on_each_in_batches, publish_without_retry
 from shops.models import Shop
 
@@ -338,14 +339,24 @@ def stock_import_preview_details(stock_import: StockImport) -> dict:
     the shop's stock."""
     facts, counts = stock_import.file_facts or {}, stock_import.counts or {}
     flag_labels = dict(Listing.Flag.choices)
+    # Columns the reader did not know may be the attributes of the shop's kinds of
+    # product ("Marque", "Âge"): the planner read them as such.
+    kinds, ignored, attribute_columns = ShopProductKinds(stock_import.shop), [], []
+    for name in facts.get("ignored", []):
+        attribute = kinds.attribute_named(name)
+        if attribute is None:
+            ignored.append(name)
+        else:
+            attribute_columns.append((attribute.name.lower(), name))
     reasons = counts.get("pending_reasons") or {}
     in_stock, zeroed = counts.get("in_stock") or 0, counts.get("zeroed") or 0
     return {
         "file_encoding": facts.get("encoding", ""),
         "file_columns": [
             (COLUMN_LABELS.get(field, field), name) for field, name in facts.get("columns", {}).items()
-        ],
-        "file_ignored": facts.get("ignored", []),
+        ]
+        + attribute_columns,
+        "file_ignored": ignored,
         "file_warnings": facts.get("warnings", []),
         "pending_reasons": sorted(
             ((flag_labels.get(flag, flag), count) for flag, count in reasons.items()),

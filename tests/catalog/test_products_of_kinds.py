@@ -403,3 +403,26 @@ def test_head_office_adds_record_shops_and_a_record_shop_lists_a_record_that_is_
     BookFactory(ean="9782070368228", list_price=Decimal("7.50"))
     refused_book = apply_csv(shop, "EAN;Qté;Prix\n9782070368228;1;7,50\n")
     assert "may not list “Book”" in refused_book.lines[0].message
+
+
+def test_a_games_shops_preview_names_the_columns_read_as_attributes(
+    games_seller, games_shop, capture_on_commit
+):
+    from django.urls import reverse
+
+    from catalog.models import StockImport
+    from tests.catalog.test_stock_admin import upload
+
+    text = f"EAN;Désignation;Marque;Âge;Rayon;Qté;Prix\n{BOARD_GAME_EAN};Mysterium;Libellud;10;Jeux;1;40\n"
+    with translation.override("en"), capture_on_commit():
+        games_seller.post(
+            reverse("admin:catalog_stockimport_add"), {"shop": games_shop.pk, "file": upload("stock.csv", text)}
+        )
+    with translation.override("en"):
+        preview = games_seller.get(
+            reverse("admin:catalog_stockimport_change", args=[StockImport.objects.get().pk])
+        )
+
+    assert "<q>Marque</q> (brand)" in preview.text
+    assert "<q>Âge</q> (age)" in preview.text
+    assert "Columns ignored: <q>Rayon</q>" in preview.text
