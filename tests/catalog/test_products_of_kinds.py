@@ -416,7 +416,8 @@ def test_a_games_shops_preview_names_the_columns_read_as_attributes(
     text = f"EAN;Désignation;Marque;Âge;Rayon;Qté;Prix\n{BOARD_GAME_EAN};Mysterium;Libellud;10;Jeux;1;40\n"
     with translation.override("en"), capture_on_commit():
         games_seller.post(
-            reverse("admin:catalog_stockimport_add"), {"shop": games_shop.pk, "file": upload("stock.csv", text)}
+            reverse("admin:catalog_stockimport_add"),
+            {"shop": games_shop.pk, "file": upload("stock.csv", text)},
         )
     with translation.override("en"):
         preview = games_seller.get(
