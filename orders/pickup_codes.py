@@ -25,6 +25,14 @@ def normalize_pickup_code(typed: str) -> str:
     return _NOT_IN_CODE.sub("", typed.upper())
 
 
+def characters_never_in_pickup_codes(typed: str) -> list[str]:
+    """The letters and digits of `typed` that no code uses (O, 0, I, 1…), in capitals,
+    each once, in the order typed: a misread code, to be told apart from a mistyped one."""
+    return list(
+        dict.fromkeys(char for char in typed.upper() if char.isalnum() and char not in REFERENCE_ALPHABET)
+    )
+
+
 def format_pickup_code(code: str) -> str:
     """ "ACDE-FGHJ": two groups of four, easier to read out and to compare."""
     return f"{code[:4]}-{code[4:]}" if len(code) == PICKUP_CODE_LENGTH else code

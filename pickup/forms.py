@@ -1,7 +1,9 @@
 from django import forms
+from django.utils.text import get_text_list
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext, pgettext
 
-from orders.pickup_codes import PICKUP_CODE_LENGTH, normalize_pickup_code
+from orders.pickup_codes import PICKUP_CODE_LENGTH, characters_never_in_pickup_codes, normalize_pickup_code
 
 
 class PickupCodeForm(forms.Form):
@@ -29,9 +31,24 @@ class PickupCodeForm(forms.Form):
     )
 
     def clean_code(self) -> str:
-        code = normalize_pickup_code(self.cleaned_data["code"])
+        typed = self.cleaned_data["code"]
+        # Not a lookup, so not an attempt: the codes' alphabet and length are no secret.
+        if never_used := characters_never_in_pickup_codes(typed):
+            quoted = [
+                pgettext("a character quoted", "“%(character)s”") % {"character": char} for char in never_used
+            ]
+            raise forms.ValidationError(
+                ngettext(
+                    "A pickup code never uses %(characters)s, a character too easily mistaken for another: "
+                    "check the code shown.",
+                    "A pickup code never uses %(characters)s, characters too easily mistaken for others: "
+                    "check the code shown.",
+                    len(never_used),
+                ),
+                params={"characters": get_text_list(quoted)},
+            )
+        code = normalize_pickup_code(typed)
         if len(code) != PICKUP_CODE_LENGTH:
-            # Not a lookup, so not an attempt: the code's length is no secret.
             raise forms.ValidationError(
                 _("A pickup code has %(length)s letters and digits, for instance ACDE-FGHJ."),
                 params={"length": PICKUP_CODE_LENGTH},

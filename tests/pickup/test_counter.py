@@ -6,7 +6,8 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from django.utils import timezone
+from django.urls import reverse
+from django.utils import timezone, translation
 
 from catalog.models import Listing
 from orders.models import Order, OrderEvent
@@ -115,6 +116,25 @@ def test_a_code_of_the_wrong_length_is_not_looked_up(client, shop_a, owner_a):
     page = look_up(client, "ACDE-FGH")
 
     assert "A pickup code has 8 letters and digits" in page.content.decode()
+    assert not CodeAttempt.objects.exists()
+
+
+def test_a_code_with_characters_no_code_uses_names_them_and_is_not_looked_up(client, shop_a, owner_a):
+    client.force_login(owner_a)
+    with translation.override("fr"):
+        french_counter = reverse("counter")
+
+    zero = look_up(client, "ACDE-FGH0")  # eight characters, but no code has a 0
+    two = look_up(client, "oCDE-1GHJ")
+    in_french = client.post(french_counter, {"code": "ACDE-FGHI"})
+
+    assert (
+        "A pickup code never uses “0”, a character too easily mistaken for another: check the code shown."
+        in zero.content.decode()
+    )
+    assert "never uses “O” or “1”, characters too easily mistaken for others" in two.content.decode()
+    assert "Un code de retrait n’utilise jamais «\u00a0I\u00a0»" in in_french.content.decode()
+    assert "8 letters" not in zero.content.decode()
     assert not CodeAttempt.objects.exists()
 
 

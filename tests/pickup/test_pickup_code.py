@@ -14,7 +14,7 @@ from PIL import Image
 from marketplace.models import OutgoingEmail
 from orders import services as order_services
 from orders.models import REFERENCE_ALPHABET, Order
-from orders.pickup_codes import format_pickup_code, normalize_pickup_code
+from orders.pickup_codes import characters_never_in_pickup_codes, format_pickup_code, normalize_pickup_code
 from orders.pickup_qr import PNG_SCALE, counter_url, pickup_qr_png
 from orders.services import order_collect
 from shops.hours import PARIS, Schedule
@@ -101,6 +101,12 @@ def test_a_code_reads_in_two_groups_of_four_and_is_typed_any_way():
         assert normalize_pickup_code(typed) == "ACDEFGHJ"
     # Letters that are never in a code (O, I…) are dropped: the code is then too short.
     assert normalize_pickup_code("ACDE-FGHO") == "ACDEFGH"
+
+
+def test_the_letters_and_digits_no_code_uses_are_named_once_each_as_typed():
+    assert characters_never_in_pickup_codes("ACDE-FGHJ") == []
+    assert characters_never_in_pickup_codes(" acde-fgh0 o1l 0 é") == ["0", "O", "1", "L", "É"]
+    assert set(characters_never_in_pickup_codes("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ")) == set("01258BILOSZ")
 
 
 # --- The QR code -----------------------------------------------------------------------
