@@ -126,7 +126,7 @@ def search_books(query: BookQuery, *, shops: list[NearbyShop] | None = None) -> 
     elif query.text.strip():
         tsquery, found.corrections = _tsquery(query.text)
         if tsquery is None:
-            return found  # only stop words: nothing to look for
+            return found  # only stop words, or a word no product holds: nothing can match
         conditions.append("book.search_vector @@ to_tsquery('simple', %(tsquery)s)")
         params["tsquery"] = tsquery
     if query.subject:
@@ -191,7 +191,12 @@ def _as_isbn(text: str) -> str:
 
 def _tsquery(text: str) -> tuple[str | None, dict[str, str]]:
     """The query's words as the index stores them (unaccented, stemmed), each unknown
-    one completed by its closest known neighbour: "chatau" → ('chatau' | 'chateau')."""
+    one completed by its closest known neighbour: "chatau" → ('chatau' | 'chateau').
+
+    None when nothing can match: only stop words, or a word that no product holds and
+    that has no known neighbour (every word must match). No correction of the other
+    words is then offered: "harry potter" in a catalogue without Harry Potter finds
+    nothing, and saying that "potter" was also looked for as "port" would only mislead."""
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT lexeme FROM unnest(to_tsvector('french'::regconfig, ds_unaccent(%s))) ORDER BY positions[1]",
@@ -201,12 +206,33 @@ def _tsquery(text: str) -> tuple[str | None, dict[str, str]]:
     if not lexemes:
         return None, {}
     known = set(SearchTerm.objects.filter(term__in=lexemes).values_list("term", flat=True))
-    corrections = _corrections([lexeme for lexeme in lexemes if lexeme not in known])
+    unknown = [lexeme for lexeme in lexemes if lexeme not in known]
+    if unknown:
+        # The vocabulary is rebuilt hourly: the words of a product added since (a
+        # bookseller's, an import's) are in the index only, and are no typos.
+        indexed = _indexed(unknown)
+        unknown = [lexeme for lexeme in unknown if lexeme not in indexed]
+    corrections = _corrections(unknown)
+    if any(lexeme not in corrections for lexeme in unknown):
+        return None, {}
     parts = []
     for lexeme in lexemes:
         alternatives = [lexeme] + ([corrections[lexeme]] if lexeme in corrections else [])
         parts.append("(" + " | ".join(_quote(word) for word in alternatives) + ")")
     return " & ".join(parts), corrections
+
+
+def _indexed(lexemes: list[str]) -> set[str]:
+    """Those of `lexemes` that some product's words hold (one index look-up each)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """SELECT candidate.term
+                 FROM unnest(%s::text[], %s::text[]) AS candidate (term, quoted)
+                WHERE EXISTS (SELECT FROM catalog_book AS book
+                               WHERE book.search_vector @@ to_tsquery('simple', candidate.quoted))""",
+            [lexemes, [_quote(lexeme) for lexeme in lexemes]],
+        )
+        return {row[0] for row in cursor.fetchall()}
 
 
 def _corrections(unknown: list[str]) -> dict[str, str]:

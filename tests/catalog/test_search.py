@@ -99,6 +99,33 @@ def test_a_known_word_is_not_corrected(catalogue):
     assert search("peste").corrections == {}
 
 
+def test_a_word_of_a_book_added_since_the_vocabulary_was_built_is_not_corrected(catalogue, near):
+    ListingFactory(shop=near, book=BookFactory(title="Les Secrets du port"))
+    search_index_refresh()
+    search_vocabulary_refresh()  # knows "port" ('port'), one letter from "potter" ('pott')
+    potter = BookFactory(title="Harry Potter à l'école des sorciers")
+    ListingFactory(shop=near, book=potter)
+    search_index_refresh()  # findable at once; the vocabulary is rebuilt every hour
+
+    found = search("harry potter")
+
+    assert titles(found) == ["Harry Potter à l'école des sorciers"]
+    assert found.corrections == {}
+
+
+def test_a_word_no_book_holds_finds_nothing_and_no_other_word_is_said_corrected(catalogue, near):
+    ListingFactory(shop=near, book=BookFactory(title="Les Secrets du port"))
+    search_index_refresh()
+    search_vocabulary_refresh()
+
+    without_harry = search("harry potter")
+    potter_alone = search("potter")
+
+    assert (without_harry.results, without_harry.corrections) == ([], {})
+    assert titles(potter_alone)[0] == "Les Secrets du port"  # (and the "Éditions du Port" books)
+    assert potter_alone.corrections == {"pott": "port"}
+
+
 @pytest.mark.parametrize("isbn", ["9782253096337", "978-2-253-09633-7", "2-253-09633-4", "2253096334"])
 def test_an_isbn_finds_exactly_its_book(catalogue, isbn):
     found = search(isbn)
