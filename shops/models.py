@@ -48,6 +48,11 @@ class Locality(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["postcode", "insee_code", "place"], name="locality_unique_row"),
         ]
+        # The drive finder looks towns up by name, whole or begun ("quimp", "PARIS 01"…).
+        indexes = [
+            models.Index(fields=["name"], opclasses=["varchar_pattern_ops"], name="locality_name"),
+            models.Index(fields=["place"], name="locality_place"),
+        ]
 
     def __str__(self):
         return f"{self.postcode} {self.name}" + (f" ({self.place})" if self.place else "")

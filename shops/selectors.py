@@ -7,11 +7,12 @@ from datetime import date
 
 from django.core.cache import cache
 from django.db.models import Prefetch, Q, QuerySet
+from django.db.models.functions import Length
 from django.utils import timezone
 
 from shops import api_keys
 from shops.cache_version import shops_cache_version
-from shops.geo import distance_km_expression, town_key
+from shops.geo import distance_km_expression, haversine_km, town_key
 from shops.models import Drive, Locality, Membership, Shop, ShopApiToken
 
 # shops_near's cache: entries live at most this long (seconds), and all of them are
@@ -159,28 +160,99 @@ def drives_by_region() -> dict[str, list[Drive]]:
     return dict(sorted(grouped.items()))
 
 
+# How far from the place a customer typed the drive finder looks.
+DRIVES_AROUND_KM = 100
+
+
 def drives_matching(*, text: str, limit: int = 12) -> list[Drive]:
-    """Drives for what a customer typed: a postcode (the drives nearest to it), or a
-    town or drive name (those drives, then the ones nearest to that town)."""
-    text = text.strip()
-    if not text:
+    """Drives for what a customer typed (a postcode, a town, a drive's name): the drives
+    nearest to that place, within DRIVES_AROUND_KM, nearest first, each with a
+    `distance_km` attribute. A town and its postcode give the same drives."""
+    point = _point_typed(text.strip())
+    if point is None:
         return []
+    return drives_nearest(latitude=point[0], longitude=point[1], limit=limit, max_km=DRIVES_AROUND_KM)
+
+
+def _point_typed(text: str) -> tuple[float, float] | None:
+    """Where a postcode (or its first digits), a town or a drive's name is."""
     if text.isdigit():
-        localities = Locality.objects.filter(postcode__startswith=text)[:1] if len(text) >= 2 else []
-    else:
-        key = town_key(text)
-        named = [
-            drive
-            for drive in Drive.objects.filter(is_active=True)
-            if key in town_key(drive.town) or key in town_key(drive.name)
-        ]
-        if named:
-            return named[:limit]
-        localities = Locality.objects.filter(name__startswith=key)[:1]
-    if not localities:
-        return []
-    place = localities[0]
-    return drives_nearest(latitude=place.latitude, longitude=place.longitude, limit=limit, max_km=100)
+        return _postcode_point(text) if len(text) >= 2 else None
+    key = town_key(text)
+    if not key:
+        return None
+    return _town_point(key) or _drive_point(key)
+
+
+def _postcode_point(digits: str) -> tuple[float, float] | None:
+    """The centre of the communes served by the first postcode that starts with `digits`."""
+    postcode = (
+        Locality.objects.filter(postcode__startswith=digits)
+        .order_by("postcode")
+        .values_list("postcode", flat=True)
+        .first()
+    )
+    if postcode is None:
+        return None
+    return _centre(_communes(Locality.objects.filter(postcode=postcode)))
+
+
+def _town_point(key: str) -> tuple[float, float] | None:
+    """A town by its name (`town_key`), as La Poste writes it: a commune; a city that
+    La Poste splits into arrondissements ("PARIS 01" … "PARIS 20", "LYON 01",
+    "MARSEILLE 01"…): the centre of them all; a place within a commune (La Poste's
+    "ligne 5": a former commune, a hamlet); else the shortest commune name that begins
+    with it ("quimp": QUIMPER). Several communes of that name (a dozen SAINT-PAUL): the
+    one nearest to a drive, which is where the customer is more likely to be."""
+    communes = _communes(Locality.objects.filter(name=key))
+    if communes:
+        return _nearest_to_a_drive(communes)
+    # `key` holds only capitals, digits and spaces (town_key): nothing to escape.
+    arrondissements = _communes(Locality.objects.filter(name__regex=rf"^{key} [0-9]{{2}}$"))
+    if arrondissements:
+        return _centre(arrondissements)
+    communes = _communes(Locality.objects.filter(place=key))
+    if communes:
+        return _nearest_to_a_drive(communes)
+    begun = (
+        Locality.objects.filter(name__startswith=key)
+        .order_by(Length("name"), "name")
+        .values_list("name", flat=True)
+        .first()
+    )
+    if begun is None:
+        return None
+    return _nearest_to_a_drive(_communes(Locality.objects.filter(name=begun)))
+
+
+def _drive_point(key: str) -> tuple[float, float] | None:
+    """Where the first drive (by name) whose name or town holds `key` is ("keryado")."""
+    for drive in Drive.objects.filter(is_active=True).order_by("name", "pk"):
+        if key in town_key(drive.name) or key in town_key(drive.town):
+            return drive.latitude, drive.longitude
+    return None
+
+
+def _communes(localities: QuerySet[Locality]) -> list[tuple[float, float]]:
+    """Each commune's centroid once (La Poste repeats it on each of its places), in the
+    order of their INSEE codes."""
+    rows = localities.order_by("insee_code").values_list("insee_code", "latitude", "longitude")
+    return list({insee_code: (latitude, longitude) for insee_code, latitude, longitude in rows}.values())
+
+
+def _centre(points: list[tuple[float, float]]) -> tuple[float, float] | None:
+    if not points:
+        return None
+    return sum(point[0] for point in points) / len(points), sum(point[1] for point in points) / len(points)
+
+
+def _nearest_to_a_drive(points: list[tuple[float, float]]) -> tuple[float, float]:
+    if len(points) == 1:
+        return points[0]
+    drives = list(Drive.objects.filter(is_active=True).values_list("latitude", "longitude"))
+    if not drives:
+        return points[0]
+    return min(points, key=lambda point: min(haversine_km(*point, *drive) for drive in drives))
 
 
 def shop_by_slug(slug: str) -> Shop | None:

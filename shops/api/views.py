@@ -20,9 +20,15 @@ from shops.api.serializers import (
     ShopSerializer,
 )
 from shops.models import Drive
-from shops.selectors import drives_matching, drives_nearest, open_shops, shop_by_slug, shops_near
+from shops.selectors import (
+    DRIVES_AROUND_KM,
+    drives_matching,
+    drives_nearest,
+    open_shops,
+    shop_by_slug,
+    shops_near,
+)
 
-DRIVES_MAX_KM = 100
 # drives_matching and drives_nearest return lists cut at a limit; a chain has a few
 # hundred drives, so this one never cuts in practice.
 DRIVES_LIMIT = 1000
@@ -82,8 +88,8 @@ class DriveList(PublicReadView):
         tags=["drives"],
         summary="Active drives",
         description=(
-            "Every active drive, by town; or those matching `q` (a town, a drive's name, a postcode: "
-            "the drives nearest to it); or those within 100 km of `near`, nearest first, with their "
+            "Every active drive, by town; or those within 100 km of `q` (a town, a postcode, a drive's "
+            "name: a town and its postcode give the same drives) or of `near`, nearest first, with their "
             "`distance_km`. `region` narrows any of them."
         ),
         parameters=[DriveListParams],
@@ -102,7 +108,7 @@ class DriveList(PublicReadView):
             drives = drives_matching(text=q, limit=DRIVES_LIMIT)
         elif near:
             drives = drives_nearest(
-                latitude=near[0], longitude=near[1], limit=DRIVES_LIMIT, max_km=DRIVES_MAX_KM
+                latitude=near[0], longitude=near[1], limit=DRIVES_LIMIT, max_km=DRIVES_AROUND_KM
             )
         else:
             return self.get_queryset().filter(region=region) if region else self.get_queryset()

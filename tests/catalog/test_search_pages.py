@@ -1,6 +1,7 @@
 """The shop window's pages: drive choice, search, book page, shop page."""
 
 import gzip
+from datetime import date
 from decimal import Decimal
 
 import pytest
@@ -92,7 +93,7 @@ def test_a_drive_is_found_by_postcode_or_town_and_all_are_listed_by_region(clien
     by_region = client.get(en("drives")).context["regions"]
 
     assert [d.slug for d in by_postcode][:2] == ["lorient", "vannes"]
-    assert [d.slug for d in by_town] == ["lorient"]
+    assert [d.slug for d in by_town] == [d.slug for d in by_postcode]
     assert unknown.context["matches"] == []
     assert "No drive found" in unknown.text
     assert {region: [d.slug for d in drives] for region, drives in by_region.items()} == {
@@ -215,6 +216,18 @@ def test_the_book_page_costs_the_same_queries_for_1_or_8_offers(visitor):
         return len(captured)
 
     assert queries(few) == queries(many)
+
+
+def test_the_book_page_labels_the_publication_date_as_such_not_as_a_listings_status(client):
+    book = BookFactory(publication_date=date(1947, 3, 1))
+    with translation.override("fr"):
+        french_page = reverse("book", args=[book.ean])
+
+    page = client.get(french_page)
+
+    assert "<dt>Parution</dt><dd>mars 1947</dd>" in page.text
+    assert "En ligne" not in page.text
+    assert "<dt>Published</dt><dd>March 1947</dd>" in client.get(en("book", book.ean)).text
 
 
 def test_an_unknown_book_is_a_404(client):

@@ -90,15 +90,16 @@ def test_drives_near_a_point_come_nearest_first_with_their_distance_up_to_100_km
 
 
 def test_drives_are_found_by_town_or_postcode(api, drives):
-    assert slugs(api("/api/v1/drives/", {"q": "lorient"})) == ["lorient"]
-    assert slugs(api("/api/v1/drives/", {"q": "56100"}))[:2] == ["lorient", "vannes"]
+    assert slugs(api("/api/v1/drives/", {"q": "lorient"})) == ["lorient", "vannes"]
+    assert slugs(api("/api/v1/drives/", {"q": "56100"})) == ["lorient", "vannes"]
     assert slugs(api("/api/v1/drives/", {"q": "Atlantide"})) == []
 
 
 def test_drives_are_filtered_by_region_alone_or_with_another_filter(api, drives):
     assert slugs(api("/api/v1/drives/", {"region": "HDF"})) == ["lille"]
     assert slugs(api("/api/v1/drives/", {"region": "HDF", "near": "47.75,-3.37"})) == []
-    assert slugs(api("/api/v1/drives/", {"region": "BRE", "q": "vannes"})) == ["vannes"]
+    assert slugs(api("/api/v1/drives/", {"region": "BRE", "q": "vannes"})) == ["vannes", "lorient"]
+    assert slugs(api("/api/v1/drives/", {"region": "HDF", "q": "vannes"})) == []
 
 
 def test_a_drive_shows_its_open_partner_shops_by_name(api, drives, shops):
@@ -258,7 +259,7 @@ def test_each_endpoint_costs_the_same_queries_for_few_or_many_rows(api, drives, 
     calls = [  # and what each query is for
         ("/api/v1/drives/", None),  # count, page
         ("/api/v1/drives/", point),  # the drives within 100 km
-        ("/api/v1/drives/", {"q": "lorient"}),  # the drives named so
+        ("/api/v1/drives/", {"q": "lorient"}),  # the town, the drives within 100 km of it
         ("/api/v1/drives/lorient/", None),  # drive, partners
         ("/api/v1/shops/", None),  # count, page, their drives
         ("/api/v1/shops/", point),  # the shops within the radius, the page's shops, their drives
@@ -275,7 +276,7 @@ def test_each_endpoint_costs_the_same_queries_for_few_or_many_rows(api, drives, 
     many = [queries_for(api, url, params) for url, params in calls]
 
     assert many == few
-    assert few == [2, 1, 1, 2, 3, 3, 4, 2]
+    assert few == [2, 1, 2, 2, 3, 3, 4, 2]
 
 
 def test_a_browser_gets_the_browsable_pages_of_every_endpoint(api, drives, shops):
