@@ -36,7 +36,8 @@ else:
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 
-# Absolute base URL used in emails, which are rendered outside any request.
+# Absolute base URL used in emails, which are rendered outside any request. The demo
+# sets it from its PORT (scripts/demo).
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 
 INSTALLED_APPS = [
@@ -225,9 +226,13 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
 # --- Email --------------------------------------------------------------------------
 # https://django-environ.readthedocs.io/en/latest/types.html#environ-env-email-url
-# consolemail:// prints messages in the terminal; every message is also kept in the
-# outbox table, and DEBUG runs show them at /dev/mailbox/.
-vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
+# Every message is kept in the outbox table, and DEBUG runs show them at /dev/mailbox/.
+# Without EMAIL_URL (the demo), each is printed in the terminal as one line;
+# consolemail:// prints them whole.
+if env.str("EMAIL_URL", default=""):
+    vars().update(env.email_url("EMAIL_URL"))
+else:
+    EMAIL_BACKEND = "marketplace.email_backends.OneLineConsoleBackend"
 DEFAULT_FROM_EMAIL = env.str(
     "DEFAULT_FROM_EMAIL", default="Drive Solidaire <ne-pas-repondre@drive-solidaire.fr>"
 )

@@ -55,6 +55,18 @@ def test_a_database_other_than_postgresql_is_refused():
     assert "DATABASE_URL must point to a PostgreSQL database" in result.stderr
 
 
+def test_without_a_mail_server_each_email_is_printed_in_one_line():
+    show = "from django.conf import settings; print(settings.EMAIL_BACKEND)"
+
+    database = PRODUCTION_ENV["DATABASE_URL"]  # not the embedded server
+
+    default = manage("shell", "-c", show, DATABASE_URL=database, EMAIL_URL="")
+    whole = manage("shell", "-c", show, DATABASE_URL=database, EMAIL_URL="consolemail://")
+
+    assert default.stdout.split()[-1] == "marketplace.email_backends.OneLineConsoleBackend", default.stderr
+    assert whole.stdout.split()[-1] == "django.core.mail.backends.console.EmailBackend", whole.stderr
+
+
 def test_every_variable_the_settings_read_is_documented_in_env_example():
     settings_source = (REPO_DIR / "config" / "settings.py").read_text()
     read = set(re.findall(r'env(?:\.\w+)?\(\s*"([A-Z0-9_]+)"', settings_source))

@@ -10,6 +10,7 @@ from catalog.models import Book, Listing
 from catalog.pricing import check_listing_price
 from catalog.search import BookQuery, search_books
 from devtools import datagen, demo
+from marketplace.models import OutgoingEmail
 from orders.models import Order
 from shops.models import Drive, Shop, ShopKind
 from shops.validators import validate_siret
@@ -83,6 +84,30 @@ def test_the_demo_has_a_games_and_toys_shop_in_lorient_whose_games_are_found_by_
     assert {result.title for result in found.results} == {"Dixit", "Mysterium"}
     dixit = next(result for result in found.results if result.title == "Dixit")
     assert dixit.shop_count == 2  # the games shop and the bookshop
+
+
+def test_seeding_prints_each_email_in_one_line_with_links_to_the_demos_own_address(
+    settings, capsys, capture_on_commit
+):
+    settings.DEBUG = True
+    settings.SITE_URL = "http://127.0.0.1:8100"  # PORT=8100 ./scripts/demo
+    settings.EMAIL_BACKEND = "marketplace.email_backends.OneLineConsoleBackend"  # the demo's (no EMAIL_URL)
+    out = io.StringIO()
+
+    with capture_on_commit():  # the emails are sent once the seed commits
+        call_command("seed_demo", stdout=out)
+
+    sent = OutgoingEmail.objects.filter(status=OutgoingEmail.Status.SENT).order_by("pk")
+    printed = capsys.readouterr().out.splitlines()
+    assert len(sent) >= len(demo.DEMO_CUSTOMERS)  # every reservation's emails, in the demo's mailbox
+    assert sorted(printed) == sorted(f"Email to {email.to}: {email.subject}" for email in sent)
+    assert "Demo logins (http://127.0.0.1:8100/admin/):" in out.getvalue().splitlines()
+    assert len(out.getvalue().splitlines()) < 10
+    for email in sent:
+        assert "http://127.0.0.1:8100/" in email.body_text
+        assert "127.0.0.1:8000" not in email.body_text + email.body_html
+    ready = sent.get(template="emails/orders/customer_ready")
+    assert 'src="http://127.0.0.1:8100/' in ready.body_html  # the QR code's image
 
 
 def test_the_demo_refuses_to_create_known_passwords_in_production(settings):

@@ -24,6 +24,6 @@ class Command(BaseCommand):
         summary = demo.seed()
         self.stdout.write(self.style.SUCCESS(f"Demo data: {summary}"))
         self.stdout.write("")
-        self.stdout.write("Demo logins (http://127.0.0.1:8000/admin/):")
+        self.stdout.write(f"Demo logins ({settings.SITE_URL}/admin/):")
         for role, email, password in demo.LOGINS:
             self.stdout.write(f"  {role:<12} {email}  /  {password}")
