@@ -233,11 +233,14 @@ class CoverForm(forms.Form):
 
 
 class StockListForm(forms.ModelForm):
-    """A row of the stock list, where price and quantity are edited in place."""
+    """A row of the stock list, where price and quantity are edited in place. The price
+    is written and read the French way (3,44) in French."""
 
     class Meta:
         model = Listing
         fields = ["price", "quantity"]
+        localized_fields = ["price"]
+        widgets = {"price": forms.TextInput(attrs={"inputmode": "decimal", "size": 7})}
 
     def clean(self):
         cleaned = super().clean()

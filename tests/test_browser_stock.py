@@ -25,7 +25,7 @@ def test_a_bookseller_lists_a_book_by_isbn_then_changes_its_quantity_in_the_list
 
     # Scan (or type) the ISBN: the catalogue knows the book and its publisher's price.
     page.get_by_role("link", name="Listings").click()
-    page.get_by_role("link", name="Add listing").click()
+    page.get_by_role("link", name="Add a product").click()
     page.get_by_label("ISBN or EAN").fill("2-07-036822-X")
     page.get_by_label("ISBN or EAN").press("Enter")
     expect(page.get_by_role("heading", name="L'Étranger")).to_be_visible()

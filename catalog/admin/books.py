@@ -43,6 +43,10 @@ class BookAdmin(admin.ModelAdmin):
                        "created_at", "updated_at"]  # fmt: skip
     inlines = [BookPriceInline]
 
+    @admin.display(description=_("authors"))
+    def authors(self, book):
+        return book.authors
+
     def save_model(self, request, obj, form, change):
         if form.changed_data and not outranks_or_equals(obj.source, Book.Source.STAFF):
             obj.source = Book.Source.STAFF  # shops no longer overwrite what head office corrected

@@ -25,6 +25,8 @@ from shops.selectors import shops_for_user
 class StockImportAdmin(admin.ModelAdmin):
     """Upload a stock file, read the preview, apply it."""
 
+    add_label = _("Import a stock file")
+
     list_display = ["original_name", "shop", "status", "summary", "created_at", "created_by"]
     list_filter = ["status", "format"]
     change_form_template = "admin/catalog/stockimport/detail.html"

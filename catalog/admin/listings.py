@@ -11,6 +11,8 @@ from django.shortcuts import redirect
 from django.template.defaultfilters import linebreaksbr
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.html import format_html
 from django.utils.text import Truncator
 from django.utils.translation import gettext, ngettext
@@ -101,8 +103,8 @@ class ListingAdmin(IsbnSearchMixin, admin.ModelAdmin):
     """The bookseller's stock: one row per book and condition, price and quantity
     editable in the list. A rejected listing says why, and can be resubmitted."""
 
-    list_display = ["cover_thumbnail", "title", "authors", "isbn", "condition", "price", "quantity", "reserved",
-                    "status_label", "updated_at"]  # fmt: skip
+    list_display = ["cover_thumbnail", "title", "authors", "isbn", "condition", "price", "quantity",
+                    "reserved_column", "status_label", "updated_on"]  # fmt: skip
     list_display_links = ["title"]
     list_editable = ["price", "quantity"]
     list_filter = ["status", InStockFilter, PriceReviewFilter, "condition"]
@@ -116,6 +118,10 @@ class ListingAdmin(IsbnSearchMixin, admin.ModelAdmin):
                        "moderation_decision"]  # fmt: skip
     inlines = [ListingStatusChangeInline]
     change_form_template = "admin/catalog/listing/change_form.html"
+    # What the pages say instead of Django's « Sélectionnez l'objet offre à changer »
+    # (templates/admin/change_list.html).
+    list_title = _("Your listings")
+    add_label = _("Add a product")
 
     def get_queryset(self, request):
         return with_book_details(listings_for_user(request.user)).annotate(
@@ -164,11 +170,19 @@ class ListingAdmin(IsbnSearchMixin, admin.ModelAdmin):
     def title(self, listing):
         return listing.book.title or gettext("(untitled)")
 
+    @admin.display(description=_("reserved"), ordering="reserved")
+    def reserved_column(self, listing):
+        return listing.reserved
+
+    @admin.display(description=_("updated"), ordering="updated_at")
+    def updated_on(self, listing):
+        return date_format(timezone.localtime(listing.updated_at), "SHORT_DATE_FORMAT")
+
     @admin.display(description=_("authors"))
     def authors(self, listing):
         return listing.book.authors
 
-    @admin.display(description=_("ISBN"), ordering="book__ean")
+    @admin.display(description=_("ISBN / EAN"), ordering="book__ean")
     def isbn(self, listing):
         return listing.book.isbn
 

@@ -25,6 +25,7 @@ from catalog.moderation_selectors import (
     open_reports,
     with_moderation_details,
 )
+from catalog.pricing import format_euros
 from catalog.selectors import listings_for_user
 from marketplace.admin_filters import WaitingFilter
 from marketplace.forms import DecisionReasonForm
@@ -151,11 +152,14 @@ class ListingToModerateAdmin(IsbnSearchMixin, admin.ModelAdmin):
     @admin.display(description=_("price / publisher's"), ordering="price")
     def price_column(self, listing):
         list_price = listing.book.list_price
+        price = format_euros(listing.price)  # "3,44 €" in French, as the site writes it
         if list_price is None:
-            return format_html("{} € / —", listing.price)
+            return format_html("{} / —", price)
         if listing.price > list_price:
-            return format_html('<strong class="price-above">{} €</strong> / {} €', listing.price, list_price)
-        return format_html("{} € / {} €", listing.price, list_price)
+            return format_html(
+                '<strong class="price-above">{}</strong> / {}', price, format_euros(list_price)
+            )
+        return format_html("{} / {}", price, format_euros(list_price))
 
     @admin.display(description=_("copies"), ordering="quantity")
     def quantity_column(self, listing):

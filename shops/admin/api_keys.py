@@ -25,6 +25,7 @@ class ShopApiTokenAdmin(admin.ModelAdmin):
     """API keys for till software. The key is shown once, right after it is created."""
 
     form = ApiKeyForm
+    add_label = _("Create an API key")
     list_display = ["name", "shop", "prefix", "created_at", "last_used_at", "is_active"]
     # Only the shops of the keys the person sees: a plain "shop" filter offers every shop of
     # the network, pending applicants' names included, to any bookseller.

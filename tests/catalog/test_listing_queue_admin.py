@@ -101,7 +101,7 @@ def test_a_row_shows_the_book_the_prices_the_flags_and_the_reports(client, world
     assert "Germinal" in page
     assert listing.book.isbn in page
     assert "Drive Lorient" in page
-    assert '<strong class="price-above">12.00 €</strong> / 9.90 €' in page
+    assert '<strong class="price-above">€12.00</strong> / €9.90' in page
     assert "Used copy priced above the new book" in page
     assert "2 reports: Price looks wrong, Something else" in page
 
