@@ -75,15 +75,15 @@ MOVES = {
                    _("You will prepare this order. The customer is told by email."),
                    _("Order %(reference)s is accepted; the customer has been told.")),
         MoveButton("refuse", "refuse", services.order_refuse,
-                   _("You cannot serve this order: say why, the customer reads it. The books go back on sale."),
+                   _("You cannot serve this order: say why, the customer reads it. The items go back on sale."),
                    _("Order %(reference)s is refused; the customer has been told why."),
                    asks_reason=True),
         MoveButton("ready", "mark_ready", services.order_mark_ready,
-                   _("The books are set aside at the counter. The customer is told they can come."),
+                   _("The items are set aside at the counter. The customer is told they can come."),
                    _("Order %(reference)s is ready; the customer has been told they can come.")),
         MoveButton("collect", "collect", services.order_collect,
-                   _("The customer has paid and taken the books. They leave your stock."),
-                   _("Order %(reference)s is collected; its books have left your stock.")),
+                   _("The customer has paid and taken the items. They leave your stock."),
+                   _("Order %(reference)s is collected; its items have left your stock.")),
     ]
 }  # fmt: skip
 
@@ -191,7 +191,7 @@ class OrderAdmin(admin.ModelAdmin):
     def customer_column(self, order):  # `customer` is the customer's account
         return order.customer_name
 
-    @admin.display(description=_("books"), ordering="book_count")
+    @admin.display(description=_("items"), ordering="book_count")
     def books(self, order):
         return order.book_count
 

@@ -60,7 +60,7 @@ def test_a_bookseller_loads_a_till_export_previews_it_and_applies_it(live_server
     page.get_by_label("Password").fill("correct horse battery staple")
     page.get_by_role("button", name="Log in").click()
     page.get_by_role("link", name="Stock imports").click()
-    page.get_by_role("link", name="Add stock import").click()
+    page.get_by_role("link", name="Import a stock file").click()
     page.get_by_label("Stock file").set_input_files(export)
     page.get_by_role("button", name="Check the file").click()
 
@@ -92,7 +92,7 @@ def test_a_till_file_with_one_line_in_another_encoding_is_previewed_honestly(liv
     page.get_by_label("Password").fill("correct horse battery staple")
     page.get_by_role("button", name="Log in").click()
     page.get_by_role("link", name="Stock imports").click()
-    page.get_by_role("link", name="Add stock import").click()
+    page.get_by_role("link", name="Import a stock file").click()
     page.get_by_label("Stock file").set_input_files(export)
     page.get_by_role("button", name="Check the file").click()
 

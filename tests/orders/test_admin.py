@@ -284,7 +284,7 @@ def test_accept_then_mark_ready_then_hand_over(client, request, who, shop_a, cap
         collected = client.post(pages["collect"], follow=True)
     order.refresh_from_db()
     assert order.status == Order.Status.COLLECTED
-    assert said(collected) == [f"Order {order.reference} is collected; its books have left your stock."]
+    assert said(collected) == [f"Order {order.reference} is collected; its items have left your stock."]
     listing.refresh_from_db()
     assert (listing.quantity, listing.reserved) == (3, 0)
     assert list(order.events.values_list("from_status", "to_status", "actor")) == [
