@@ -136,7 +136,11 @@ def test_head_office_s_pages_the_admin_s_widgets_and_the_dashboards(live_server,
     bookseller_logs_in(page, base, email=site.head_office.email)
 
     # A change form with the admin's widgets at work.
-    visit(page, f"{base}{en('admin:shops_shop_change', site.shop.pk)}", heading=re.compile(re.escape(site.shop.trade_name)))
+    visit(
+        page,
+        f"{base}{en('admin:shops_shop_change', site.shop.pk)}",
+        heading=re.compile(re.escape(site.shop.trade_name)),
+    )
     expect(page.locator("#id_drives_from")).to_be_visible()  # the two-box drives selector
     page.locator("#calendarlink0").click()
     expect(page.locator("#calendarbox0")).to_be_visible()
