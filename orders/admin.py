@@ -26,7 +26,7 @@ from django.utils.translation import gettext_lazy as _
 from marketplace.admin_decisions import decide_each
 from orders import services
 from orders.models import Order, OrderEvent
-from orders.selectors import new_orders_count_for_user, orders_for_user
+from orders.selectors import new_orders_count, orders_for_user
 from shops.selectors import user_sees_all_shops
 
 # What needs the shop first: new orders, then accepted ones to prepare, then those
@@ -163,10 +163,7 @@ class OrderAdmin(admin.ModelAdmin):
         return False  # refused or cancelled orders stay, with their history
 
     def menu_name(self, request, name):
-        # Cached on the request: the sidebar and the home page both ask, one query.
-        if not hasattr(request, "_new_orders_count"):
-            request._new_orders_count = new_orders_count_for_user(request.user)
-        count = request._new_orders_count
+        count = new_orders_count(request)  # cached on the request: the header asks too
         if not count:
             return name
         return format_html(

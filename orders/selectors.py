@@ -47,6 +47,14 @@ def new_orders_count_for_user(user) -> int:
     return orders_for_user(user).filter(status=Order.Status.PLACED).count()
 
 
+def new_orders_count(request) -> int:
+    """new_orders_count_for_user, once per request: the back office's header and its home
+    page's menu both show it."""
+    if not hasattr(request, "_new_orders_count"):
+        request._new_orders_count = new_orders_count_for_user(request.user)
+    return request._new_orders_count
+
+
 def order_ready_by(order: Order) -> datetime | None:
     """When the shop should have a placed or accepted order ready, from its preparation
     time and opening hours (Europe/Paris). None once it is ready or closed, or when the

@@ -197,8 +197,8 @@ def test_the_menu_count_disappears_when_nothing_is_new(client, owner_a, shop_a):
     assert 'class="menu-count"' not in client.get(en("admin:index")).text
 
 
-# Only the home page has the menu since the back office lost its sidebar (issue 19).
-@pytest.mark.parametrize("page", ["admin:index"])
+# The home page's menu and every page's header show it (the back office has no sidebar).
+@pytest.mark.parametrize("page", ["admin:index", "admin:orders_order_changelist"])
 def test_the_menu_count_costs_one_query_per_page(client, owner_a, shop_a, page):
     place(shop_a)
     client.force_login(owner_a)
