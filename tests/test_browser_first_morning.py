@@ -14,6 +14,7 @@ from orders.models import Order
 from orders.services import order_accept, order_mark_ready
 from shops.models import Membership
 from tests.factories import BookFactory, BooksellerFactory, ListingFactory, ShopFactory, reserve
+from tests.test_browser_phone import overflow
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -86,6 +87,7 @@ def test_a_booksellers_first_morning(live_server, page, morning):
     page.locator(".counter-order").get_by_role("button", name="Remettre au client").click()
     expect(page.get_by_text(f"Remise au client : {morning['waiting'].reference}.")).to_be_visible()
     speaks_plainly(page)
+    assert overflow(page) == []  # the counter fits the phone
 
     # Back at the desk: a price to fix in the stock list.
     page.set_viewport_size({"width": 1366, "height": 900})
