@@ -7,6 +7,7 @@ Values are written as people type them: text, a whole number ("45"), a range ("8
 and accents as the list has them, matched without regard to case)."""
 
 import re
+import time
 import unicodedata
 
 from django.apps import apps as django_apps
@@ -230,9 +231,26 @@ class ShopProductKinds:
 KIND_CACHE_KEYS = ("product-attribute-definitions", "product-kind-names", "search-kinds-and-filters")
 
 
+# What this process keeps of them, a few seconds: a search page shows twenty products,
+# each with its kind's attributes; one trip to the shared cache per page, not per product.
+LOCAL_SECONDS = 10
+_local: dict[str, tuple[float, object]] = {}
+
+
 def forget_cached_kinds() -> None:
-    """Head office changed a kind or an attribute: pages show the change at once."""
+    """Head office changed a kind or an attribute: pages show the change at once (this
+    process), or within LOCAL_SECONDS (the others)."""
     cache.delete_many(KIND_CACHE_KEYS)
+    _local.clear()
+
+
+def _cached(key: str, read):
+    kept = _local.get(key)
+    if kept is not None and kept[0] > time.monotonic():
+        return kept[1]
+    value = cache.get_or_set(key, read, 60)
+    _local[key] = (time.monotonic() + LOCAL_SECONDS, value)
+    return value
 
 
 def kind_name(kind_code: str) -> str:
@@ -240,7 +258,7 @@ def kind_name(kind_code: str) -> str:
 
 
 def _kind_names() -> dict[str, tuple[str, str]]:
-    return cache.get_or_set(
+    return _cached(
         "product-kind-names",
         lambda: {
             code: (name_fr, name_en)
@@ -248,7 +266,6 @@ def _kind_names() -> dict[str, tuple[str, str]]:
                 "code", "name_fr", "name_en"
             )
         },
-        60,
     )
 
 
@@ -265,7 +282,7 @@ def _attribute_definitions() -> dict[str, list[tuple]]:
             definitions.setdefault(row[0], []).append(row[1:])
         return definitions
 
-    return cache.get_or_set("product-attribute-definitions", read, 60)
+    return _cached("product-attribute-definitions", read)
 
 
 def described(kind_code: str, values: dict) -> list[tuple[str, str]]:

@@ -208,12 +208,14 @@ def empty_caches() -> None:
     """The shared cache, and what this process keeps of it (page_cache.py)."""
     from django.core.cache import cache
 
+    from catalog.product_kinds import forget_cached_kinds
     from marketplace.page_cache import forget_local_pages
     from shops.cache_version import forget_shops_version
 
     cache.clear()
     forget_local_pages()
     forget_shops_version()
+    forget_cached_kinds()
 
 
 @pytest.fixture(autouse=True)
