@@ -96,7 +96,9 @@ ATTRIBUTE_FIELD_PREFIX = "a_"  # "a_age-range=9" in the address
 class SearchForm(forms.Form):
     bound_field_class = QuickBoundField
 
-    q = forms.CharField(label=_("Title, author, brand, barcode…"), max_length=200, required=False, widget=QuickInput)
+    q = forms.CharField(
+        label=_("Title, author, brand, barcode…"), max_length=200, required=False, widget=QuickInput
+    )
     radius = forms.TypedChoiceField(
         label=_("Within"),
         choices=RADIUS_CHOICES,
