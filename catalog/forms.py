@@ -2,6 +2,7 @@ from decimal import Decimal
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from catalog.ean import normalize_product_ean
@@ -263,6 +264,17 @@ class StockListForm(forms.ModelForm):
             except ValidationError as error:
                 self.add_error("quantity", error)
         return cleaned
+
+
+class StockListRowForm(StockListForm):
+    """A row of the stock list. Its inputs have no <label> (on screen, the column's header
+    stands for one): each names its column and its product, for screen readers."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.book_id is not None:
+            for field in self.fields.values():
+                field.widget.attrs["aria-label"] = f"{capfirst(field.label)} — {self.instance.book.title}"
 
 
 class StockImportForm(ShopChoiceMixin, forms.Form):

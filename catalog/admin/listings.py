@@ -28,6 +28,7 @@ from catalog.forms import (
     NewBookForm,
     NewProductForm,
     StockListForm,
+    StockListRowForm,
 )
 from catalog.models import (
     Book,
@@ -144,7 +145,7 @@ class ListingAdmin(IsbnSearchMixin, admin.ModelAdmin):
         return self.list_filter
 
     def get_changelist_form(self, request, **kwargs):
-        return StockListForm
+        return StockListRowForm
 
     def save_model(self, request, obj, form, change):
         if not change:
