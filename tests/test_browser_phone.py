@@ -126,3 +126,19 @@ def test_the_menu_opens_without_javascript(live_server, browser, scene, size):
         assert overflow(page) == []
     finally:
         context.close()
+
+
+def test_a_products_offers_start_on_the_first_screen_of_a_phone(live_server, page, scene):
+    page.set_viewport_size(PHONES["phone"])
+
+    page.goto(f"{live_server.url}/books/{scene['listing'].book.ean}/?drive=lorient")
+
+    assert page.locator(".offer").first.bounding_box()["y"] < PHONES["phone"]["height"]
+
+
+def test_the_header_is_one_line_on_a_laptop_with_or_without_a_drive(live_server, page, scene):
+    page.set_viewport_size({"width": 1366, "height": 900})
+
+    page.goto(f"{live_server.url}/")
+
+    assert page.locator(".site-header").bounding_box()["height"] <= 64
