@@ -8,13 +8,13 @@ and accents as the list has them, matched without regard to case)."""
 
 import re
 import time
-import unicodedata
 
 from django.apps import apps as django_apps
 from django.core.cache import cache
 from django.utils.translation import gettext as _
 
 from marketplace.bilingual import in_page_language
+from marketplace.text import comparison_key
 
 # (code, French name, English name, shop kinds, book rules, attributes); an attribute is
 # (code, French name, English name, type, French unit, English unit, required, filterable).
@@ -146,12 +146,6 @@ def _read(attribute, text: str):
     return text, None
 
 
-def _squashed(text: str) -> str:
-    """How names are compared: without case, accents, spaces or punctuation."""
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    return "".join(char for char in decomposed if char.isalnum())
-
-
 class ShopProductKinds:
     """The kinds of product one shop may list (those of its kinds of shop), the one its
     stock files and till mean when they name none (the first of them, books for a
@@ -169,10 +163,10 @@ class ShopProductKinds:
         self._by_word = {}
         for kind in self.every:
             for word in (kind.code, kind.name_fr, kind.name_en):
-                self._by_word.setdefault(_squashed(word), kind)
+                self._by_word.setdefault(comparison_key(word), kind)
         self._attribute_codes = {
             kind.code: {
-                _squashed(word): attribute.code
+                comparison_key(word): attribute.code
                 for attribute in kind.attributes.all()
                 for word in (attribute.code, attribute.name_fr, attribute.name_en)
             }
@@ -188,7 +182,7 @@ class ShopProductKinds:
         list that kind."""
         if text is None or not text.strip():
             return self.usual
-        kind = self._by_word.get(_squashed(text))
+        kind = self._by_word.get(comparison_key(text))
         if kind is None:
             raise ValueError(
                 _("Unknown kind of product “%(text)s”: write one of %(kinds)s.")
@@ -211,7 +205,7 @@ class ShopProductKinds:
         """The attribute a file's column stands for, among the kinds the shop may list
         ("Marque" → the brand of board games), or None."""
         for kind in self.allowed.values():
-            code = self._attribute_codes.get(kind.code, {}).get(_squashed(header))
+            code = self._attribute_codes.get(kind.code, {}).get(comparison_key(header))
             if code is not None:
                 return next(attribute for attribute in kind.attributes.all() if attribute.code == code)
         return None
@@ -222,7 +216,7 @@ class ShopProductKinds:
         codes = self._attribute_codes.get(kind.code, {})
         values = {}
         for name, text in written.items():
-            code = codes.get(_squashed(name))
+            code = codes.get(comparison_key(name))
             if code is not None and code not in values:
                 values[code] = text
         return values

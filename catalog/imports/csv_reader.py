@@ -24,7 +24,6 @@ import io
 import itertools
 import os
 import re
-import unicodedata
 from collections.abc import Iterator
 from contextlib import contextmanager
 from decimal import Decimal
@@ -34,6 +33,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from catalog.imports.records import ContributorRecord, FileFacts, FileFormatError, StockRow
+from marketplace.text import comparison_key
 
 # Accepted header names per StockRow field, as people write them; compared after
 # _header_key (lower case, no accents, letters and digits only). The first column
@@ -402,8 +402,7 @@ def _delimiter(header_line: str) -> str:
 
 def _header_key(name: str) -> str:
     """'Quantité', 'QUANTITE' and 'quantité ' all give 'quantite'."""
-    without_accents = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
-    return "".join(char for char in without_accents.lower() if char.isalnum())
+    return comparison_key(name)
 
 
 FIELD_BY_HEADER_KEY = {_header_key(name): field for field, names in COLUMN_NAMES.items() for name in names}

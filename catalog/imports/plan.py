@@ -5,7 +5,6 @@ inside its transaction so that it acts on the stock as it is at that moment.
 """
 
 import re
-import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -25,6 +24,7 @@ from catalog.models import Book, BookClaim, Listing, ProductKind
 from catalog.pricing import check_listing_price, format_euros
 from catalog.product_kinds import ShopProductKinds, attribute_values_clean
 from catalog.reference import misdecoded_field, misdecoded_message
+from marketplace.text import comparison_key
 from shops.models import Shop
 
 MAX_QUANTITY = 100_000
@@ -252,15 +252,10 @@ CONDITION_WORDS = {
 _WORD_TO_CONDITION = {word: condition for condition, words in CONDITION_WORDS.items() for word in words}
 
 
-def _squash(text: str) -> str:
-    decomposed = unicodedata.normalize("NFKD", text.lower())
-    return "".join(char for char in decomposed if char.isalnum())
-
-
 def parse_condition(text: str | None) -> str:
     if not text:
         return Listing.Condition.NEW
-    condition = _WORD_TO_CONDITION.get(_squash(text))
+    condition = _WORD_TO_CONDITION.get(comparison_key(text))
     if condition is None:
         raise ValidationError(
             _(
