@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from catalog.ean import format_isbn
-from catalog.product_kinds import follows_book_rules, forget_cached_kinds
+from catalog.product_kinds import follows_book_rules, forget_cached_kinds, lacks_required_details
 from marketplace.audit import audit_triggers, stamp_status_changed_at
 from marketplace.bilingual import in_page_language
 from marketplace.images import ImageUploadValidator
@@ -371,12 +371,8 @@ class Book(models.Model):
     def lacks_required_details(self) -> bool:
         """An attribute its kind requires has no value (head office may require one
         after products were listed): the moderation rules hold its listings."""
-        if self.follows_book_rules:
-            return False
-        return any(
-            attribute.required and attribute.code not in self.attributes
-            for attribute in self.kind.attributes.all()
-        )
+        # Books first, without reading their kind.
+        return not self.follows_book_rules and lacks_required_details(self.kind, self.attributes)
 
     @property
     def is_own_product(self) -> bool:

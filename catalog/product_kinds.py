@@ -113,6 +113,14 @@ def attribute_values_clean(kind, raw: dict[str, str]) -> tuple[dict, dict[str, s
     return values, problems
 
 
+def lacks_required_details(kind, attributes: dict) -> bool:
+    """A value its kind requires is missing (head office may require one after products
+    were listed): the moderation rules hold the product's listings. Books have none."""
+    return not kind.book_rules and any(
+        attribute.required and attribute.code not in attributes for attribute in kind.attributes.all()
+    )
+
+
 def attribute_as_typed(value) -> str:
     """An attribute's value as people type it (and as a stock file writes it): [8, 12]
     is "8-12"; the till API may send it either way."""
@@ -155,11 +163,11 @@ class ShopProductKinds:
     def __init__(self, shop):
         ProductKind = django_apps.get_model("catalog", "ProductKind")
         self.every = list(ProductKind.objects.prefetch_related("attributes"))
-        allowed = ProductKind.objects.filter(shop_kinds__shops=shop).values_list("code", flat=True)
-        self.allowed = {kind.code: kind for kind in self.every if kind.code in set(allowed)}
-        by_code = {kind.code: kind for kind in self.every}
+        allowed = set(ProductKind.objects.filter(shop_kinds__shops=shop).values_list("code", flat=True))
+        self.allowed = {kind.code: kind for kind in self.every if kind.code in allowed}
+        self._by_code = {kind.code: kind for kind in self.every}
         # A shop with no kind yet (never asked) lists books, as every shop did before kinds.
-        self.usual = next(iter(self.allowed.values()), None) or by_code.get("book")
+        self.usual = next(iter(self.allowed.values()), None) or self._by_code.get(ProductKind.BOOK)
         self._by_word = {}
         for kind in self.every:
             for word in (kind.code, kind.name_fr, kind.name_en):
@@ -174,7 +182,7 @@ class ShopProductKinds:
         }
 
     def by_code(self, code: str):
-        return next((kind for kind in self.every if kind.code == code), None)
+        return self._by_code.get(code)
 
     def named(self, text: str | None):
         """The kind a file or the till names (the shop's usual kind when it names none).

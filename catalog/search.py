@@ -22,7 +22,7 @@ from django.core.files.storage import default_storage
 from django.db import connection
 
 from catalog.ean import normalize_any_ean
-from catalog.models import ContributorRole, SearchTerm, Subject
+from catalog.models import ContributorRole, ProductKind, SearchTerm, Subject
 from catalog.stock import IN_STOCK_SQL
 from shops.geo import DEFAULT_RADIUS_KM
 from shops.selectors import NearbyShop, shops_near
@@ -36,7 +36,7 @@ SORTS = ("relevance", "nearest", "price")
 # a thousand titles: they add a word. Sorted by price or distance, every match is checked
 # (the order needs them all).
 MOST_RELEVANT = 300
-BOOK_KIND = "book"  # ProductKind.BOOK: most of the catalogue
+BOOK_KIND = ProductKind.BOOK  # most of the catalogue
 # Words this short are left alone by the typo correction (too many near neighbours).
 MIN_CORRECTABLE_LENGTH = 4
 _ALPHABET = string.ascii_lowercase + string.digits
@@ -62,6 +62,12 @@ class BookQuery:
     sort: str = "relevance"
     page: int = 1
     per_page: int = PER_PAGE
+
+    @property
+    def among_other_kinds(self) -> bool:
+        """Only products of kinds other than books: a kind chosen, or an attribute (books
+        have none)."""
+        return bool(self.kind and self.kind != BOOK_KIND) or bool(self.attribute_filters)
 
 
 @dataclass
@@ -135,7 +141,7 @@ def search_books(query: BookQuery, *, shops: list[NearbyShop] | None = None) -> 
     if query.kind:
         conditions.append("book.kind = %(kind)s")
         params["kind"] = query.kind
-    if (query.kind and query.kind != BOOK_KIND) or query.attribute_filters:
+    if query.among_other_kinds:
         # Said in so many words, so that PostgreSQL uses the small index of the other
         # kinds' products by shop (books have no attributes).
         conditions.append(f"book.kind <> '{BOOK_KIND}'")
@@ -344,7 +350,7 @@ def _run(query: BookQuery, shops: list[NearbyShop], book_conditions: list[str], 
         listing_conditions,
         searching="tsquery" in params,
         isbn="ean" in params,
-        other_kinds=f"book.kind <> '{BOOK_KIND}'" in book_conditions,
+        other_kinds=query.among_other_kinds,
     )
     sql = f"""
         WITH found AS ({found}),

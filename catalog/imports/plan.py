@@ -22,7 +22,7 @@ from catalog.imports.csv_reader import parse_price
 from catalog.imports.records import BOOK_FIELDS, BOOK_NULLABLE_FIELDS, StockRow, book_field_is_blank_sql
 from catalog.models import Book, BookClaim, Listing, ProductKind
 from catalog.pricing import check_listing_price, format_euros
-from catalog.product_kinds import ShopProductKinds, attribute_values_clean
+from catalog.product_kinds import ShopProductKinds, attribute_values_clean, lacks_required_details
 from catalog.reference import misdecoded_field, misdecoded_message
 from marketplace.text import comparison_key
 from shops.models import Shop
@@ -565,12 +565,6 @@ def _check_kind(line: PlannedLine, book: KnownBook | None, context: _Context) ->
     line.attributes = values
 
 
-def _lacks_required_details(book: KnownBook, kind) -> bool:
-    return not kind.book_rules and any(
-        attribute.required and attribute.code not in book.attributes for attribute in kind.attributes.all()
-    )
-
-
 def _moderation(line: PlannedLine, book: KnownBook | None, listing: _ExistingListing | None, context) -> None:
     """The flags and status the listing will have (apply.py decides again, for listings a
     moderator rejected before)."""
@@ -579,7 +573,7 @@ def _moderation(line: PlannedLine, book: KnownBook | None, listing: _ExistingLis
         title=(book.title if book else "") or line.row.title,
         list_price=book.list_price if book and book_rules else None,
         follows_book_rules=book_rules,
-        lacks_required_details=book is not None and _lacks_required_details(book, line.kind),
+        lacks_required_details=book is not None and lacks_required_details(line.kind, book.attributes),
     )
     flags = [
         str(flag)
