@@ -62,9 +62,10 @@ class IsbnForm(ShopChoiceMixin, forms.Form):
         kinds = ProductKind.objects.filter(shop_kinds__shops__in=shops).distinct()
         self.fields["kind"].queryset = kinds
         self.fields["kind"].initial = ProductKind.BOOK
-        if kinds.count() <= 1:  # a bookshop that lists books only: nothing to choose
+        codes = list(kinds.values_list("code", flat=True)[:2])
+        if len(codes) <= 1:  # a shop that lists one kind only: nothing to choose
             self.fields["kind"].widget = forms.HiddenInput()
-            self.fields["kind"].initial = (kinds.first() or ProductKind(code=ProductKind.BOOK)).code
+            self.fields["kind"].initial = codes[0] if codes else ProductKind.BOOK
 
     def clean(self):
         cleaned = super().clean()
