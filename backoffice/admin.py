@@ -19,6 +19,7 @@ from marketplace.services import emails_send_again
 from orders import suspension
 from orders.forms import SuspensionForm
 from orders.models import Order
+from shops import roles
 from shops.admin import ShopAdmin
 from shops.admin_filters import ShopDriveFilter
 from shops.models import Shop
@@ -60,6 +61,12 @@ class UserAdmin(DjangoUserAdmin):
     add_fieldsets = [
         (None, {"classes": ["wide"], "fields": ["email", "usable_password", "password1", "password2"]})
     ]
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        field = super().formfield_for_manytomany(db_field, request, **kwargs)
+        if db_field.name == "groups":
+            field.label_from_instance = roles.label  # "Équipes des boutiques", not "Booksellers"
+        return field
 
 
 @admin.register(AccessAttempt)

@@ -7,6 +7,7 @@ every `migrate`, so a fresh database is usable at once.
 
 from django.contrib.auth.models import Group, Permission
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 BOOKSELLERS = "Booksellers"
 # Head office: the whole network (shops.view_all_shops).
@@ -14,6 +15,20 @@ CHAIN_STAFF = "Chain staff"
 # Staff of one or more drives (shops.DriveAssignment): the shops attached to their drives
 # and those shops' listings.
 DRIVE_STAFF = "Drive staff"
+
+# The names stored in the database are identifiers, the same in every language; people
+# read these (the user admin's group list).
+LABELS = {
+    BOOKSELLERS: _("Shop teams (their own shop's stock and orders)"),
+    CHAIN_STAFF: _("Head office (the whole network)"),
+    DRIVE_STAFF: _("Drive staff (the shops of their drives)"),
+}
+
+
+def label(group: Group) -> str:
+    """What a group is called for people: a group created by hand keeps its own name."""
+    return str(LABELS.get(group.name, group.name))
+
 
 # What every moderator does, in their drives (drive staff) or everywhere (head office).
 _MODERATION = [

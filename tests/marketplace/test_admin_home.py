@@ -64,3 +64,20 @@ def test_staff_with_neither_shop_nor_drive_get_no_dashboard_link(client, world):
     page = home(client, UserFactory(is_staff=True))
 
     assert reverse("dashboard") not in page
+
+
+def test_people_read_the_groups_names_in_their_language(client, admin_user):
+    """The groups keep identifiers as names ("Booksellers"); the user page says what each
+    one is, in the reader's language (issue 19: English group names in the French admin)."""
+    from shops import roles
+    from tests.factories import BooksellerFactory
+
+    bookseller = BooksellerFactory()
+    bookseller.groups.add(roles.group(roles.BOOKSELLERS))
+    client.force_login(admin_user)
+    page = client.get(
+        reverse("admin:marketplace_user_change", args=[bookseller.pk]), HTTP_ACCEPT_LANGUAGE="fr"
+    ).text
+
+    assert "Équipes des boutiques (le stock et les commandes de leur boutique)" in page
+    assert ">Booksellers<" not in page
