@@ -83,6 +83,8 @@ MIDDLEWARE = [
     # Errors under /api/ that no API view produced (an unknown address...) as JSON, in
     # the language ApiLanguageMiddleware chose (marketplace/api_errors.py).
     "marketplace.api_errors.JsonErrorsMiddleware",
+    # A NUL character anywhere in the request: a 400 before any view sends it to PostgreSQL.
+    "marketplace.middleware.RefuseNulCharactersMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
