@@ -57,15 +57,30 @@ def offers_near(*, book: Book, shops: list[NearbyShop], with_opening_hours: bool
     """The book's offers (published, in stock) in these shops, nearest shop first, then
     cheapest. `with_opening_hours` also loads what "open now" and "ready by" read of their
     shops (`Offer.shop_with_hours`): two more queries, whatever the number of offers."""
+    return offers_of_books_near(book_ids=[book.pk], shops=shops, with_opening_hours=with_opening_hours).get(
+        book.pk, []
+    )
+
+
+def offers_of_books_near(
+    *, book_ids: list[int], shops: list[NearbyShop], with_opening_hours: bool = False
+) -> dict[int, list[Offer]]:
+    """`offers_near` for several books at once, by book id (books without an offer are
+    left out): the same queries for one book or thirty."""
     by_id = {shop.id: shop for shop in shops}
-    listings = Listing.objects.filter(IN_STOCK, book=book, shop_id__in=list(by_id))
-    fields = ["id", "shop_id", "condition", "price", "quantity", "reserved"]
+    if not book_ids or not by_id:
+        return {}
+    listings = Listing.objects.filter(IN_STOCK, book_id__in=book_ids, shop_id__in=list(by_id))
+    fields = ["id", "book_id", "shop_id", "condition", "price", "quantity", "reserved"]
     if with_opening_hours:
         listings = listings.select_related("shop").prefetch_related("shop__opening_periods", "shop__closures")
         fields += OFFER_SHOP_FIELDS
-    listings = listings.only(*fields)
-    offers = [Offer(listing=listing, shop=by_id[listing.shop_id]) for listing in listings]
-    return sorted(offers, key=lambda offer: (offer.shop.distance_km, offer.listing.price))
+    offers: dict[int, list[Offer]] = {}
+    for listing in listings.only(*fields):
+        offers.setdefault(listing.book_id, []).append(Offer(listing=listing, shop=by_id[listing.shop_id]))
+    for book_offers in offers.values():
+        book_offers.sort(key=lambda offer: (offer.shop.distance_km, offer.listing.price))
+    return offers
 
 
 # --- Stock sync sessions (catalog/stock_sync.py) -------------------------------------------

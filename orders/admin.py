@@ -25,6 +25,7 @@ from django.utils.translation import gettext_lazy as _
 
 from marketplace.admin_decisions import decide_each
 from orders import services
+from orders.elsewhere import elsewhere_for_lines
 from orders.models import Order, OrderEvent
 from orders.selectors import new_orders_count, orders_for_user
 from shops.selectors import user_sees_all_shops
@@ -326,6 +327,7 @@ class OrderAdmin(admin.ModelAdmin):
             title=f"{move.label} — {order.reference}",
             move=move,
             form=form,
+            elsewhere=elsewhere_for_lines(order, list(order.lines.all())) if move.asks_reason else [],
         )
 
     def line_unavailable_view(self, request, object_id, line_id):
@@ -363,6 +365,7 @@ class OrderAdmin(admin.ModelAdmin):
             line=line,
             form=form,
             last_line=not others_served,
+            elsewhere=elsewhere_for_lines(order, [line]),
         )
 
     def _say_line_done(self, request, order, line):

@@ -95,6 +95,24 @@ class CheckoutForm(forms.Form):
         )
 
 
+class ElsewhereForm(forms.Form):
+    """One button: reserve at another shop what the order's shop did not serve. Its key,
+    drawn when the page is shown, makes a double click reserve once."""
+
+    token = forms.CharField(widget=forms.HiddenInput, max_length=64)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not self.is_bound:
+            self.initial["token"] = new_form_token()
+
+    def clean_token(self):
+        token = self.cleaned_data["token"]
+        if not FORM_TOKEN_PATTERN.match(token):
+            raise forms.ValidationError(_("This form has expired. Please try again."), code="token")
+        return token
+
+
 class SuspensionForm(ShopDecisionForm):
     """Suspending a shop: the reason, and what becomes of its open orders."""
 

@@ -73,6 +73,16 @@ class Checkout(models.Model):
         related_name="+",
         verbose_name=_("drive"),
     )
+    # Set when the customer reserved here, from that order's page or email, what its shop
+    # did not serve (orders/elsewhere.py): the dashboards count these second chances.
+    instead_of = models.ForeignKey(
+        "orders.Order",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="replacements",
+        verbose_name=_("instead of the order"),
+    )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
     class Meta:

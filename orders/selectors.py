@@ -31,11 +31,16 @@ def order_by_token(token: str) -> Order | None:
     """The order behind the link in the customer's emails (the token is the key)."""
     # The shop's hours and closures: the page says when the books will be ready.
     return (
-        Order.objects.select_related("shop")
+        Order.objects.select_related("shop", "checkout__drive")
         .prefetch_related("lines", "events", "shop__opening_periods", "shop__closures")
         .filter(token=token)
         .first()
     )
+
+
+def checkout_placed_elsewhere(*, order: Order, key: str) -> Checkout | None:
+    """The checkout a button of `order`'s page placed under `key`, if it did."""
+    return Checkout.objects.filter(instead_of=order, key=key).first()
 
 
 def checkout_by_token(token: str) -> Checkout | None:

@@ -31,6 +31,7 @@ from catalog.models import Listing
 from marketplace.locking import lock_timeout, lock_wait_failed
 from marketplace.services import email_queue_on_commit
 from orders.answer_deadline import answer_deadline, search_again_url
+from orders.elsewhere import email_offers
 from orders.limits import (
     Holder,
     check_checkout_shape,
@@ -159,13 +160,15 @@ def checkout_place(
     customer: CustomerDetails,
     client: str,
     drive_id: int | None = None,
+    instead_of: Order | None = None,
 ) -> Checkout:
     """Reserve the lines: one order per shop, all or nothing, once per `key`.
 
     `client`: who sent it (marketplace.client_address.client_key; "" only for the system:
     demo data, scripts), counted by the reservation limits (orders/limits.py). Required,
     so that no new caller forgets it and escapes the per-address limits. `drive_id`: the drive the
-    customer was shopping around, if known.
+    customer was shopping around, if known. `instead_of`: the order whose shop did not
+    serve what this checkout reserves elsewhere (orders/elsewhere.py).
 
     The same `key` with the same request returns the first checkout (a double click, a
     refresh, a network retry); with a different request it raises IdempotencyConflict.
@@ -187,7 +190,12 @@ def checkout_place(
         with transaction.atomic():
             lock_timeout(LOCK_TIMEOUT)
             checkout = _claim_checkout(
-                key=key, fingerprint=fingerprint, customer=customer, holder=holder, drive_id=drive_id
+                key=key,
+                fingerprint=fingerprint,
+                customer=customer,
+                holder=holder,
+                drive_id=drive_id,
+                instead_of_id=getattr(instead_of, "pk", None),
             )
             if checkout.orders_created:
                 return checkout.instance
@@ -206,7 +214,13 @@ class _Claim:
 
 
 def _claim_checkout(
-    *, key: str, fingerprint: str, customer: CustomerDetails, holder: Holder, drive_id: int | None
+    *,
+    key: str,
+    fingerprint: str,
+    customer: CustomerDetails,
+    holder: Holder,
+    drive_id: int | None,
+    instead_of_id: int | None,
 ) -> _Claim:
     """Insert the checkout row, or find the one a previous request with this key made.
 
@@ -219,8 +233,9 @@ def _claim_checkout(
     with connection.cursor() as cursor:
         cursor.execute(
             f"""INSERT INTO orders_checkout
-                   (key, fingerprint, token, customer_id, email, language, client_hash, drive_id, created_at)
-               VALUES (%s, %s, %s, %s, %s, %s, %s, %s, now())
+                   (key, fingerprint, token, customer_id, email, language, client_hash, drive_id,
+                    instead_of_id, created_at)
+               VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, now())
                ON CONFLICT (key) DO NOTHING
                RETURNING {", ".join(columns)}""",
             [
@@ -232,6 +247,7 @@ def _claim_checkout(
                 customer.language,
                 holder.client_hash,
                 drive_id,
+                instead_of_id,
             ],
         )
         row = cursor.fetchone()
@@ -455,7 +471,12 @@ def order_line_mark_unavailable(*, line: OrderLine, by, reason: str = "") -> Ord
         )
         if order.lines.filter(is_unavailable=False).exists():
             order.save(update_fields=["updated_at"])
-            _queue_customer_email(order, event=event, template="emails/orders/customer_line_unavailable")
+            _queue_customer_email(
+                order,
+                event=event,
+                template="emails/orders/customer_line_unavailable",
+                extra={"elsewhere": email_offers(order, [line])},
+            )
         else:
             # Nothing left to serve (Order.MOVES, "refuse_unservable").
             _move(
@@ -494,6 +515,10 @@ def _move(*, order: Order, move: str, actor_kind: str, by, note: str = "") -> Or
 
         if to in CUSTOMER_TEMPLATES:
             extra = {"search_again": search_again_url(locked)} if to == Order.Status.UNANSWERED else {}
+            if to in NOT_SERVED and not (
+                to == Order.Status.CANCELLED and actor_kind == OrderEvent.Actor.CUSTOMER
+            ):
+                extra["elsewhere"] = email_offers(locked, list(locked.lines.all()))
             _queue_customer_email(locked, event=event, template=CUSTOMER_TEMPLATES[to], extra=extra)
         if to in SHOP_TEMPLATES:
             _queue_shop_email(locked, event=event, template=SHOP_TEMPLATES[to])
@@ -549,6 +574,9 @@ CUSTOMER_TEMPLATES = {
     Order.Status.EXPIRED: "emails/orders/customer_expired",
     Order.Status.UNANSWERED: "emails/orders/customer_unanswered",
 }
+# Endings where the customer's email lists the same items at other shops nearby
+# (orders/elsewhere.py); a cancellation only when the customer did not make it.
+NOT_SERVED = {Order.Status.REFUSED, Order.Status.CANCELLED, Order.Status.EXPIRED, Order.Status.UNANSWERED}
 # The shop hears about the moves it did not make itself.
 SHOP_TEMPLATES = {
     Order.Status.CANCELLED: "emails/orders/shop_cancelled",

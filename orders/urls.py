@@ -13,4 +13,5 @@ urlpatterns = [
     path("orders/", views.my_orders, name="my_orders"),
     path("orders/<str:token>/", views.order_detail, name="order"),
     path("orders/<str:token>/cancel/", views.order_cancel_view, name="order_cancel"),
+    path("orders/<str:token>/elsewhere/<int:listing_id>/", views.order_elsewhere, name="order_elsewhere"),
 ]

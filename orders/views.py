@@ -25,7 +25,8 @@ from orders.cart import (
     gone_message,
     short_message,
 )
-from orders.forms import AddToCartForm, CartQuantityForm, CheckoutForm
+from orders.elsewhere import copies_elsewhere, elsewhere_for_order, offer_elsewhere
+from orders.forms import AddToCartForm, CartQuantityForm, CheckoutForm, ElsewhereForm
 from orders.limits import (
     ReservationLimitReached,
     max_copies_per_line,
@@ -33,8 +34,16 @@ from orders.limits import (
     reservation_request_count,
 )
 from orders.models import Order, OrderEvent
-from orders.selectors import checkout_by_token, order_by_token, order_ready_by, orders_of_customer
+from orders.selectors import (
+    checkout_by_token,
+    checkout_placed_elsewhere,
+    order_by_token,
+    order_ready_by,
+    orders_of_customer,
+)
 from orders.services import (
+    CartLine,
+    CustomerDetails,
     EmptyReservation,
     IdempotencyConflict,
     OrderStatusError,
@@ -262,7 +271,73 @@ def order_detail(request, token):
             "history": _history(order),
             "ready_by": order_ready_by(order),
             "search_again": search_again_url(order) if order.status == Order.Status.UNANSWERED else "",
+            "elsewhere": elsewhere_for_order(order, with_opening_hours=True),
+            "elsewhere_form": ElsewhereForm(),
         },
+    )
+
+
+@private_page
+def order_elsewhere(request, token, listing_id):
+    """Reserve at another shop nearby what the order's shop did not serve (one of the
+    offers its page lists), with the details the customer gave for the order.
+
+    The order page's buttons POST here at once; an email's link GETs this page, which
+    shows the reservation and one button (a link must never reserve by itself). Underneath,
+    an ordinary checkout: stock checked under lock, the reservation limits, and the form's
+    key making a double click reserve once.
+    """
+    order = order_by_token(token)
+    if order is None:
+        raise Http404
+    form = ElsewhereForm(request.POST if request.method == "POST" else None)
+    if form.is_bound and form.is_valid():
+        # A second click of a button that reserved already: its confirmation again.
+        done = checkout_placed_elsewhere(order=order, key=_elsewhere_key(form))
+        if done is not None:
+            return redirect(done.customer_url())
+    found = offer_elsewhere(order, listing_id)
+    if found is None:
+        messages.warning(
+            request, _("This offer is no longer available. Here are the ones still in stock, if any.")
+        )
+        return redirect("order", token)
+    line, offer = found
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        try:
+            reservation_request_count(client_key(request))
+            placed = checkout_place(
+                key=_elsewhere_key(form),
+                lines=[CartLine(offer.listing.pk, copies_elsewhere(line, offer), offer.listing.price)],
+                customer=CustomerDetails(
+                    name=order.customer_name,
+                    email=order.customer_email,
+                    phone=str(order.customer_phone),
+                    language=translation.get_language(),
+                    user=order.customer,
+                ),
+                client=client_key(request),
+                drive_id=order.checkout.drive_id,
+                instead_of=order,
+            )
+        except StockChanged as changed:
+            messages.warning(request, " ".join(problem.message for problem in changed.problems))
+            return redirect("order", token)
+        except (ReservationLimitReached, ReservationBusy, IdempotencyConflict) as error:
+            messages.error(request, str(error))
+            form = ElsewhereForm()
+            if isinstance(error, ReservationBusy):
+                status = 503
+            elif getattr(error, "retry_after", None):
+                status = 429
+        else:
+            return redirect(placed.customer_url())
+    return render(
+        request,
+        "orders/order_elsewhere.html",
+        {"order": order, "line": line, "offer": offer, "copies": copies_elsewhere(line, offer), "form": form},
+        status=status,
     )
 
 
@@ -292,6 +367,10 @@ def order_cancel_view(request, token):
         )
         return redirect("order", token)
     return render(request, "orders/order_cancel.html", {"order": order})
+
+
+def _elsewhere_key(form: ElsewhereForm) -> str:
+    return f"elsewhere:{form.cleaned_data['token']}"
 
 
 def _history(order: Order) -> list[dict]:

@@ -280,6 +280,11 @@ CASES = [
     Case("order_cancel", "order A", token_at("order_cancel", lambda w: w.order_a.token, lambda w: w.order_b.token),
          actors=KEYED, sees=allow(200, "holder"), blind=allow(200, "other_holder"), refused=(404,),
          shows=lambda w: [w.order_a.reference]),
+    # Reserving elsewhere what order A's shop did not serve: order A is open, so any listing is
+    # "not an alternative" and its holder is sent back to the order's page; a forged token is a 404.
+    Case("order_elsewhere", "order A", lambda w, who: rev("order_elsewhere", w.credential(
+         who, w.order_a.token, w.order_b.token), w.listing_a.pk), actors=KEYED, sees=allow(302, "holder"),
+         blind=allow(302, "other_holder"), refused=(404,), shows=NOTHING),
     Case("checkout_done", "checkout of order A", token_at("checkout_done", lambda w: w.order_a.checkout.token,
          lambda w: w.order_b.checkout.token), actors=KEYED, sees=allow(200, "holder"), blind=allow(200, "other_holder"),
          refused=(404,), shows=lambda w: [w.order_a.reference]),
