@@ -83,7 +83,7 @@ MIDDLEWARE = [
     # Errors under /api/ that no API view produced (an unknown address...) as JSON, in
     # the language ApiLanguageMiddleware chose (marketplace/api_errors.py).
     "marketplace.api_errors.JsonErrorsMiddleware",
-    # A NUL character anywhere in the request: a 400 before any view sends it to PostgreSQL.
+    # A NUL character in a page's address, query or cookies: a 400 before any view sends it to PostgreSQL.
     "marketplace.middleware.RefuseNulCharactersMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",

@@ -23,15 +23,15 @@ class ApiLanguageMiddleware:
 
 
 class RefuseNulCharactersMiddleware:
-    """A request whose address, query, cookies or form fields hold a NUL character gets a
-    400 saying so, in the person's language, before any view runs.
+    """A page whose address, query or cookies hold a NUL character gets a 400 saying so,
+    in the person's language, before any view runs.
 
     No text of ours may hold one: PostgreSQL refuses it in every query (a 500 wherever a
     view looks up what the address says, `/books/%00/`). Forms refuse it field by field
-    already; this closes it for every view at once. The API checks its JSON bodies itself
-    (marketplace/api_errors.py), and JsonErrorsMiddleware, before this one, turns this 400
-    into JSON under /api/. After LocaleMiddleware (the message's language), before
-    CsrfViewMiddleware (which reads the form first otherwise)."""
+    (Django's ProhibitNullCharactersValidator: the form comes back with the error), and
+    the API checks its parameters and JSON bodies itself, answering as its description
+    says (marketplace/api_errors.py): both are left to do so. After LocaleMiddleware
+    (the message's language)."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -43,12 +43,8 @@ class RefuseNulCharactersMiddleware:
 
 
 def _holds_nul(request) -> bool:
+    if request.path_info.startswith("/api/"):
+        return False  # the API refuses it field by field, as its description says
     if "\x00" in request.path or "%00" in request.META.get("QUERY_STRING", ""):
         return True
-    if any("\x00" in key or "\x00" in value for key, value in request.COOKIES.items()):
-        return True
-    if request.method == "POST" and not request.path_info.startswith("/api/"):
-        return any(
-            "\x00" in key or any("\x00" in value for value in values) for key, values in request.POST.lists()
-        )
-    return False
+    return any("\x00" in key or "\x00" in value for key, value in request.COOKIES.items())
