@@ -17,12 +17,14 @@ import string
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
+from django.contrib.postgres.search import SearchQuery
 from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
 from django.db import connection
+from django.db.models import F
 
 from catalog.ean import normalize_any_ean
-from catalog.models import ContributorRole, ProductKind, SearchTerm, Subject
+from catalog.models import Book, ContributorRole, ProductKind, SearchTerm, Subject
 from catalog.stock import IN_STOCK_SQL
 from shops.geo import DEFAULT_RADIUS_KM
 from shops.selectors import NearbyShop, shops_near
@@ -151,6 +153,24 @@ def search_books(query: BookQuery, *, shops: list[NearbyShop] | None = None) -> 
 
     found.results, found.total, found.more = _run(query, shops, conditions, params)
     return found
+
+
+def books_to_order(text: str, *, limit: int = 5) -> list[Book]:
+    """Books of the catalogue the words (or ISBN) of `text` find, whether or not a shop
+    holds them: what a search with no result in stock nearby offers to order from a
+    bookshop ("order it for me"). Only books with a publisher's price; at most `limit`,
+    the newest editions first. One query (plus the vocabulary look-ups of `_tsquery`)."""
+    books = Book.objects.filter(kind=BOOK_KIND, list_price__isnull=False, owner_shop__isnull=True)
+    if isbn := _as_isbn(text):
+        books = books.filter(ean=isbn)
+    elif text.strip():
+        tsquery, _corrections = _tsquery(text)
+        if tsquery is None:
+            return []
+        books = books.filter(search_vector=SearchQuery(tsquery, config="simple", search_type="raw"))
+    else:
+        return []
+    return list(books.order_by(F("publication_date").desc(nulls_last=True), "pk")[:limit])
 
 
 def _attribute_condition(attribute_type: str, code: str, value: str) -> str:

@@ -83,6 +83,38 @@ def offers_of_books_near(
     return offers
 
 
+@dataclass(frozen=True)
+class OrderingShop:
+    """A shop near the drive that orders books for customers ("order it for me")."""
+
+    shop: NearbyShop
+    order_days: int  # its usual time to get one
+
+
+def shops_ordering(*, book: Book, shops: list[NearbyShop]) -> list[OrderingShop]:
+    """Which of these shops would order `book` from their distributor for a customer,
+    nearest first: shops that take such orders and sell its kind; none for a product
+    other than a book with a publisher's price (orders.services.distributor_order_problem
+    says the same to the service). One query."""
+    if not book.follows_book_rules or book.is_own_product or not book.list_price:
+        return []
+    return shops_ordering_kind(kind=book.kind_id, shops=shops)
+
+
+def shops_ordering_kind(*, kind: str, shops: list[NearbyShop]) -> list[OrderingShop]:
+    """Which of these shops order products of `kind` for customers, nearest first. One query."""
+    if not shops:
+        return []
+    days = dict(
+        Shop.objects.filter(
+            pk__in=[shop.id for shop in shops], takes_orders=True, kinds__product_kinds__code=kind
+        )
+        .values_list("pk", "order_days")
+        .distinct()
+    )
+    return [OrderingShop(shop=shop, order_days=days[shop.id]) for shop in shops if shop.id in days]
+
+
 # --- Stock sync sessions (catalog/stock_sync.py) -------------------------------------------
 
 

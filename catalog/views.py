@@ -6,10 +6,10 @@ from django.utils.crypto import salted_hmac
 from catalog import moderation_services
 from catalog.forms_moderation import ListingReportForm
 from catalog.forms_search import RADIUS_CHOICES, SearchForm, ShopCatalogueForm
-from catalog.models import Listing
+from catalog.models import Listing, ProductKind
 from catalog.moderation_selectors import reportable_listing
-from catalog.search import DEFAULT_RADIUS_KM, BookQuery, search_books
-from catalog.selectors import book_by_ean, offers_near
+from catalog.search import DEFAULT_RADIUS_KM, BookQuery, books_to_order, search_books
+from catalog.selectors import book_by_ean, offers_near, shops_ordering, shops_ordering_kind
 from marketplace.client_address import client_key
 from marketplace.page_cache import cache_public_page
 from shops.drive_session import URL_PARAMETER, chosen_drive, drive_in_url
@@ -32,7 +32,16 @@ def search(request):
     form = SearchForm(data, shops=shops)
     form.is_valid()  # errors are shown next to the fields; the search runs with defaults
     found = search_books(form.to_query(latitude=drive.latitude, longitude=drive.longitude), shops=shops)
-    return render(request, "catalog/search.html", {"form": form, "found": found, "drive": drive})
+    ordering, to_order = [], []
+    if not found.results and found.query.text.strip() and not found.query.among_other_kinds:
+        # Nothing in stock around: the books the words find, to order from a bookshop near by.
+        ordering = shops_ordering_kind(kind=ProductKind.BOOK, shops=found.shops)
+        to_order = books_to_order(found.query.text) if ordering else []
+    return render(
+        request,
+        "catalog/search.html",
+        {"form": form, "found": found, "drive": drive, "to_order": to_order, "ordering": ordering},
+    )
 
 
 @cache_public_page
@@ -43,12 +52,16 @@ def book_detail(request, ean):
     drive = drive_in_url(request)
     if drive is None and (chosen := chosen_drive(request)) is not None:
         return _with_drive(request, chosen)
-    offers = []
+    offers, ordering = [], []
     if drive is not None:
         request.page_drive = drive
         shops = shops_near(latitude=drive.latitude, longitude=drive.longitude, radius_km=_radius(request))
         offers = offers_near(book=book, shops=shops, with_opening_hours=True)
-    return render(request, "catalog/book.html", {"book": book, "offers": offers, "drive": drive})
+        if not offers:  # "order it for me": the shops around that would get it
+            ordering = shops_ordering(book=book, shops=shops)
+    return render(
+        request, "catalog/book.html", {"book": book, "offers": offers, "drive": drive, "ordering": ordering}
+    )
 
 
 def _with_drive(request, drive):

@@ -41,9 +41,6 @@ STATUS_RANK = Case(
 )
 SERVED = Q(lines__is_unavailable=False)
 
-# order_line_mark_unavailable accepts a line while the order is in one of these.
-LINES_CAN_CHANGE = {Order.Status.PLACED, Order.Status.ACCEPTED}
-
 
 @dataclass(frozen=True)
 class MoveButton:
@@ -56,6 +53,10 @@ class MoveButton:
     explanation: str
     done_message: str
     asks_reason: bool = False
+    # Asks the date the book is expected (orders from the distributor only).
+    asks_expected_date: bool = False
+    # Only for orders the shop gets from its distributor ("order it for me").
+    distributor_only: bool = False
 
     @property
     def label(self):
@@ -66,7 +67,20 @@ class MoveButton:
         return Order.MOVES[self.move].target
 
     def allowed_for(self, order: Order) -> bool:
+        if self.distributor_only and not order.from_distributor:
+            return False
         return Order.MOVES[self.move].allowed_from(order.status)
+
+    def asks(self, order: Order) -> bool:
+        """Whether the button opens a page with a form before the move."""
+        return self.asks_reason or (self.asks_expected_date and order.from_distributor)
+
+    def form(self, order: Order, data=None):
+        if self.asks_reason:
+            return RefusalForm(data)
+        if self.asks_expected_date and order.from_distributor:
+            return ExpectedDateForm(data, order=order)
+        return None
 
 
 MOVES = {
@@ -74,7 +88,13 @@ MOVES = {
     for button in [
         MoveButton("accept", "accept", services.order_accept,
                    _("You will prepare this order. The customer is told by email."),
-                   _("Order %(reference)s is accepted; the customer has been told.")),
+                   _("Order %(reference)s is accepted; the customer has been told."),
+                   asks_expected_date=True),
+        MoveButton("ordered", "order_from_distributor", services.order_mark_ordered,
+                   _("You have ordered the book from your distributor. The customer is told, with the date you "
+                     "expect it."),
+                   _("Order %(reference)s is ordered from the distributor; the customer has been told."),
+                   asks_expected_date=True, distributor_only=True),
         MoveButton("refuse", "refuse", services.order_refuse,
                    _("You cannot serve this order: say why, the customer reads it. The items go back on sale."),
                    _("Order %(reference)s is refused; the customer has been told why."),
@@ -96,6 +116,24 @@ class RefusalForm(forms.Form):
         max_length=2000,
         help_text=_("Sent to the customer by email. Be precise and polite."),
     )
+
+    def service_arguments(self) -> dict:
+        return {"reason": self.cleaned_data["reason"]}
+
+
+class ExpectedDateForm(forms.Form):
+    expected_on = forms.DateField(
+        label=_("Expected in the shop on"),
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text=_("The customer reads it. You can give a new date when you order the book."),
+    )
+
+    def __init__(self, *args, order: Order, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["expected_on"].initial = order.expected_on or services.usual_expected_on(order)
+
+    def service_arguments(self) -> dict:
+        return {"expected_on": self.cleaned_data["expected_on"]}
 
 
 class LineUnavailableForm(forms.Form):
@@ -288,7 +326,8 @@ class OrderAdmin(admin.ModelAdmin):
             total=order.total(),
             events=order.events.all(),
             moves=[move for move in MOVES.values() if can_handle and move.allowed_for(order)],
-            lines_can_change=can_handle and order.status in LINES_CAN_CHANGE,
+            asking={move.slug for move in MOVES.values() if move.asks(order)},
+            lines_can_change=can_handle and order.status in services.LINES_CAN_CHANGE,
             sees_all_shops=user_sees_all_shops(request.user),
         )
 
@@ -305,9 +344,9 @@ class OrderAdmin(admin.ModelAdmin):
             raise Http404
         move = MOVES[move]
         data = request.POST if request.method == "POST" else None
-        form = RefusalForm(data) if move.asks_reason else None
+        form = move.form(order, data)
         if request.method == "POST" and (form is None or form.is_valid()):
-            arguments = {"reason": form.cleaned_data["reason"]} if form is not None else {}
+            arguments = form.service_arguments() if form is not None else {}
             try:
                 move.service(order=order, by=request.user, **arguments)
             except services.OrderStatusError as error:
@@ -353,7 +392,7 @@ class OrderAdmin(admin.ModelAdmin):
                 messages.INFO,
             )
             return self._back_to(order)
-        if order.status not in LINES_CAN_CHANGE:
+        if order.status not in services.LINES_CAN_CHANGE:
             self._say_too_late(request, order)
             return self._back_to(order)
         others_served = any(not other.is_unavailable for other in order.lines.all() if other.pk != line.pk)

@@ -95,6 +95,18 @@ class CheckoutForm(forms.Form):
         )
 
 
+class DistributorOrderForm(CheckoutForm):
+    """ "Order it for me": how many copies, and the customer's details as at checkout."""
+
+    quantity = forms.TypedChoiceField(label=_("Copies"), coerce=int, initial=1)
+    field_order = ["token", "quantity", "name", "email", "phone", "accept_terms"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["quantity"].choices = [(number, number) for number in range(1, max_copies_per_line() + 1)]
+        self.order_fields(self.field_order)
+
+
 class ElsewhereForm(forms.Form):
     """One button: reserve at another shop what the order's shop did not serve. Its key,
     drawn when the page is shown, makes a double click reserve once."""

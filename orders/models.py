@@ -104,7 +104,7 @@ class Checkout(models.Model):
 
 
 # Orders that hold copies (Order.OPEN_STATUSES), for partial indexes.
-OPEN = Q(status__in=["placed", "accepted", "ready"])
+OPEN = Q(status__in=["placed", "accepted", "ordered", "ready"])
 
 
 class Order(models.Model):
@@ -113,6 +113,8 @@ class Order(models.Model):
     class Status(models.TextChoices):
         PLACED = "placed", _("Placed")
         ACCEPTED = "accepted", _("Accepted")
+        # "Order it for me": the shop has ordered the book from its distributor.
+        ORDERED = "ordered", _("Ordered from the distributor")
         READY = "ready", _("Ready for pickup")
         COLLECTED = "collected", _("Collected")
         REFUSED = "refused", _("Refused")
@@ -126,20 +128,24 @@ class Order(models.Model):
     MOVES = StateMachine(
         Move("accept", {Status.PLACED}, Status.ACCEPTED, _("Accept")),
         Move("refuse", {Status.PLACED}, Status.REFUSED, _("Refuse")),
-        Move("mark_ready", {Status.ACCEPTED}, Status.READY, _("Mark ready")),
+        # Only for an order the shop gets from its distributor (`from_distributor`).
+        Move("order_from_distributor", {Status.ACCEPTED}, Status.ORDERED, _("Ordered from the distributor")),
+        Move("mark_ready", {Status.ACCEPTED, Status.ORDERED}, Status.READY, _("Mark ready")),
         Move("collect", {Status.READY}, Status.COLLECTED, _("Hand over")),
-        Move("cancel", {Status.PLACED, Status.ACCEPTED, Status.READY}, Status.CANCELLED),
+        Move("cancel", {Status.PLACED, Status.ACCEPTED, Status.ORDERED, Status.READY}, Status.CANCELLED),
         Move("expire", {Status.READY}, Status.EXPIRED),
         Move("mark_unanswered", {Status.PLACED}, Status.UNANSWERED),
         # The shop cannot refuse an accepted order, but one whose every line it has marked
         # unavailable has nothing left to serve: refused, also once accepted.
-        Move("refuse_unservable", {Status.PLACED, Status.ACCEPTED}, Status.REFUSED, asked=False),
+        Move(
+            "refuse_unservable", {Status.PLACED, Status.ACCEPTED, Status.ORDERED}, Status.REFUSED, asked=False
+        ),
     )
     # {status: statuses one can ask to move to from it}
     ALLOWED_TRANSITIONS = MOVES.asked_targets(Status)
     # Moves that put the order's copies back on sale.
     RELEASING_STOCK = {Status.REFUSED, Status.CANCELLED, Status.EXPIRED, Status.UNANSWERED}
-    OPEN_STATUSES = {Status.PLACED, Status.ACCEPTED, Status.READY}
+    OPEN_STATUSES = {Status.PLACED, Status.ACCEPTED, Status.ORDERED, Status.READY}
 
     checkout = models.ForeignKey(
         Checkout, on_delete=models.PROTECT, related_name="orders", verbose_name=_("checkout")
@@ -165,6 +171,11 @@ class Order(models.Model):
     language = models.CharField(_("language"), max_length=8, choices=settings.LANGUAGES)
 
     refusal_reason = models.TextField(_("reason for refusal"), blank=True)
+
+    # "Order it for me": a book the shop did not have, to get from its distributor. Its
+    # lines hold no listing; the shop accepts it with the date it expects the book.
+    from_distributor = models.BooleanField(_("ordered for the customer"), default=False, editable=False)
+    expected_on = models.DateField(_("expected in the shop on"), null=True, blank=True, editable=False)
 
     # The shop's answer (accept or refuse) is due by `answer_by`, set at checkout from its
     # hours and its time to answer (orders/answer_deadline.py); it is reminded once at
@@ -242,9 +253,12 @@ class OrderLine(models.Model):
     order shows what the customer agreed to, whatever happens to the listing later."""
 
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines", verbose_name=_("order"))
+    # None on an order the shop gets from its distributor: no copy of its stock is held.
     listing = models.ForeignKey(
         "catalog.Listing",
         on_delete=models.PROTECT,
+        null=True,
+        blank=True,
         related_name="order_lines",
         verbose_name=_("listing"),
     )

@@ -65,6 +65,6 @@ def order_ready_by(order: Order) -> datetime | None:
     time and opening hours (Europe/Paris). None once it is ready or closed, or when the
     shop has no opening hours to count on. Reads the shop's prefetched hours and closures
     (`order_by_token`)."""
-    if order.status not in (Order.Status.PLACED, Order.Status.ACCEPTED):
-        return None
+    if order.status not in (Order.Status.PLACED, Order.Status.ACCEPTED) or order.from_distributor:
+        return None  # a book ordered from the distributor is ready when it comes (expected_on)
     return Schedule.for_shop(order.shop).ready_by(order.placed_at, order.shop.preparation_time)

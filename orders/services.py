@@ -15,7 +15,7 @@ import hashlib
 import json
 from collections import defaultdict
 from dataclasses import dataclass, replace
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 from django.conf import settings
@@ -27,7 +27,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from catalog import stock
-from catalog.models import Listing
+from catalog.models import Book, Listing
 from marketplace.locking import lock_timeout, lock_wait_failed
 from marketplace.services import email_queue_on_commit
 from orders.answer_deadline import answer_deadline, search_again_url
@@ -38,6 +38,7 @@ from orders.limits import (
     check_reservation_limits,
     client_hash,
     lock_reservation_holders,
+    max_copies_per_line,
 )
 from orders.models import Checkout, Order, OrderEvent, OrderLine, new_reference
 from orders.pickup_codes import new_pickup_code
@@ -148,6 +149,10 @@ class StockChanged(ReservationError):
 
 class OrderStatusError(Exception):
     """A move the order's life does not allow (the message says why, for people)."""
+
+
+# An order's lines may be marked unavailable while the shop has not set them aside.
+LINES_CAN_CHANGE = {Order.Status.PLACED, Order.Status.ACCEPTED, Order.Status.ORDERED}
 
 
 # --- Placing ---------------------------------------------------------------------------
@@ -355,12 +360,110 @@ def _problem(line: CartLine, listing: Listing | None) -> LineProblem | None:
     return None
 
 
-def _create_order(checkout: Checkout, shop: Shop, customer: CustomerDetails) -> Order:
+# --- "Order it for me" ------------------------------------------------------------------
+
+
+class DistributorOrderRefused(ReservationError):
+    """The shop cannot be asked for this book (the message says why); nothing was placed."""
+
+
+def distributor_order_problem(*, shop: Shop, book: Book) -> str | None:
+    """Why `shop` cannot be asked to order `book` for a customer, in words (None: it can).
+    A shop that does not take such orders never receives one."""
+    if not shop.takes_orders:
+        return _("%(shop)s does not order books for customers.") % {"shop": shop.trade_name}
+    if shop.status != Shop.Status.APPROVED or shop.is_on_holiday(timezone.localdate()):
+        return _("%(shop)s takes no orders at the moment.") % {"shop": shop.trade_name}
+    if not book.follows_book_rules or book.is_own_product or not book.list_price:
+        return _("Only books with a publisher’s price can be ordered for you.")
+    if not shop.kinds.filter(product_kinds__code=book.kind_id).exists():
+        return _("%(shop)s does not sell this kind of product.") % {"shop": shop.trade_name}
+    return None
+
+
+def distributor_order_place(
+    *,
+    key: str,
+    shop_id: int,
+    book_id: int,
+    quantity: int,
+    customer: CustomerDetails,
+    client: str,
+    drive_id: int | None = None,
+) -> Checkout:
+    """Ask a shop to order a book from its distributor for the customer ("order it for
+    me"): one order of one line, holding no copy (the book is not in stock), paid in the
+    shop at collection like any order. Once per `key`, like checkout_place; the
+    reservation limits count its copies as held. Raises DistributorOrderRefused when the
+    shop does not take such orders or not this book, ReservationLimitReached and
+    ReservationBusy as checkout_place."""
+    if not 1 <= quantity <= max_copies_per_line():
+        raise DistributorOrderRefused(
+            _("Choose a number of copies from 1 to %(max)s.") % {"max": max_copies_per_line()}
+        )
+    fingerprint = _fingerprint([CartLine(listing_id=-book_id, quantity=quantity)], customer)
+    holder = Holder(
+        email=customer.email,
+        phone=str(customer.phone),
+        user_id=getattr(customer.user, "pk", None),
+        client_hash=client_hash(client),
+    )
+    try:
+        with transaction.atomic():
+            lock_timeout(LOCK_TIMEOUT)
+            claim = _claim_checkout(
+                key=key,
+                fingerprint=fingerprint,
+                customer=customer,
+                holder=holder,
+                drive_id=drive_id,
+                instead_of_id=None,
+            )
+            if claim.orders_created:
+                return claim.instance
+            # Locked against a change of the shop's settings meanwhile: a shop that has
+            # just stopped taking orders never receives one.
+            shop = Shop.objects.select_for_update(no_key=True).get(pk=shop_id)
+            book = Book.objects.select_related("kind").get(pk=book_id)
+            if (problem := distributor_order_problem(shop=shop, book=book)) is not None:
+                raise DistributorOrderRefused(problem)
+            lock_reservation_holders(holder)
+            check_reservation_limits(holder=holder, asked={shop.pk: quantity}, shops={shop.pk: shop})
+            prefetch_related_objects([shop], "opening_periods", "closures")
+            order = _create_order(claim.instance, shop, customer, from_distributor=True)
+            OrderLine.objects.create(
+                order=order,
+                listing=None,
+                ean=book.ean,
+                title=book.title,
+                condition=Listing.Condition.NEW,
+                unit_price=book.list_price,
+                quantity=quantity,
+            )
+            OrderEvent.objects.create(
+                order=order,
+                to_status=Order.Status.PLACED,
+                actor_kind=OrderEvent.Actor.CUSTOMER,
+                actor=customer.user,
+            )
+            _queue_shop_new_order(order)
+            _queue_customer_placed(claim.instance)
+            return claim.instance
+    except OperationalError as error:
+        if lock_wait_failed(error):
+            raise ReservationBusy from error
+        raise
+
+
+def _create_order(
+    checkout: Checkout, shop: Shop, customer: CustomerDetails, *, from_distributor: bool = False
+) -> Order:
     deadline = answer_deadline(shop, timezone.now())
     for _attempt in range(5):
         order = Order(
             checkout=checkout,
             shop=shop,
+            from_distributor=from_distributor,
             reference=new_reference(),
             customer=customer.user,
             customer_name=customer.name,
@@ -401,9 +504,48 @@ def _fingerprint(lines: list[CartLine], customer: CustomerDetails) -> str:
 # --- The order's life ------------------------------------------------------------------
 
 
-def order_accept(*, order: Order, by) -> Order:
-    """The shop will prepare the order."""
-    return _move(order=order, move="accept", actor_kind=OrderEvent.Actor.SHOP, by=by)
+def order_accept(*, order: Order, by, expected_on: date | None = None) -> Order:
+    """The shop will prepare the order. For a book to order from the distributor, the
+    shop says when it expects it (by default: in its usual number of days)."""
+    fields = {}
+    if order.from_distributor:
+        fields["expected_on"] = _checked_expected_on(expected_on or usual_expected_on(order))
+    return _move(order=order, move="accept", actor_kind=OrderEvent.Actor.SHOP, by=by, fields=fields)
+
+
+def order_mark_ordered(*, order: Order, by, expected_on: date | None = None) -> Order:
+    """The shop has ordered the book from its distributor ("order it for me" only); the
+    customer is told, with the date it is expected (the one given at acceptance unless
+    the shop gives a new one)."""
+    if not order.from_distributor:
+        raise OrderStatusError(
+            _("Order %(reference)s holds books of your stock: there is nothing to order.")
+            % {"reference": order.reference}
+        )
+    fields = {"expected_on": _checked_expected_on(expected_on)} if expected_on else {}
+    return _move(
+        order=order, move="order_from_distributor", actor_kind=OrderEvent.Actor.SHOP, by=by, fields=fields
+    )
+
+
+# An expected date further than this is a typing mistake, not a distributor's delay.
+LATEST_EXPECTED_DAYS = 180
+
+
+def usual_expected_on(order: Order) -> date:
+    """When the shop usually has a book it orders: today and its usual number of days."""
+    return timezone.localdate() + timedelta(days=order.shop.order_days)
+
+
+def _checked_expected_on(expected_on: date) -> date:
+    today = timezone.localdate()
+    if expected_on < today:
+        raise OrderStatusError(_("The expected date is in the past: give the day you expect the book."))
+    if expected_on > today + timedelta(days=LATEST_EXPECTED_DAYS):
+        raise OrderStatusError(
+            _("The expected date is more than %(days)s days away: check it.") % {"days": LATEST_EXPECTED_DAYS}
+        )
+    return expected_on
 
 
 def order_refuse(*, order: Order, by, reason: str) -> Order:
@@ -451,7 +593,7 @@ def order_line_mark_unavailable(*, line: OrderLine, by, reason: str = "") -> Ord
         line = OrderLine.objects.select_for_update().get(pk=line.pk, order=order)
         if line.is_unavailable:
             return line
-        if order.status not in (Order.Status.PLACED, Order.Status.ACCEPTED):
+        if order.status not in LINES_CAN_CHANGE:
             raise OrderStatusError(
                 _("Order %(reference)s is %(status)s: its lines can no longer change.")
                 % {"reference": order.reference, "status": order.get_status_display().lower()}
@@ -489,7 +631,9 @@ def order_line_mark_unavailable(*, line: OrderLine, by, reason: str = "") -> Ord
     return line
 
 
-def _move(*, order: Order, move: str, actor_kind: str, by, note: str = "") -> Order:
+def _move(
+    *, order: Order, move: str, actor_kind: str, by, note: str = "", fields: dict | None = None
+) -> Order:
     """Lock the order and make the move (quietly nothing if it is there already), record
     the event, put copies back on sale or hand them over, and queue the emails."""
     with transaction.atomic():
@@ -498,7 +642,7 @@ def _move(*, order: Order, move: str, actor_kind: str, by, note: str = "") -> Or
             locked,
             move,
             refused=_refused,
-            also_set=lambda order: _also_set(order, note=note),
+            also_set=lambda order: _also_set(order, note=note, fields=fields or {}),
             record=lambda previous: OrderEvent.objects.create(
                 order=locked, from_status=previous, to_status=locked.status, actor_kind=actor_kind, actor=by,
                 note=note,
@@ -525,8 +669,15 @@ def _move(*, order: Order, move: str, actor_kind: str, by, note: str = "") -> Or
     return locked
 
 
-def _also_set(order: Order, *, note: str) -> list[str]:
-    """What a move sets besides the status (the order's status is already the new one)."""
+def _also_set(order: Order, *, note: str, fields: dict) -> list[str]:
+    """What a move sets besides the status (the order's status is already the new one):
+    `fields` the service gives, and what the status itself implies."""
+    for name, value in fields.items():
+        setattr(order, name, value)
+    return list(fields) + _set_by_status(order, note=note)
+
+
+def _set_by_status(order: Order, *, note: str) -> list[str]:
     if order.status == Order.Status.REFUSED:
         order.refusal_reason = note
         return ["refusal_reason"]
@@ -568,6 +719,7 @@ def _free_pickup_code(shop_id: int) -> str:
 
 CUSTOMER_TEMPLATES = {
     Order.Status.ACCEPTED: "emails/orders/customer_accepted",
+    Order.Status.ORDERED: "emails/orders/customer_ordered",
     Order.Status.REFUSED: "emails/orders/customer_refused",
     Order.Status.READY: "emails/orders/customer_ready",
     Order.Status.CANCELLED: "emails/orders/customer_cancelled",
@@ -589,7 +741,8 @@ def _copies(lines: list[OrderLine]) -> dict[int, int]:
     """The copies these lines hold, by listing (what catalog/stock.py counts in)."""
     copies = defaultdict(int)
     for line in lines:
-        copies[line.listing_id] += line.quantity
+        if line.listing_id is not None:  # a book ordered from the distributor holds no copy
+            copies[line.listing_id] += line.quantity
     return copies
 
 

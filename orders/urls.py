@@ -10,6 +10,7 @@ urlpatterns = [
     path("reservation/confirm/", views.checkout, name="checkout"),
     path("reservation/done/<str:token>/", views.checkout_done, name="checkout_done"),
     path("reservation/terms/", views.terms, name="terms"),
+    path("reservation/order/<str:ean>/<slug:shop_slug>/", views.distributor_order, name="distributor_order"),
     path("orders/", views.my_orders, name="my_orders"),
     path("orders/<str:token>/", views.order_detail, name="order"),
     path("orders/<str:token>/cancel/", views.order_cancel_view, name="order_cancel"),

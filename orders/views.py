@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
+from catalog.selectors import book_by_ean
 from catalog.stock import listings_offered, listings_reservable
 from marketplace.client_address import client_key
 from marketplace.http import private_page
@@ -26,7 +27,7 @@ from orders.cart import (
     short_message,
 )
 from orders.elsewhere import copies_elsewhere, elsewhere_for_order, offer_elsewhere
-from orders.forms import AddToCartForm, CartQuantityForm, CheckoutForm, ElsewhereForm
+from orders.forms import AddToCartForm, CartQuantityForm, CheckoutForm, DistributorOrderForm, ElsewhereForm
 from orders.limits import (
     ReservationLimitReached,
     max_copies_per_line,
@@ -44,16 +45,20 @@ from orders.selectors import (
 from orders.services import (
     CartLine,
     CustomerDetails,
+    DistributorOrderRefused,
     EmptyReservation,
     IdempotencyConflict,
     OrderStatusError,
     ReservationBusy,
     StockChanged,
     checkout_place,
+    distributor_order_place,
+    distributor_order_problem,
     order_cancel,
 )
 from shops.drive_session import chosen_drive, drive_in_url
 from shops.geo import haversine_km
+from shops.selectors import shop_by_slug
 
 ORDERS_PER_PAGE = 20
 
@@ -226,6 +231,59 @@ def checkout(request):
     elif retry_after:
         response["Retry-After"] = str(retry_after)
     return response
+
+
+@never_cache
+def distributor_order(request, ean, shop_slug):
+    """ "Order it for me": ask a shop near the drive for a book no shop around has in
+    stock; it orders the book from its distributor. The customer's details as at
+    checkout, one submission places one order (idempotent by the form's key)."""
+    book = book_by_ean(ean)
+    shop = shop_by_slug(shop_slug)
+    if book is None or shop is None:
+        raise Http404
+    problem = distributor_order_problem(shop=shop, book=book)
+    refused, busy, status = problem or "", "", 200
+    if request.method == "POST" and problem is None:
+        form = DistributorOrderForm(request.POST)
+        if form.is_valid():
+            drive = drive_in_url(request) or chosen_drive(request)
+            try:
+                reservation_request_count(client_key(request))
+                placed = distributor_order_place(
+                    key=f"distributor:{form.cleaned_data['token']}",
+                    shop_id=shop.pk,
+                    book_id=book.pk,
+                    quantity=form.cleaned_data["quantity"],
+                    customer=form.customer_details(user=request.user, language=translation.get_language()),
+                    client=client_key(request),
+                    drive_id=drive.id if drive else None,
+                )
+            except (DistributorOrderRefused, ReservationLimitReached, IdempotencyConflict) as error:
+                refused = str(error)
+                status = 429 if getattr(error, "retry_after", None) else 200
+                form.renew_token()
+            except ReservationBusy as error:
+                busy, status = str(error), 503
+            else:
+                return redirect(placed.customer_url())
+        elif "token" in form.errors:
+            form.renew_token()
+    else:
+        form = DistributorOrderForm(initial=_details_of(request.user))
+    return render(
+        request,
+        "orders/distributor_order.html",
+        {
+            "book": book,
+            "shop": shop,
+            "form": form,
+            "refused": refused,
+            "busy": busy,
+            "can_order": problem is None,
+        },
+        status=status,
+    )
 
 
 def _details_of(user) -> dict:

@@ -240,6 +240,23 @@ class Shop(Place):
             "is then cancelled and the customer told."
         ),
     )
+    # "Order it for me" (commande client): a book no shop around holds in stock, ordered
+    # from the distributor for a customer (orders/services.py, distributor_order_place).
+    takes_orders = models.BooleanField(
+        _("orders books for customers"),
+        default=False,
+        help_text=_(
+            "Customers may ask you for a book of the catalogue that no shop near their drive has in stock: you "
+            "accept it with an expected date (or refuse it), order it from your distributor, and tell them when "
+            "it is in."
+        ),
+    )
+    order_days = models.PositiveSmallIntegerField(
+        _("usual time to get an ordered book (days)"),
+        default=7,
+        validators=[MinValueValidator(1), MaxValueValidator(60)],
+        help_text=_("Customers read “usually within N days” before they ask."),
+    )
     # Holiday mode: the shop is away. Its listings leave the search, new reservations are
     # refused; orders already placed stay (the shop handles them when it is back), within
     # their deadlines: a placed order still unanswered after ORDER_ANSWER_LATEST_DAYS is

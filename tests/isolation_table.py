@@ -262,6 +262,10 @@ CASES = [
     # Thanks for a report: the book's title (the public catalogue's), never the shop.
     public_page("listing_report_done", "listing of an applicant", at("listing_report_done",
                 lambda w: _applicants_listing(w).pk)),
+    # "Order it for me" from shop A: the book and the shop are public; shop A takes no such orders
+    # in this world, so the page says so and nobody can place one.
+    public_page("distributor_order", "a book, from shop A", at("distributor_order", lambda w: w.listing_a.book.ean,
+                lambda w: w.shop_a.slug), shows=lambda w: [w.shop_a.trade_name]),
     public_page("cart_add", "published listing of shop A", at("cart_add", lambda w: w.listing_a.pk),
                 shows=lambda w: [w.shop_a.trade_name]),
     public_page("cart_add", "held listing of shop A", at("cart_add", lambda w: w.held_listing_a.pk), status=404),

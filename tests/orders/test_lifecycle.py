@@ -2,6 +2,7 @@
 and what each move does to the stock and the history."""
 
 import itertools
+import uuid
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -12,16 +13,19 @@ from marketplace.models import OutgoingEmail
 from orders.models import Order, OrderEvent
 from orders.services import (
     OrderStatusError,
+    distributor_order_place,
     order_accept,
     order_cancel,
     order_collect,
     order_expire,
     order_line_mark_unavailable,
+    order_mark_ordered,
     order_mark_ready,
     order_mark_unanswered,
     order_refuse,
 )
-from tests.factories import ListingFactory, MembershipFactory, reserve
+from shops.models import Shop
+from tests.factories import ListingFactory, MembershipFactory, customer_details, reserve
 
 pytestmark = pytest.mark.django_db
 
@@ -31,7 +35,9 @@ Status = Order.Status
 # ALLOWED_TRANSITIONS changes, this test says so.
 THE_LIFE_OF_AN_ORDER = {
     Status.PLACED: {Status.ACCEPTED, Status.REFUSED, Status.CANCELLED, Status.UNANSWERED},
-    Status.ACCEPTED: {Status.READY, Status.CANCELLED},
+    Status.ACCEPTED: {Status.ORDERED, Status.READY, Status.CANCELLED},
+    # Only an order the shop gets from its distributor ("order it for me") is ever "ordered".
+    Status.ORDERED: {Status.READY, Status.CANCELLED},
     Status.READY: {Status.COLLECTED, Status.CANCELLED, Status.EXPIRED},
     Status.COLLECTED: set(),
     Status.REFUSED: set(),
@@ -51,6 +57,7 @@ REFUSED = [
 WAY_TO = {
     Status.PLACED: [],
     Status.ACCEPTED: [Status.ACCEPTED],
+    Status.ORDERED: [Status.ACCEPTED, Status.ORDERED],
     Status.READY: [Status.ACCEPTED, Status.READY],
     Status.COLLECTED: [Status.ACCEPTED, Status.READY, Status.COLLECTED],
     Status.REFUSED: [Status.REFUSED],
@@ -61,6 +68,7 @@ WAY_TO = {
 # Who makes each move (OrderEvent.actor_kind), and whether a person is recorded.
 ACTOR = {
     Status.ACCEPTED: OrderEvent.Actor.SHOP,
+    Status.ORDERED: OrderEvent.Actor.SHOP,
     Status.REFUSED: OrderEvent.Actor.SHOP,
     Status.READY: OrderEvent.Actor.SHOP,
     Status.COLLECTED: OrderEvent.Actor.SHOP,
@@ -81,6 +89,7 @@ def move(order: Order, to: str, *, by=None) -> Order:
     """Move `order` to `to` through the service that makes that move."""
     services = {
         Status.ACCEPTED: lambda: order_accept(order=order, by=by),
+        Status.ORDERED: lambda: order_mark_ordered(order=order, by=by),
         Status.REFUSED: lambda: order_refuse(order=order, by=by, reason="Le livre est abîmé."),
         Status.READY: lambda: order_mark_ready(order=order, by=by),
         Status.COLLECTED: lambda: order_collect(order=order, by=by),
@@ -91,8 +100,18 @@ def move(order: Order, to: str, *, by=None) -> Order:
     return services[to]()
 
 
-def order_in(status: str, listing: Listing, *, copies: int = 2, by=None) -> Order:
-    order = reserve((listing, copies)).orders.get()
+def order_in(status: str, listing: Listing, *, copies: int = 2, by=None, distributor: bool = False) -> Order:
+    """An order of `copies` of the listing brought to `status` by the services; one the
+    shop gets from its distributor (of the listing's book, holding no copy) when asked or
+    when `status` is one only such orders reach."""
+    if distributor or status == Status.ORDERED:
+        Shop.objects.filter(pk=listing.shop_id).update(takes_orders=True)
+        order = distributor_order_place(
+            key=uuid.uuid4().hex, shop_id=listing.shop_id, book_id=listing.book_id, quantity=copies,
+            customer=customer_details(), client="",
+        ).orders.get()  # fmt: skip
+    else:
+        order = reserve((listing, copies)).orders.get()
     for step in WAY_TO[status]:
         order = move(order, step, by=by)
     order.refresh_from_db()
@@ -107,8 +126,8 @@ def stock(listing: Listing) -> tuple[int, int]:
 
 def test_the_model_declares_the_life_of_an_order():
     assert Order.ALLOWED_TRANSITIONS == THE_LIFE_OF_AN_ORDER
-    assert len(ALLOWED) == 9
-    assert len(REFUSED) == 40
+    assert len(ALLOWED) == 12
+    assert len(REFUSED) == 52
 
 
 # --- Allowed moves ---------------------------------------------------------------------
@@ -118,7 +137,7 @@ def test_the_model_declares_the_life_of_an_order():
 def test_each_allowed_move_goes_through_its_service_and_is_recorded_once(start, to, shop_a, bookseller):
     # given an order holding 2 of the 5 copies
     listing = ListingFactory(shop=shop_a, quantity=5)
-    order = order_in(start, listing, by=bookseller)
+    order = order_in(start, listing, by=bookseller, distributor=Status.ORDERED in (start, to))
     events_before = set(order.events.values_list("pk", flat=True))
     before = timezone.now()
 
