@@ -296,6 +296,13 @@ CELERY_BEAT_SCHEDULE = {
     # (orders/answer_jobs.py, same rules).
     "remind-shops-to-answer": {"task": "orders.tasks.remind_shops_to_answer", "schedule": 300.0},
     "cancel-unanswered-orders": {"task": "orders.tasks.cancel_unanswered_orders", "schedule": 300.0},
+    # Books ordered from the distributor: remind the shop once when late, cancel when very
+    # late (orders/distributor_jobs.py, same rules). Dates are days: hourly is plenty.
+    "remind-shops-of-late-books": {"task": "orders.tasks.remind_shops_of_late_books", "schedule": 3600.0},
+    "cancel-orders-of-books-never-in": {
+        "task": "orders.tasks.cancel_orders_of_books_never_in",
+        "schedule": 3600.0,
+    },
     # Stock sync sessions a till left open: expired, their pages deleted (catalog/stock_sync.py).
     "expire-stock-sync-sessions": {"task": "catalog.tasks.expire_stock_sync_sessions", "schedule": 900.0},
     # Publisher's prices that come into force today, and listings whose price review is
@@ -373,6 +380,10 @@ ORDER_ANSWER_LATEST_DAYS = env.int("ORDER_ANSWER_LATEST_DAYS", default=7)
 ORDER_ANSWER_HOURS_WITHOUT_OPENING_HOURS = env.int("ORDER_ANSWER_HOURS_WITHOUT_OPENING_HOURS", default=48)
 # The shop is reminded this long before the deadline (or halfway, for a shorter wait).
 ORDER_ANSWER_REMIND_BEFORE_HOURS = env.int("ORDER_ANSWER_REMIND_BEFORE_HOURS", default=3)
+# "Order it for me": the day after the date a shop expects a book from its distributor,
+# it is reminded once; this many days after that date, the order is cancelled (the book
+# never came) and the customer told (orders/distributor_jobs.py).
+ORDER_BOOK_LATE_CANCEL_DAYS = env.int("ORDER_BOOK_LATE_CANCEL_DAYS", default=21)
 
 # --- Guessing and relaying (docs/security.md) ------------------------------------------
 # https://django-axes.readthedocs.io/en/latest/4_configuration.html

@@ -176,6 +176,9 @@ class Order(models.Model):
     # lines hold no listing; the shop accepts it with the date it expects the book.
     from_distributor = models.BooleanField(_("ordered for the customer"), default=False, editable=False)
     expected_on = models.DateField(_("expected in the shop on"), null=True, blank=True, editable=False)
+    # The shop was reminded once that the book is late (orders/distributor_jobs.py).
+    shop_reminded_late_at = models.DateTimeField(_("shop reminded of a late book"), null=True, blank=True,
+                                                 editable=False)  # fmt: skip
 
     # The shop's answer (accept or refuse) is due by `answer_by`, set at checkout from its
     # hours and its time to answer (orders/answer_deadline.py); it is reminded once at
@@ -205,6 +208,12 @@ class Order(models.Model):
             models.Index(fields=["collect_by"], name="order_ready_by_deadline", condition=Q(status="ready")),
             # The answer deadline's jobs: placed orders by deadline, and those to remind.
             models.Index(fields=["answer_by"], name="order_placed_by_deadline", condition=Q(status="placed")),
+            # The late books' jobs: orders waiting for a book from the distributor, by date.
+            models.Index(
+                fields=["expected_on"],
+                name="order_awaiting_book_by_date",
+                condition=Q(from_distributor=True, status__in=["accepted", "ordered"]),
+            ),
             models.Index(
                 fields=["answer_reminder_at"],
                 name="order_placed_to_remind",

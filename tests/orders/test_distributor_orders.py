@@ -2,6 +2,7 @@
 bookshop that takes such orders; the shop accepts it with an expected date, orders it from
 its distributor, marks it ready when it comes, and hands it over like any order."""
 
+import functools
 import re
 import uuid
 from datetime import timedelta
@@ -14,6 +15,7 @@ from django.utils import timezone, translation
 from catalog.models import Listing
 from marketplace.email_context import render as render_email
 from marketplace.models import OutgoingEmail
+from orders import distributor_jobs
 from orders.models import Order
 from orders.services import (
     DistributorOrderRefused,
@@ -33,6 +35,7 @@ from tests.factories import (
     ShopFactory,
     customer_details,
 )
+from tests.race import at_once
 
 pytestmark = pytest.mark.django_db
 
@@ -309,3 +312,67 @@ def test_an_order_from_stock_shows_no_distributor_button(town, client):
     assert "Ordered from the distributor" not in page
     assert client.post(en("admin:orders_order_move", order.pk, "ordered"), {}).status_code == 302
     assert Order.objects.get(pk=order.pk).status == Order.Status.ACCEPTED
+
+
+# --- Deadlines: a late book is reminded once, a book that never comes ends the order -------
+
+
+def accepted_for(town, expected_on, key) -> Order:
+    order = place(town, key=key, email=f"{key}@example.fr", phone=f"+336000000{len(key):02d}")
+    Order.objects.filter(pk=order.pk).update(status=Order.Status.ACCEPTED, expected_on=expected_on)
+    return Order.objects.get(pk=order.pk)
+
+
+def test_the_shop_is_reminded_once_the_day_after_the_expected_date(town, capture_on_commit):
+    today = timezone.localdate()
+    due = accepted_for(town, today - timedelta(days=1), "late")
+    on_time = accepted_for(town, today, "today")
+    with capture_on_commit():
+        assert distributor_jobs.orders_remind_shops_of_late_books(today=today) == 1
+        assert distributor_jobs.orders_remind_shops_of_late_books(today=today) == 0
+    [reminder] = OutgoingEmail.objects.filter(event_key=f"order:{due.pk}:book-late")
+    assert reminder.to == town["port"].email
+    assert not OutgoingEmail.objects.filter(event_key=f"order:{on_time.pk}:book-late").exists()
+
+
+def test_a_book_that_never_comes_ends_the_order_and_the_customer_is_told(town, capture_on_commit, settings):
+    settings.ORDER_BOOK_LATE_CANCEL_DAYS = 21
+    today = timezone.localdate()
+    never = accepted_for(town, today - timedelta(days=22), "never")
+    Order.objects.filter(pk=never.pk).update(status=Order.Status.ORDERED)
+    late = accepted_for(town, today - timedelta(days=21), "late")
+    with capture_on_commit():
+        assert distributor_jobs.orders_cancel_books_never_in(today=today) == 1
+    never.refresh_from_db()
+    late.refresh_from_db()
+    assert (never.status, late.status) == (Order.Status.CANCELLED, Order.Status.ACCEPTED)
+    assert never.events.get(to_status=Order.Status.CANCELLED).actor_kind == "system"
+    [told] = emails_to("never@example.fr")[-1:]
+    assert "The book did not come from the distributor in time." in told.body_text
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_runs_at_once_remind_and_cancel_each_order_once(town, monkeypatch):
+    monkeypatch.setattr(distributor_jobs, "REMINDER_BATCH_SIZE", 2)
+    today = timezone.localdate()
+    orders = [accepted_for(town, today - timedelta(days=30), f"o{number}") for number in range(6)]
+    reminded = at_once(
+        *[functools.partial(distributor_jobs.orders_remind_shops_of_late_books, today=today)] * 2
+    )
+    cancelled = at_once(*[functools.partial(distributor_jobs.orders_cancel_books_never_in, today=today)] * 2)
+    assert (sum(reminded), sum(cancelled)) == (6, 6)
+    assert OutgoingEmail.objects.filter(event_key__endswith=":book-late").count() == 6
+    assert (
+        Order.objects.filter(pk__in=[order.pk for order in orders], status=Order.Status.CANCELLED).count()
+        == 6
+    )
+
+
+def test_the_beat_schedule_runs_both_jobs():
+    from django.conf import settings as django_settings
+
+    tasks = {entry["task"] for entry in django_settings.CELERY_BEAT_SCHEDULE.values()}
+    assert {
+        "orders.tasks.remind_shops_of_late_books",
+        "orders.tasks.cancel_orders_of_books_never_in",
+    } <= tasks
