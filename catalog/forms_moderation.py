@@ -1,4 +1,4 @@
-"""Forms of the moderation of listings: the public's report form."""
+"""Forms the public fills about products: reporting an offer, asking to be told when one is in stock."""
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
@@ -40,3 +40,20 @@ class ListingReportForm(forms.Form):
 
     def is_from_a_robot(self) -> bool:
         return bool(self.cleaned_data.get("website"))
+
+
+class StockAlertForm(forms.Form):
+    """ "Tell me when it is here": where to write."""
+
+    email = forms.EmailField(
+        label=_("Your email"),
+        max_length=254,
+        help_text=_(
+            "We send a confirmation link first; then one email when a shop around has it, and no other."
+        ),
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+    )
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)

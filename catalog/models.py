@@ -1,3 +1,4 @@
+import secrets
 import uuid
 from decimal import Decimal
 from pathlib import PurePath
@@ -974,3 +975,87 @@ class StockSyncPage(models.Model):
 
     def __str__(self):
         return f"{self.session_id} #{self.number}"
+
+
+def new_alert_token() -> str:
+    # The key of the links in the alert's emails (confirm, unsubscribe): unguessable.
+    return secrets.token_urlsafe(32)
+
+
+class StockAlert(models.Model):
+    """ "Tell me when it is here": a customer's wish to hear once, by email, when a product
+    no shop near their drive holds comes in stock around it (catalog/alerts.py).
+
+    Double opt-in: written `pending` with a confirmation email, `active` once the person
+    confirms from it. A trigger on the listings queues the product (StockAlertCheck) when
+    one of its listings comes in stock and an alert waits for it; a job sends each
+    alert's email once (`sent`). Unsubscribed from any of its emails; `expired` six
+    months after it was left (ALERT_MONTHS)."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Waiting for confirmation")
+        ACTIVE = "active", _("Waiting for the product")
+        SENT = "sent", _("Sent")
+        UNSUBSCRIBED = "unsubscribed", _("Unsubscribed")
+        EXPIRED = "expired", _("Expired")
+
+    book = models.ForeignKey(Book, on_delete=models.CASCADE, related_name="alerts", verbose_name=_("product"))
+    drive = models.ForeignKey(
+        "shops.Drive", on_delete=models.CASCADE, related_name="stock_alerts", verbose_name=_("drive")
+    )
+    email = models.EmailField(_("email"))
+    language = models.CharField(_("language"), max_length=8, choices=settings.LANGUAGES)
+    token = models.CharField(_("token"), max_length=64, unique=True, default=new_alert_token, editable=False)
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.PENDING)
+    created_at = models.DateTimeField(_("left"), auto_now_add=True)
+    confirmed_at = models.DateTimeField(_("confirmed"), null=True, blank=True)
+    expires_at = models.DateTimeField(_("expires"))
+    sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
+    # What the email announced: the offer found (kept if the listing goes).
+    listing = models.ForeignKey(
+        Listing,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("offer found"),
+    )
+
+    class Meta:
+        verbose_name = _("stock alert")
+        verbose_name_plural = _("stock alerts")
+        ordering = ["-created_at"]
+        constraints = [
+            # One alert waiting per person, product and drive: asking again re-sends the link.
+            models.UniqueConstraint(
+                "book", "drive", models.functions.Lower("email"),
+                name="stock_alert_one_waiting",
+                condition=Q(status__in=["pending", "active"]),
+            ),
+        ]  # fmt: skip
+        indexes = [
+            # The trigger's and the job's look-up: alerts waiting for a product.
+            models.Index(fields=["book"], condition=Q(status="active"), name="stock_alert_active_by_book"),
+            models.Index(fields=["expires_at"], condition=Q(status__in=["pending", "active"]),
+                         name="stock_alert_to_expire"),
+            models.Index(fields=["drive", "status"], name="stock_alert_by_drive"),
+        ]  # fmt: skip
+
+    def __str__(self):
+        return f"{self.email} — {self.book_id} @ {self.drive_id} ({self.status})"
+
+
+class StockAlertCheck(models.Model):
+    """A product that came in stock at a shop while alerts wait for it: queued by the
+    listing trigger (migration catalog 0014), consumed by catalog.alerts.alerts_send."""
+
+    book_id = models.BigIntegerField()
+    shop_id = models.BigIntegerField()
+    queued_at = models.DateTimeField(db_default=Now())
+
+    class Meta:
+        verbose_name = _("stock alert check")
+        verbose_name_plural = _("stock alert checks")
+
+    def __str__(self):
+        return f"{self.book_id} @ {self.shop_id}"

@@ -1,6 +1,6 @@
 from celery import shared_task
 
-from catalog import price_changes, reference, search_index, stock_sync
+from catalog import alerts, price_changes, reference, search_index, stock_sync
 from catalog.imports import services
 
 
@@ -53,3 +53,14 @@ def watch_catalogue_feeds() -> int:
 def follow_publisher_prices() -> int:
     changed = reference.book_prices_refresh()
     return len(changed) + price_changes.price_reviews_expire()
+
+
+# From beat ("tell me when it is here", catalog/alerts.py): both safe to run twice at once.
+@shared_task
+def send_stock_alerts() -> int:
+    return alerts.alerts_send().sent
+
+
+@shared_task
+def expire_stock_alerts() -> int:
+    return alerts.alerts_expire()

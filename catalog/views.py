@@ -1,16 +1,19 @@
 from django.db.models import prefetch_related_objects
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import translation
 from django.utils.crypto import salted_hmac
+from django.views.decorators.cache import never_cache
 
-from catalog import moderation_services
-from catalog.forms_moderation import ListingReportForm
+from catalog import alerts, moderation_services
+from catalog.forms_moderation import ListingReportForm, StockAlertForm
 from catalog.forms_search import RADIUS_CHOICES, SearchForm, ShopCatalogueForm
 from catalog.models import Listing, ProductKind
 from catalog.moderation_selectors import reportable_listing
 from catalog.search import DEFAULT_RADIUS_KM, BookQuery, books_to_order, search_books
 from catalog.selectors import book_by_ean, offers_near, shops_ordering, shops_ordering_kind
 from marketplace.client_address import client_key
+from marketplace.http import private_page
 from marketplace.page_cache import cache_public_page
 from shops.drive_session import URL_PARAMETER, chosen_drive, drive_in_url
 from shops.selectors import NearbyShop, shop_by_slug, shops_near
@@ -139,3 +142,63 @@ def shop_detail(request, slug):
         shops=[here],
     )
     return render(request, "shops/shop_detail.html", {"shop": shop, "form": form, "found": found})
+
+
+# --- "Tell me when it is here" (catalog/alerts.py) --------------------------------------------
+
+
+@never_cache
+def alert_new(request, ean):
+    """Leave an email to be told when the product is in stock near the drive. Linked from
+    the product's page (cached for everyone: it holds no form)."""
+    book = book_by_ean(ean)
+    if book is None:
+        raise Http404
+    drive = drive_in_url(request) or chosen_drive(request)
+    if drive is None:
+        return redirect("drives")
+    form = StockAlertForm(request.POST or None)
+    refused, status = "", 200
+    if request.method == "POST" and form.is_valid():
+        try:
+            alerts.alert_request(
+                book=book,
+                drive_id=drive.id,
+                email=form.cleaned_data["email"],
+                language=translation.get_language(),
+                client=client_key(request),
+            )
+        except alerts.AlertRefused as error:
+            refused, status = str(error), 429
+        else:
+            # The same page whatever happened: nobody learns whether an address asked already.
+            return render(request, "catalog/alerts/sent.html", {"book": book, "drive": drive})
+    return render(
+        request, "catalog/alerts/new.html", {"book": book, "drive": drive, "form": form, "refused": refused},
+        status=status,
+    )  # fmt: skip
+
+
+@private_page
+def alert_confirm_view(request, token):
+    """The confirmation link's page: one button (mail scanners open links; they do not post)."""
+    alert = alerts.alert_by_token(token)
+    if alert is None:
+        raise Http404
+    if request.method == "POST":
+        alert = alerts.alert_confirm(alert=alert)
+    return render(
+        request, "catalog/alerts/confirm.html", {"alert": alert, "posted": request.method == "POST"}
+    )
+
+
+@private_page
+def alert_unsubscribe_view(request, token):
+    alert = alerts.alert_by_token(token)
+    if alert is None:
+        raise Http404
+    if request.method == "POST":
+        alert = alerts.alert_unsubscribe(alert=alert)
+    return render(
+        request, "catalog/alerts/unsubscribe.html", {"alert": alert, "posted": request.method == "POST"}
+    )

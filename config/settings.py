@@ -298,6 +298,10 @@ CELERY_BEAT_SCHEDULE = {
     "cancel-unanswered-orders": {"task": "orders.tasks.cancel_unanswered_orders", "schedule": 300.0},
     # Books ordered from the distributor: remind the shop once when late, cancel when very
     # late (orders/distributor_jobs.py, same rules). Dates are days: hourly is plenty.
+    # Stock alerts: send those whose product came in stock (queued by a trigger), every
+    # minute; end the old ones hourly (catalog/alerts.py).
+    "send-stock-alerts": {"task": "catalog.tasks.send_stock_alerts", "schedule": 60.0},
+    "expire-stock-alerts": {"task": "catalog.tasks.expire_stock_alerts", "schedule": 3600.0},
     "remind-shops-of-late-books": {"task": "orders.tasks.remind_shops_of_late_books", "schedule": 3600.0},
     "cancel-orders-of-books-never-in": {
         "task": "orders.tasks.cancel_orders_of_books_never_in",
@@ -384,6 +388,14 @@ ORDER_ANSWER_REMIND_BEFORE_HOURS = env.int("ORDER_ANSWER_REMIND_BEFORE_HOURS", d
 # it is reminded once; this many days after that date, the order is cancelled (the book
 # never came) and the customer told (orders/distributor_jobs.py).
 ORDER_BOOK_LATE_CANCEL_DAYS = env.int("ORDER_BOOK_LATE_CANCEL_DAYS", default=21)
+
+# "Tell me when it is here" (catalog/alerts.py): an alert lasts this many months, an
+# unconfirmed one this many days; per hour, one client leaves at most so many, one
+# address gets at most so many confirmation emails.
+STOCK_ALERT_MONTHS = env.int("STOCK_ALERT_MONTHS", default=6)
+STOCK_ALERT_CONFIRM_DAYS = env.int("STOCK_ALERT_CONFIRM_DAYS", default=7)
+STOCK_ALERTS_PER_ADDRESS_PER_HOUR = env.int("STOCK_ALERTS_PER_ADDRESS_PER_HOUR", default=10)
+STOCK_ALERT_EMAILS_PER_RECIPIENT_PER_HOUR = env.int("STOCK_ALERT_EMAILS_PER_RECIPIENT_PER_HOUR", default=3)
 
 # --- Guessing and relaying (docs/security.md) ------------------------------------------
 # https://django-axes.readthedocs.io/en/latest/4_configuration.html

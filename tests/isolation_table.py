@@ -262,6 +262,10 @@ CASES = [
     # Thanks for a report: the book's title (the public catalogue's), never the shop.
     public_page("listing_report_done", "listing of an applicant", at("listing_report_done",
                 lambda w: _applicants_listing(w).pk)),
+    # "Tell me when it is here": the form is public (the book is); leaving an alert answers the
+    # same page whatever the address (nothing about anyone's alerts).
+    public_page("alert_new", "a book", at("alert_new", lambda w: w.listing_b.book.ean, query="drive=drive-alpha"),
+                shows=lambda w: [w.listing_b.book.title]),
     # "Order it for me" from shop A: the book and the shop are public; shop A takes no such orders
     # in this world, so the page says so and nobody can place one.
     public_page("distributor_order", "a book, from shop A", at("distributor_order", lambda w: w.listing_a.book.ean,
@@ -289,6 +293,13 @@ CASES = [
     Case("order_elsewhere", "order A", lambda w, who: rev("order_elsewhere", w.credential(
          who, w.order_a.token, w.order_b.token), w.listing_a.pk), actors=KEYED, sees=allow(302, "holder"),
          blind=allow(302, "other_holder"), refused=(404,), shows=NOTHING),
+    # A customer's alert, behind the token of its emails' links.
+    Case("alert_confirm", "customer A's alert", token_at("alert_confirm", lambda w: w.alert_a.token,
+         lambda w: w.alert_b.token), actors=KEYED, sees=allow(200, "holder"), blind=allow(200, "other_holder"),
+         refused=(404,), shows=lambda w: [w.alert_a.book.title], secrets=lambda w: [w.alert_a.drive.name]),
+    Case("alert_unsubscribe", "customer A's alert", token_at("alert_unsubscribe", lambda w: w.alert_a.token,
+         lambda w: w.alert_b.token), actors=KEYED, sees=allow(200, "holder"), blind=allow(200, "other_holder"),
+         refused=(404,), shows=lambda w: [w.alert_a.book.title], secrets=lambda w: [w.alert_a.drive.name]),
     Case("checkout_done", "checkout of order A", token_at("checkout_done", lambda w: w.order_a.checkout.token,
          lambda w: w.order_b.checkout.token), actors=KEYED, sees=allow(200, "holder"), blind=allow(200, "other_holder"),
          refused=(404,), shows=lambda w: [w.order_a.reference]),

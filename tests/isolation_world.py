@@ -19,7 +19,7 @@ Every text the test looks for in a page is plain ASCII (HTML escaping changes no
 """
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 from axes.models import AccessAttempt
@@ -46,6 +46,7 @@ from catalog.models import (
     CatalogueRules,
     Listing,
     ListingStatusChange,
+    StockAlert,
     StockImport,
     StockSyncPage,
     StockSyncSession,
@@ -125,6 +126,8 @@ class World:
     login_attempt: object  # django-axes: wrong passwords typed for owner_a's account
     signup_a: object  # a customer account waiting for its confirmation link
     signup_link_a: str  # the signed part of its link
+    alert_a: object  # "tell me when it is here": customer A's alert on a book, pending (its token)
+    alert_b: object  # another customer's
     signup_link_b: str  # another waiting account's
     sessions: dict  # actor name -> session cookie
 
@@ -395,6 +398,20 @@ def build_world(sessions_for: list[str]) -> World:
         beat=beat,
         group=roles.group(roles.BOOKSELLERS),
         signup_a=signup_a,
+        alert_a=StockAlert.objects.create(
+            book=listing_b.book,
+            drive=drive_a,
+            email="claire.alpha@example.fr",
+            language="fr",
+            expires_at=timezone.now() + timedelta(days=180),
+        ),
+        alert_b=StockAlert.objects.create(
+            book=listing_a.book,
+            drive=drive_b,
+            email="bernard.bravo@example.fr",
+            language="fr",
+            expires_at=timezone.now() + timedelta(days=180),
+        ),
         signup_link_a=_signed_part(accounts.signup_link(user=signup_a)),
         signup_link_b=_signed_part(accounts.signup_link(user=_awaiting_confirmation("new.bravo@example.fr"))),
         login_attempt=AccessAttempt.objects.create(
