@@ -20,6 +20,7 @@ from django.db.models import (
     DateField,
     DecimalField,
     DurationField,
+    Exists,
     F,
     OuterRef,
     Q,
@@ -31,10 +32,10 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, TruncWeek
 from django.utils import timezone
 
-from catalog.models import Listing, ProductKind
+from catalog.models import Listing, ProductKind, StockAlert
 from marketplace.bilingual import in_page_language
-from orders.models import Order, OrderEvent, OrderLine
-from shops.models import Shop
+from orders.models import Checkout, Order, OrderEvent, OrderLine
+from shops.models import Drive, Shop
 
 FULL_WEEKS_SHOWN = 12  # before the current week
 ZERO = Decimal("0.00")
@@ -116,6 +117,21 @@ class KindSales:
 
 
 @dataclass(frozen=True)
+class SecondChances:
+    """When the shelf said no (issue 20), over the period: what came of it."""
+
+    reserved_elsewhere: int  # orders of these shops not served, then reserved at another shop from their page
+    ordered_for_customers: int  # books these shops were asked to order from their distributor
+    alerts_sent: int  # "tell me when it is here" emails, for these shops' listings
+    alerts_reserved: int  # of those, how many led their reader to reserve the book within ALERT_TO_ORDER_DAYS
+    alerts_waiting: int  # now: alerts waiting for their product around these shops' drives
+
+
+# An alert counts as turned into a reservation when its reader reserved the book this soon.
+ALERT_TO_ORDER_DAYS = 14
+
+
+@dataclass(frozen=True)
 class Dashboard:
     period: Period
     shops_by_status: list[StatusCount]
@@ -124,6 +140,7 @@ class Dashboard:
     median_time_to_accept: timedelta | None  # placed → accepted, orders placed in the period
     median_time_to_ready: timedelta | None  # placed → ready, orders placed in the period
     sales_by_kind: list[KindSales] = ()
+    second_chances: SecondChances | None = None
 
     @property
     def reservations(self) -> int:
@@ -188,15 +205,59 @@ class Median(Aggregate):
 
 def dashboard_for_shops(*, shops: QuerySet[Shop], period: Period) -> Dashboard:
     """Every figure of the dashboard for `shops` (any queryset of shops: a drive's, a
-    person's, the whole network) over `period`. Six queries."""
+    person's, the whole network) over `period`. Ten queries."""
     return Dashboard(
         period=period,
         shops_by_status=shops_by_status(shops=shops),
         listings_by_status=listings_by_status(shops=shops),
         weeks=weekly_activity(shops=shops, period=period),
         sales_by_kind=sales_by_kind(shops=shops, period=period),
+        second_chances=second_chances(shops=shops, period=period),
         **median_times(shops=shops, period=period),
     )
+
+
+def second_chances(*, shops: QuerySet[Shop], period: Period) -> SecondChances:
+    """What came of the shelves' "no" for `shops` over `period`. Four queries."""
+    ids = _ids(shops)
+    in_period = {"created_at__gte": period.starts_at, "created_at__lt": period.ends_at}
+    reserved_elsewhere = (
+        Checkout.objects.filter(instead_of__shop__in=ids, **in_period).values("instead_of").distinct().count()
+    )
+    ordered = Order.objects.filter(
+        shop__in=ids, from_distributor=True, placed_at__gte=period.starts_at, placed_at__lt=period.ends_at
+    ).count()
+    reserved_after = Order.objects.filter(
+        customer_email__iexact=OuterRef("email"),
+        lines__ean=OuterRef("book__ean"),
+        placed_at__gte=OuterRef("sent_at"),
+        placed_at__lt=OuterRef("sent_at") + timedelta(days=ALERT_TO_ORDER_DAYS),
+    )
+    sent = StockAlert.objects.filter(
+        listing__shop__in=ids, sent_at__gte=period.starts_at, sent_at__lt=period.ends_at
+    ).aggregate(sent=Count("pk"), reserved=Count("pk", filter=Exists(reserved_after)))
+    waiting = StockAlert.objects.filter(
+        status=StockAlert.Status.ACTIVE, drive__in=Drive.objects.filter(shops__in=ids).values("pk")
+    ).count()
+    return SecondChances(
+        reserved_elsewhere=reserved_elsewhere,
+        ordered_for_customers=ordered,
+        alerts_sent=sent["sent"],
+        alerts_reserved=sent["reserved"],
+        alerts_waiting=waiting,
+    )
+
+
+def alerts_waiting_by_drive(*, limit: int = 20) -> list[tuple[Drive, int]]:
+    """The drives where most alerts wait for their product, with how many (head office)."""
+    counts = (
+        StockAlert.objects.filter(status=StockAlert.Status.ACTIVE)
+        .values("drive")
+        .annotate(count=Count("pk"))
+        .order_by("-count", "drive")[:limit]
+    )
+    drives = Drive.objects.in_bulk([row["drive"] for row in counts])
+    return [(drives[row["drive"]], row["count"]) for row in counts]
 
 
 def shops_by_status(*, shops: QuerySet[Shop]) -> list[StatusCount]:

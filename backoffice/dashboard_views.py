@@ -25,6 +25,7 @@ from backoffice.dashboard import (
     Period,
     ShopFigures,
     Week,
+    alerts_waiting_by_drive,
     dashboard_for_shops,
     sales_by_kind,
     shop_figures,
@@ -71,7 +72,10 @@ def network_dashboard(request):
         shops=shops_for_user(request.user),
         title=_("Dashboard — whole network"),
         file_name="network",
-        extra={"drives": drives_for_user(request.user).order_by("name")},
+        extra={
+            "drives": drives_for_user(request.user).order_by("name"),
+            "alerts_by_drive": alerts_waiting_by_drive(),
+        },
         # Thousands of rows, and 2 s to compute at 3,000 shops (bench/dashboard.py): the
         # page links each drive's page instead; the CSV has the whole table.
         shop_table=False,
@@ -162,6 +166,27 @@ def _key_figures(dashboard: Dashboard) -> list[tuple[str, str, str]]:
          _("From the reservation to the shop's acceptance.")),
         (_("Median time to ready"), duration(dashboard.median_time_to_ready),
          _("From the reservation to the books waiting at the counter.")),
+        *_second_chance_figures(dashboard.second_chances),
+    ]  # fmt: skip
+
+
+def _second_chance_figures(chances) -> list[tuple[str, str, str]]:
+    """When the shelf said no: another shop, "order it for me", "tell me when it is here"."""
+    if chances is None:
+        return []
+    count = lambda number: number_format(number, force_grouping=True)  # noqa: E731
+    return [
+        (_("Reserved elsewhere after a no"), count(chances.reserved_elsewhere),
+         _("Orders not served (refused, unavailable, expired, not answered) whose customer reserved the same "
+           "item at another shop nearby, from the order's page or email.")),
+        (_("Ordered for customers"), count(chances.ordered_for_customers),
+         _("Books no shop around had, asked from a shop that ordered them from its distributor.")),
+        (_("Stock alerts sent"), count(chances.alerts_sent),
+         _("“Tell me when it is here” emails sent when these shops listed the product.")),
+        (_("Alerts turned into reservations"), count(chances.alerts_reserved),
+         _("Of those, how many readers reserved the product within two weeks.")),
+        (_("Alerts waiting"), count(chances.alerts_waiting),
+         _("Confirmed alerts still waiting for their product around these shops' drives.")),
     ]  # fmt: skip
 
 

@@ -239,15 +239,3 @@ def alerts_expire(*, now=None) -> int:
         status=StockAlert.Status.EXPIRED
     )
     return ended
-
-
-def alerts_waiting_by_drive() -> dict[int, int]:
-    """Active alerts by drive id (head office's dashboard)."""
-    from django.db.models import Count
-
-    return dict(
-        StockAlert.objects.filter(status=StockAlert.Status.ACTIVE)
-        .values("drive")
-        .annotate(count=Count("pk"))
-        .values_list("drive", "count")
-    )
