@@ -71,9 +71,20 @@ def _measure(options, *, database: str) -> int:
         raise SystemExit(
             f"Django would use {connection.settings_dict['NAME']!r}, not {database!r}: refusing."
         )
+    # In production a worker renders and sends each email after the commit; here (no
+    # broker) it would happen inside the timed steps: the rows are written to the outbox
+    # (the real cost of a request or a job), the sending is left out.
+    from marketplace.tasks import send_email
+
+    send_email.delay = lambda *args, **kwargs: None
     call_command("migrate", verbosity=0)
     started = time.perf_counter()
-    call_command("generate_data", scale=options.scale, allow_without_debug=True, verbosity=0)
+    # The generated drives and shops sit in real communes: La Poste's file (the repo's data
+    # directory's sibling, or SHARED_DATA_DIR), as bench/search.py's commands load it.
+    shared = Path(os.environ.get("SHARED_DATA_DIR", ROOT.parent / "shared" / "data"))
+    call_command("import_postcodes", str(shared / "laposte_hexasmal" / "laposte_hexasmal.csv"), verbosity=0)
+    extra = {"drives": 30} if options.scale == "demo" else {}  # the demo's own drives are not seeded here
+    call_command("generate_data", scale=options.scale, allow_without_debug=True, verbosity=0, **extra)
     with connection.cursor() as cursor:
         cursor.execute("VACUUM ANALYZE")
     print(f"generate_data --scale {options.scale}: {time.perf_counter() - started:.0f} s", flush=True)
@@ -138,21 +149,27 @@ def _alerts(options, rng: random.Random) -> None:
     from datetime import timedelta
 
     from django.db import connection
+    from django.db.models import Count
     from django.utils import timezone
 
     from catalog.alerts import alerts_send
     from catalog.imports.apply import stock_import_apply
     from catalog.imports.csv_reader import read_csv
-    from catalog.models import Book, StockAlert, StockAlertCheck
+    from catalog.models import Book, Listing, StockAlert, StockAlertCheck
     from shops.models import Drive, Shop
 
-    drive = Drive.objects.filter(shops__isnull=False).order_by("pk").first()
-    first, second = list(Shop.objects.filter(drives=drive, kinds__code="bookshop").order_by("pk")[:2])
+    # Two shops that list books; the alerts "nearby" are around the second one's drive.
+    first, second = list(
+        Shop.objects.filter(status="approved", drives__isnull=False, listings__book__kind_id="book")
+        .distinct()
+        .order_by("pk")[:2]
+    )
+    drive = second.drives.order_by("pk").first()
     held = set(Book.objects.filter(listings__shop__in=[first, second]).values_list("pk", flat=True))
     books = list(
         Book.objects.filter(kind_id="book", list_price__isnull=False, owner_shop__isnull=True)
         .exclude(pk__in=held)
-        .values_list("pk", "ean")
+        .values_list("pk", "ean", "list_price")
         .order_by("?")[: 2 * options.lines]
     )
     first_file, second_file = books[: options.lines], books[options.lines :]
@@ -166,7 +183,7 @@ def _alerts(options, rng: random.Random) -> None:
         [
             StockAlert(book_id=book_id, drive_id=drive.pk, email=f"near{number}@example.fr", language="fr",
                        status=StockAlert.Status.ACTIVE, expires_at=expires)
-            for number, (book_id, _ean) in enumerate(rng.sample(second_file, min(near, len(second_file))))
+            for number, (book_id, _ean, _price) in enumerate(rng.sample(second_file, min(near, len(second_file))))
         ]
         + [
             StockAlert(book_id=book_id, drive_id=rng.choice(drive_ids), email=f"far{number}@example.fr",
@@ -183,29 +200,40 @@ def _alerts(options, rng: random.Random) -> None:
     def apply(shop, lines) -> float:
         with tempfile.NamedTemporaryFile("w", suffix=".csv", encoding="utf-8", delete=False) as handle:
             handle.write("Code EAN;Quantité;Prix TTC\n")
-            for _book_id, ean in lines:
-                handle.write(f"{ean};2;12,00\n")
+            for _book_id, ean, price in lines:  # new books at the publisher's price (loi Lang)
+                handle.write(f"{ean};2;{str(price).replace('.', ',')}\n")
         began = time.perf_counter()
         with open(handle.name, "rb") as stream:
-            stock_import_apply(shop=shop, rows=read_csv(stream), full_sync=False, source="stock_file")
+            plan = stock_import_apply(shop=shop, rows=read_csv(stream), full_sync=False, source="stock_file")
         elapsed = time.perf_counter() - began
         os.unlink(handle.name)
-        return elapsed
+        return elapsed, plan.counts
 
     # The first file's books have no alert: the trigger only probes (EXISTS, an index).
-    StockAlert.objects.filter(book_id__in=[book_id for book_id, _ean in first_file]).delete()
-    without = apply(first, first_file)
+    StockAlert.objects.filter(book_id__in=[book_id for book_id, _ean, _price in first_file]).delete()
+    without, applied_without = apply(first, first_file)
     queued_without = StockAlertCheck.objects.count()
-    with_alerts = apply(second, second_file)
+    second_ids = [book_id for book_id, _ean, _price in second_file]
+    waiting_on_second = StockAlert.objects.filter(
+        book_id__in=second_ids, status=StockAlert.Status.ACTIVE
+    ).count()
+    with_alerts, applied_with = apply(second, second_file)
+    print(
+        f"   (alerts waiting on the second file's books: {waiting_on_second}; its listings on sale after it: "
+        f"{Listing.objects.filter(shop=second, book_id__in=second_ids, status='published').count()}; "
+        f"shop {second.pk} {second.status}, its listings by status: "
+        f"{dict(Listing.objects.filter(shop=second).values_list('status').annotate(n=Count('pk')))})"
+    )
     queued = StockAlertCheck.objects.count() - queued_without
     began = time.perf_counter()
     result = alerts_send()
     sending = time.perf_counter() - began
     print(
-        f"\n2. Stock alerts: {waiting} waiting; two files of {options.lines} catalogue books for two shops of "
-        f"{drive.name}\n"
-        f"   apply, no alert on its books: {without:.2f} s ({queued_without} products queued)\n"
-        f"   apply, {near} alerts on its books nearby: {with_alerts:.2f} s ({queued} products queued)\n"
+        f"\n2. Stock alerts: {waiting} waiting; two files of {options.lines} catalogue books for two shops, "
+        f"the second at {drive.name}\n"
+        f"   apply, no alert on its books: {without:.2f} s ({queued_without} products queued; {applied_without})\n"
+        f"   apply, {near} alerts on its books nearby: {with_alerts:.2f} s ({queued} products queued; "
+        f"{applied_with})\n"
         f"   alerts_send: {result.checks} products checked, {result.sent} alerts matched and emailed, "
         f"{sending:.2f} s ({sending / max(result.checks, 1) * 1000:.1f} ms a product)",
         flush=True,

@@ -174,7 +174,10 @@ class Order(models.Model):
 
     # "Order it for me": a book the shop did not have, to get from its distributor. Its
     # lines hold no listing; the shop accepts it with the date it expects the book.
-    from_distributor = models.BooleanField(_("ordered for the customer"), default=False, editable=False)
+    # A database default too: orders placed by the previous version during a deploy.
+    from_distributor = models.BooleanField(
+        _("ordered for the customer"), default=False, db_default=False, editable=False
+    )
     expected_on = models.DateField(_("expected in the shop on"), null=True, blank=True, editable=False)
     # The shop was reminded once that the book is late (orders/distributor_jobs.py).
     shop_reminded_late_at = models.DateTimeField(_("shop reminded of a late book"), null=True, blank=True,

@@ -242,9 +242,12 @@ class Shop(Place):
     )
     # "Order it for me" (commande client): a book no shop around holds in stock, ordered
     # from the distributor for a customer (orders/services.py, distributor_order_place).
+    # Database defaults too: bulk writers (the data generator's COPY) and a previous
+    # version's code still running during a deploy write shops without these columns.
     takes_orders = models.BooleanField(
         _("orders books for customers"),
         default=False,
+        db_default=False,
         help_text=_(
             "Customers may ask you for a book of the catalogue that no shop near their drive has in stock: you "
             "accept it with an expected date (or refuse it), order it from your distributor, and tell them when "
@@ -254,6 +257,7 @@ class Shop(Place):
     order_days = models.PositiveSmallIntegerField(
         _("usual time to get an ordered book (days)"),
         default=7,
+        db_default=7,
         validators=[MinValueValidator(1), MaxValueValidator(60)],
         help_text=_("Customers read “usually within N days” before they ask."),
     )

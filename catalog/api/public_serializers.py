@@ -7,6 +7,7 @@ refuses a bad parameter where the page falls back to its default.
 import re
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -211,6 +212,25 @@ class OfferSerializer(serializers.Serializer):
         return "last_copy" if offer.is_last_copy else "in_stock"
 
 
+class OrderFromSerializer(serializers.Serializer):
+    """A bookshop near by that orders the book from its distributor ("order it for me")."""
+
+    shop = OfferShopSerializer()
+    order_days = serializers.IntegerField(help_text="Its usual time to get an ordered book, in days.")
+    url = serializers.SerializerMethodField(help_text="The web page where the customer asks the shop for it.")
+
+    @extend_schema_field(serializers.URLField())
+    def get_url(self, option) -> str:
+        book = self.context["book"]
+        path = reverse("distributor_order", args=[book.ean, option.shop.slug])
+        return self.context["request"].build_absolute_uri(path)
+
+
 class AvailabilitySerializer(serializers.Serializer):
     book = BookSerializer()
     offers = OfferSerializer(many=True, help_text="Nearest shop first, then cheapest.")
+    order_from = OrderFromSerializer(
+        many=True,
+        help_text="When no shop near by has the book in stock: the bookshops around that would order it for the "
+        "customer from their distributor, nearest first (empty otherwise, and for products other than books).",
+    )

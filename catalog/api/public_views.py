@@ -14,7 +14,7 @@ from catalog.api.public_serializers import (
     valid_availability_request,
 )
 from catalog.search import search_books
-from catalog.selectors import book_by_ean, offers_near
+from catalog.selectors import book_by_ean, offers_near, shops_ordering
 from marketplace.api_schema import BAD_PARAMETERS, NOT_FOUND, THROTTLED
 from shops.api.views import PublicReadView
 from shops.selectors import shops_near
@@ -90,4 +90,7 @@ class BookAvailability(PublicReadView):
             latitude=asked["latitude"], longitude=asked["longitude"], radius_km=asked["radius"]
         )
         offers = offers_near(book=book, shops=shops)
-        return Response(self.get_serializer({"book": book, "offers": offers}).data)
+        order_from = shops_ordering(book=book, shops=shops) if not offers else []
+        serializer = self.get_serializer({"book": book, "offers": offers, "order_from": order_from})
+        serializer.context["book"] = book
+        return Response(serializer.data)

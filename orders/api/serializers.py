@@ -224,7 +224,9 @@ class OrderShopSerializer(serializers.ModelSerializer):
 
 
 class OrderLineSerializer(serializers.ModelSerializer):
-    listing = serializers.IntegerField(source="listing_id")
+    listing = serializers.IntegerField(
+        source="listing_id", allow_null=True, help_text="None for a book ordered from the distributor."
+    )
     condition_label = serializers.CharField(source="get_condition_display")
     amount = serializers.DecimalField(max_digits=9, decimal_places=2, help_text="unit_price × quantity.")
     unavailable_reason = serializers.CharField(help_text="Why the shop cannot serve the line, if it said.")
@@ -264,12 +266,19 @@ class OrderBaseSerializer(serializers.ModelSerializer):
     class Meta:
         model = Order
         fields = ["reference", "status", "status_label", "placed_at", "updated_at", "answer_by", "lines",
-                  "amount", "refusal_reason", "events"]  # fmt: skip
+                  "amount", "refusal_reason", "events", "from_distributor", "expected_on"]  # fmt: skip
         extra_kwargs = {
+            "from_distributor": {
+                "help_text": "A book the shop did not hold, ordered from its distributor for the customer "
+                '("order it for me"): accepted, then `ordered`, then ready.'
+            },
+            "expected_on": {
+                "help_text": "For such an order: the day the shop expects the book (once accepted)."
+            },
             "answer_by": {
                 "help_text": "The shop accepts or refuses the order by then; a placed order still unanswered "
                 "is then closed with the status `unanswered` and its copies released."
-            }
+            },
         }
 
 
@@ -310,7 +319,9 @@ class ShopOrderSerializer(OrderBaseSerializer):
 
 
 class LineProblemSerializer(serializers.Serializer):
-    listing = serializers.IntegerField(source="listing_id")
+    listing = serializers.IntegerField(
+        source="listing_id", allow_null=True, help_text="None for a book ordered from the distributor."
+    )
     kind = serializers.ChoiceField(
         choices=[
             LineProblem.Kind.GONE,

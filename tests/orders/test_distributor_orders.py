@@ -376,3 +376,24 @@ def test_the_beat_schedule_runs_both_jobs():
         "orders.tasks.remind_shops_of_late_books",
         "orders.tasks.cancel_orders_of_books_never_in",
     } <= tasks
+
+
+def test_the_api_offers_the_same_shops(town, client):
+    answer = client.get(f"/api/v1/books/{town['book'].ean}/availability/?drive=lorient").json()
+    assert answer["offers"] == []
+    assert [(option["shop"]["name"], option["order_days"]) for option in answer["order_from"]] == [
+        ("Librairie du Port", 5), ("Le Phare", 10)
+    ]  # fmt: skip
+    assert answer["order_from"][0]["url"].endswith(
+        f"/reservation/order/{town['book'].ean}/{town['port'].slug}/"
+    )
+    ListingFactory(shop=town["mots"], book=town["book"])
+    in_stock = client.get(f"/api/v1/books/{town['book'].ean}/availability/?drive=lorient&radius=20").json()
+    assert in_stock["order_from"] == []
+
+
+def test_an_order_from_the_distributor_reads_as_such_in_the_api(town, client):
+    order = order_accept(order=place(town), by=None)
+    answer = client.get(f"/api/v1/orders/{order.token}/").json()
+    assert (answer["from_distributor"], answer["expected_on"]) == (True, order.expected_on.isoformat())
+    assert answer["lines"][0]["listing"] is None
