@@ -182,23 +182,21 @@ def alert_new(request, ean):
 @private_page
 def alert_confirm_view(request, token):
     """The confirmation link's page: one button (mail scanners open links; they do not post)."""
-    alert = alerts.alert_by_token(token)
-    if alert is None:
-        raise Http404
-    if request.method == "POST":
-        alert = alerts.alert_confirm(alert=alert)
-    return render(
-        request, "catalog/alerts/confirm.html", {"alert": alert, "posted": request.method == "POST"}
-    )
+    return _alert_page(request, token, act=alerts.alert_confirm, template="catalog/alerts/confirm.html")
 
 
 @private_page
 def alert_unsubscribe_view(request, token):
+    return _alert_page(
+        request, token, act=alerts.alert_unsubscribe, template="catalog/alerts/unsubscribe.html"
+    )
+
+
+def _alert_page(request, token, *, act, template: str):
+    """An alert's page behind the token of its emails: shows it, and `act`s on a POST."""
     alert = alerts.alert_by_token(token)
     if alert is None:
         raise Http404
     if request.method == "POST":
-        alert = alerts.alert_unsubscribe(alert=alert)
-    return render(
-        request, "catalog/alerts/unsubscribe.html", {"alert": alert, "posted": request.method == "POST"}
-    )
+        alert = act(alert=alert)
+    return render(request, template, {"alert": alert})

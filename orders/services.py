@@ -14,6 +14,7 @@ title.
 import hashlib
 import json
 from collections import defaultdict
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from decimal import Decimal
@@ -185,27 +186,40 @@ def checkout_place(
     if not lines:
         raise EmptyReservation
     fingerprint = _fingerprint(lines, customer)
-    holder = Holder(
+    holder = _holder(customer, client)
+    with _placing():
+        checkout = _claim_checkout(
+            key=key,
+            fingerprint=fingerprint,
+            customer=customer,
+            holder=holder,
+            drive_id=drive_id,
+            instead_of_id=getattr(instead_of, "pk", None),
+        )
+        if checkout.orders_created:
+            return checkout.instance
+        _reserve(checkout.instance, lines, customer, holder=holder)
+        return checkout.instance
+
+
+def _holder(customer: CustomerDetails, client: str) -> Holder:
+    """Who reserves, as the reservation limits count them (orders/limits.py)."""
+    return Holder(
         email=customer.email,
         phone=str(customer.phone),
         user_id=getattr(customer.user, "pk", None),
         client_hash=client_hash(client),
     )
+
+
+@contextmanager
+def _placing():
+    """The transaction of a placing service: listings and rows locked at most LOCK_TIMEOUT,
+    a longer wait ends it with ReservationBusy ("busy, try again")."""
     try:
         with transaction.atomic():
             lock_timeout(LOCK_TIMEOUT)
-            checkout = _claim_checkout(
-                key=key,
-                fingerprint=fingerprint,
-                customer=customer,
-                holder=holder,
-                drive_id=drive_id,
-                instead_of_id=getattr(instead_of, "pk", None),
-            )
-            if checkout.orders_created:
-                return checkout.instance
-            _reserve(checkout.instance, lines, customer, holder=holder)
-            return checkout.instance
+            yield
     except OperationalError as error:
         if lock_wait_failed(error):
             raise ReservationBusy from error
@@ -402,57 +416,46 @@ def distributor_order_place(
             _("Choose a number of copies from 1 to %(max)s.") % {"max": max_copies_per_line()}
         )
     fingerprint = _fingerprint([CartLine(listing_id=-book_id, quantity=quantity)], customer)
-    holder = Holder(
-        email=customer.email,
-        phone=str(customer.phone),
-        user_id=getattr(customer.user, "pk", None),
-        client_hash=client_hash(client),
-    )
-    try:
-        with transaction.atomic():
-            lock_timeout(LOCK_TIMEOUT)
-            claim = _claim_checkout(
-                key=key,
-                fingerprint=fingerprint,
-                customer=customer,
-                holder=holder,
-                drive_id=drive_id,
-                instead_of_id=None,
-            )
-            if claim.orders_created:
-                return claim.instance
-            # Locked against a change of the shop's settings meanwhile: a shop that has
-            # just stopped taking orders never receives one.
-            shop = Shop.objects.select_for_update(no_key=True).get(pk=shop_id)
-            book = Book.objects.select_related("kind").get(pk=book_id)
-            if (problem := distributor_order_problem(shop=shop, book=book)) is not None:
-                raise DistributorOrderRefused(problem)
-            lock_reservation_holders(holder)
-            check_reservation_limits(holder=holder, asked={shop.pk: quantity}, shops={shop.pk: shop})
-            prefetch_related_objects([shop], "opening_periods", "closures")
-            order = _create_order(claim.instance, shop, customer, from_distributor=True)
-            OrderLine.objects.create(
-                order=order,
-                listing=None,
-                ean=book.ean,
-                title=book.title,
-                condition=Listing.Condition.NEW,
-                unit_price=book.list_price,
-                quantity=quantity,
-            )
-            OrderEvent.objects.create(
-                order=order,
-                to_status=Order.Status.PLACED,
-                actor_kind=OrderEvent.Actor.CUSTOMER,
-                actor=customer.user,
-            )
-            _queue_shop_new_order(order)
-            _queue_customer_placed(claim.instance)
+    holder = _holder(customer, client)
+    with _placing():
+        claim = _claim_checkout(
+            key=key,
+            fingerprint=fingerprint,
+            customer=customer,
+            holder=holder,
+            drive_id=drive_id,
+            instead_of_id=None,
+        )
+        if claim.orders_created:
             return claim.instance
-    except OperationalError as error:
-        if lock_wait_failed(error):
-            raise ReservationBusy from error
-        raise
+        # Locked against a change of the shop's settings meanwhile: a shop that has
+        # just stopped taking orders never receives one.
+        shop = Shop.objects.select_for_update(no_key=True).get(pk=shop_id)
+        book = Book.objects.select_related("kind").get(pk=book_id)
+        if (problem := distributor_order_problem(shop=shop, book=book)) is not None:
+            raise DistributorOrderRefused(problem)
+        lock_reservation_holders(holder)
+        check_reservation_limits(holder=holder, asked={shop.pk: quantity}, shops={shop.pk: shop})
+        prefetch_related_objects([shop], "opening_periods", "closures")
+        order = _create_order(claim.instance, shop, customer, from_distributor=True)
+        OrderLine.objects.create(
+            order=order,
+            listing=None,
+            ean=book.ean,
+            title=book.title,
+            condition=Listing.Condition.NEW,
+            unit_price=book.list_price,
+            quantity=quantity,
+        )
+        OrderEvent.objects.create(
+            order=order,
+            to_status=Order.Status.PLACED,
+            actor_kind=OrderEvent.Actor.CUSTOMER,
+            actor=customer.user,
+        )
+        _queue_shop_new_order(order)
+        _queue_customer_placed(claim.instance)
+        return claim.instance
 
 
 def _create_order(
