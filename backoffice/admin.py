@@ -1,12 +1,13 @@
 from dataclasses import replace
 
 from axes.models import AccessAttempt
+from django.apps import apps
 from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.core.exceptions import FieldDoesNotExist
-from django.db.models import Case, OuterRef, Subquery, When
+from django.db.models import Case, OuterRef, Subquery, Value, When
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.html import format_html
@@ -156,7 +157,14 @@ AUDITED = {
     AuditEntry.Kind.SHOP: (Shop, "admin:shops_shop_change"),
     AuditEntry.Kind.LISTING: (Listing, "admin:catalog_listing_change"),
     AuditEntry.Kind.ORDER: (Order, "admin:orders_order_change"),
+    # By label: the privacy app sits beside the back office, not under it.
+    AuditEntry.Kind.PERSONAL_DATA: ("privacy.DataRequest", "admin:privacy_datarequest_change"),
 }
+
+
+def _audited(kind: str):
+    model, url_name = AUDITED[kind]
+    return (apps.get_model(model) if isinstance(model, str) else model), url_name
 
 
 class AuditDriveFilter(ShopDriveFilter):
@@ -191,9 +199,12 @@ class AuditEntryAdmin(admin.ModelAdmin):
         "shop_name",
         "field_label",
         "change",
-        "actor",
+        "actor_column",
         "where",
     ]
+    # The page of an entry shows the same columns (a customer named to head office only).
+    fields = readonly_fields = ["happened_at", "kind", "object_link", "shop_name", "field_label", "change",
+                                "actor_column", "where"]  # fmt: skip
     list_filter = ["kind", "field", ActorFilter, AuditDriveFilter]
     search_fields = ["=object_id", "actor__email", "context__url"]
     search_help_text = _("An object's number, a person's email, or a page address.")
@@ -210,6 +221,8 @@ class AuditEntryAdmin(admin.ModelAdmin):
         # Names of the shop and of the object, in the list's own query (no query per row).
         shop_name = Shop.objects.filter(pk=OuterRef("shop_id")).values("trade_name")
         return entries.annotate(
+            # For actor_column: list columns do not get the request.
+            customers_named=Value(user_sees_all_shops(request.user)),
             shop_name=Subquery(shop_name),
             object_name=Case(
                 When(kind=AuditEntry.Kind.SHOP, then=Subquery(shop_name)),
@@ -223,6 +236,22 @@ class AuditEntryAdmin(admin.ModelAdmin):
                 ),
             ),
         )
+
+    def get_search_fields(self, request):
+        # Drive staff look for the people of their shops, not for customers by email.
+        if user_sees_all_shops(request.user):
+            return self.search_fields
+        return [field for field in self.search_fields if field != "actor__email"]
+
+    @admin.display(description=_("by"), ordering="actor")
+    def actor_column(self, entry):
+        """The person who made the change. A customer is named to head office only: the
+        drive staff's trail is about their shops' work (SHOPS_SEE_CUSTOMER_DETAILS_DAYS)."""
+        if entry.actor is None:
+            return "—"
+        if entry.actor.is_staff or entry.customers_named:
+            return str(entry.actor)
+        return gettext("A customer")
 
     def get_list_filter(self, request):
         if drives_for_user(request.user).exists():
@@ -240,7 +269,7 @@ class AuditEntryAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("object"))
     def object_link(self, entry):
-        _model, url_name = AUDITED[entry.kind]
+        _model, url_name = _audited(entry.kind)
         label = entry.object_name or f"#{entry.object_id}"
         try:
             return format_html('<a href="{}">{}</a>', reverse(url_name, args=[entry.object_id]), label)
@@ -253,7 +282,7 @@ class AuditEntryAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("field"), ordering="field")
     def field_label(self, entry):
-        model, _url_name = AUDITED[entry.kind]
+        model, _url_name = _audited(entry.kind)
         try:
             return model._meta.get_field(entry.field).verbose_name
         except FieldDoesNotExist:  # a field renamed since: its column name says enough
@@ -273,10 +302,12 @@ class AuditEntryAdmin(admin.ModelAdmin):
         return context.get("url") or context.get("job") or "—"
 
     def _value(self, entry, value):
-        model, _url_name = AUDITED[entry.kind]
-        if entry.field == "status" and value:
-            return dict(model.Status.choices).get(value, value)
-        return value
+        model, _url_name = _audited(entry.kind)
+        try:
+            choices = model._meta.get_field(entry.field).choices
+        except FieldDoesNotExist:
+            choices = None
+        return dict(choices).get(value, value) if choices and value else value
 
 
 # --- Ready-made reasons for moderation decisions ----------------------------------------

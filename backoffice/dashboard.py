@@ -20,7 +20,6 @@ from django.db.models import (
     DateField,
     DecimalField,
     DurationField,
-    Exists,
     F,
     OuterRef,
     Q,
@@ -34,6 +33,7 @@ from django.utils import timezone
 
 from catalog.models import Listing, ProductKind, StockAlert
 from marketplace.bilingual import in_page_language
+from orders.alert_outcomes import alert_led_to_reservation
 from orders.models import Checkout, Order, OrderEvent, OrderLine
 from shops.models import Drive, Shop
 
@@ -124,11 +124,8 @@ class SecondChances:
     ordered_for_customers: int  # books these shops were asked to order from their distributor
     alerts_sent: int  # "tell me when it is here" emails, for these shops' listings
     alerts_reserved: int  # of those, how many led their reader to reserve the book within ALERT_TO_ORDER_DAYS
+    # (orders/alert_outcomes.py)
     alerts_waiting: int  # now: alerts waiting for their product around these shops' drives
-
-
-# An alert counts as turned into a reservation when its reader reserved the book this soon.
-ALERT_TO_ORDER_DAYS = 14
 
 
 @dataclass(frozen=True)
@@ -227,15 +224,9 @@ def second_chances(*, shops: QuerySet[Shop], period: Period) -> SecondChances:
     ordered = Order.objects.filter(
         shop__in=ids, from_distributor=True, placed_at__gte=period.starts_at, placed_at__lt=period.ends_at
     ).count()
-    reserved_after = Order.objects.filter(
-        customer_email__iexact=OuterRef("email"),
-        lines__ean=OuterRef("book__ean"),
-        placed_at__gte=OuterRef("sent_at"),
-        placed_at__lt=OuterRef("sent_at") + timedelta(days=ALERT_TO_ORDER_DAYS),
-    )
     sent = StockAlert.objects.filter(
         listing__shop__in=ids, sent_at__gte=period.starts_at, sent_at__lt=period.ends_at
-    ).aggregate(sent=Count("pk"), reserved=Count("pk", filter=Exists(reserved_after)))
+    ).aggregate(sent=Count("pk"), reserved=Count("pk", filter=alert_led_to_reservation()))
     waiting = StockAlert.objects.filter(
         status=StockAlert.Status.ACTIVE, drive__in=Drive.objects.filter(shops__in=ids).values("pk")
     ).count()

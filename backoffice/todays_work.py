@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from catalog.models import Listing, StockImport
 from orders.models import Order
+from orders.selectors import customer_details_visible, with_visible_customer_details
 from shops.models import Shop
 
 SHOWN = 8  # orders listed per block; the rest are counted, one click away
@@ -51,7 +52,10 @@ def todays_work(*, user, now: datetime | None = None) -> TodaysWork | None:
     if not shop_ids:
         return None
     now = now or timezone.now()
-    orders = Order.objects.filter(shop_id__in=shop_ids).select_related("shop")
+    # Their own shops' orders: they see the customers as a shop's people do.
+    orders = with_visible_customer_details(
+        Order.objects.filter(shop_id__in=shop_ids), visible=customer_details_visible(sees_all_shops=False)
+    ).select_related("shop")
     # Each block's first orders and how many there are in all, in one query (a window count).
     to_accept = _first_and_total(orders.filter(status=Order.Status.PLACED).order_by("answer_by", "placed_at"))
     waiting = _first_and_total(orders.filter(status=Order.Status.READY).order_by("collect_by", "ready_at"))

@@ -628,6 +628,8 @@ class ListingReport(models.Model):
         related_name="+",
         verbose_name=_("settled by"),
     )
+    # The reporter's email, message and fingerprint were erased (privacy/retention.py).
+    anonymised_at = models.DateTimeField(_("personal data erased"), null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("listing report")
@@ -1020,6 +1022,13 @@ class StockAlert(models.Model):
         related_name="+",
         verbose_name=_("offer found"),
     )
+    # Whether the person reserved the product within two weeks of the email, written down
+    # before their email is erased (privacy/retention.py): the dashboards count it from the
+    # orders until then (backoffice/dashboard.py), and the same after.
+    led_to_reservation = models.BooleanField(
+        _("reserved after the email"), null=True, blank=True, editable=False
+    )
+    anonymised_at = models.DateTimeField(_("personal data erased"), null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("stock alert")

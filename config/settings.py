@@ -10,6 +10,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import environ
+from celery.schedules import crontab
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
@@ -66,6 +67,7 @@ INSTALLED_APPS = [
     "pickup",
     "backoffice",
     "devtools",
+    "privacy",
 ]
 
 MIDDLEWARE = [
@@ -292,6 +294,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 3600.0,
     },
     "forget-old-login-failures": {"task": "marketplace.tasks.forget_old_login_failures", "schedule": 3600.0},
+    # Personal data past its period (privacy/retention.py): nightly, idempotent, safe twice.
+    "apply-retention-periods": {
+        "task": "privacy.tasks.apply_retention_periods",
+        "schedule": crontab(hour=3, minute=17),
+    },
     # Placed orders: remind the shop before its answer deadline, close them after
     # (orders/answer_jobs.py, same rules).
     "remind-shops-to-answer": {"task": "orders.tasks.remind_shops_to_answer", "schedule": 300.0},
@@ -328,6 +335,15 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # and written to the database alone, and what changed meanwhile is dropped from Redis
 # once it is back (no logged-out session, no older cart comes back).
 SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+
+# Cookies: only the three the site cannot work without (the session, the CSRF token, the
+# language chosen), which need no consent banner (docs/privacy.md; tests/privacy/
+# test_cookies.py fails on any other). Messages ("… is in your reservation") wait in the
+# session, not in a cookie of their own as Django's default storage would put them.
+MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
+# Like the session's and the CSRF token's (Django's defaults): not sent with requests
+# other sites start. Secure in production (below).
+LANGUAGE_COOKIE_SAMESITE = "Lax"
 
 # --- Cache --------------------------------------------------------------------------
 CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
@@ -396,6 +412,39 @@ STOCK_ALERT_MONTHS = env.int("STOCK_ALERT_MONTHS", default=6)
 STOCK_ALERT_CONFIRM_DAYS = env.int("STOCK_ALERT_CONFIRM_DAYS", default=7)
 STOCK_ALERTS_PER_ADDRESS_PER_HOUR = env.int("STOCK_ALERTS_PER_ADDRESS_PER_HOUR", default=10)
 STOCK_ALERT_EMAILS_PER_RECIPIENT_PER_HOUR = env.int("STOCK_ALERT_EMAILS_PER_RECIPIENT_PER_HOUR", default=3)
+
+# --- Personal data: how long each kind is kept (privacy/register.py, docs/privacy.md) ----
+# A nightly job anonymises (or deletes) what is past its period; open orders are never
+# touched. Periods in days, counted from the end of what the data served.
+# Customers' name, email and phone on an order, from the day it closed (collected,
+# refused, cancelled, expired); the figures stay.
+RETENTION_CLOSED_ORDERS_DAYS = env.int("RETENTION_CLOSED_ORDERS_DAYS", default=365)
+# A checkout's email and client fingerprint, from the day it was made (once none of its
+# orders is open).
+RETENTION_CHECKOUTS_DAYS = env.int("RETENTION_CHECKOUTS_DAYS", default=90)
+# Emails sent: recipient, subject and bodies, from the day they were sent.
+RETENTION_SENT_EMAILS_DAYS = env.int("RETENTION_SENT_EMAILS_DAYS", default=90)
+# A listing report's contact details and message, from the day a moderator settled it.
+RETENTION_LISTING_REPORTS_DAYS = env.int("RETENTION_LISTING_REPORTS_DAYS", default=365)
+# A "tell me when it is here" alert's email, from the day it ended (sent, expired,
+# unsubscribed).
+RETENTION_STOCK_ALERTS_DAYS = env.int("RETENTION_STOCK_ALERTS_DAYS", default=90)
+# Pickup codes typed at the counter.
+RETENTION_COUNTER_ATTEMPTS_DAYS = env.int("RETENTION_COUNTER_ATTEMPTS_DAYS", default=30)
+# The admin's history of changes (it may name a customer account). Wrong log-ins go a day
+# after their lockout (marketplace/login_guard.py).
+RETENTION_LOGS_DAYS = env.int("RETENTION_LOGS_DAYS", default=180)
+# A shop sees its customers' name, email and phone while an order is open and for this
+# many days after it closed; then the order's reference only.
+SHOPS_SEE_CUSTOMER_DETAILS_DAYS = env.int("SHOPS_SEE_CUSTOMER_DETAILS_DAYS", default=30)
+# The link a guest gets by email to download or erase their data, valid this long.
+PERSONAL_DATA_LINK_HOURS = env.int("PERSONAL_DATA_LINK_HOURS", default=24)
+PERSONAL_DATA_LINKS_PER_ADDRESS_PER_HOUR = env.int("PERSONAL_DATA_LINKS_PER_ADDRESS_PER_HOUR", default=5)
+# Who answers questions about personal data, named on the privacy page.
+PRIVACY_CONTACT_EMAIL = env.str("PRIVACY_CONTACT_EMAIL", default="donnees-personnelles@drive-solidaire.fr")
+PRIVACY_POSTAL_ADDRESS = env.str(
+    "PRIVACY_POSTAL_ADDRESS", default="Drive Solidaire, Délégué à la protection des données, 75000 Paris"
+)
 
 # --- Guessing and relaying (docs/security.md) ------------------------------------------
 # https://django-axes.readthedocs.io/en/latest/4_configuration.html
@@ -487,6 +536,7 @@ if not DEBUG:
     SECURE_REDIRECT_EXEMPT = [r"^healthz$"]  # probed over plain HTTP inside the network
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
+    LANGUAGE_COOKIE_SECURE = True  # not on Django's checklist (tests/privacy/test_cookies.py)
     SECURE_HSTS_SECONDS = env.int("DJANGO_SECURE_HSTS_SECONDS", default=365 * 24 * 3600)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
     SECURE_HSTS_PRELOAD = env.bool("DJANGO_SECURE_HSTS_PRELOAD", default=True)

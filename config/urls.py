@@ -33,6 +33,7 @@ urlpatterns += i18n_patterns(
     path("", include("pickup.urls")),
     path("", include("orders.action_link_urls")),
     path("", include("accounts.urls")),
+    path("", include("privacy.urls")),
     # The dashboard lives in the back office (its login, its look), before the admin's
     # own addresses catch everything under admin/.
     path("admin/dashboard/", admin.site.admin_view(dashboard_views.dashboard_home), name="dashboard"),

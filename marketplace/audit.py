@@ -21,20 +21,22 @@ _CONTEXT = (
 )
 
 
-def _insert_entry(*, kind: str, shop_column: str, field: str, before: str) -> str:
+def _insert_entry(*, kind: str, shop_column: str | None, field: str, before: str) -> str:
+    shop = f"NEW.{shop_column}" if shop_column else "NULL"
     return f"""
         INSERT INTO {AUDIT_TABLE} (happened_at, kind, object_id, shop_id, field, before, after, actor_id, context)
-        VALUES (now(), '{kind}', NEW.id, NEW.{shop_column}, '{field}', {before},
+        VALUES (now(), '{kind}', NEW.id, {shop}, '{field}', {before},
                 COALESCE(NEW.{field}::text, ''), (_context ->> 'user')::bigint, _context);"""
 
 
-def audit_triggers(*, kind: str, fields: tuple[str, ...], shop_column: str, on_insert: bool) -> list:
+def audit_triggers(*, kind: str, fields: tuple[str, ...], shop_column: str | None, on_insert: bool) -> list:
     """Triggers recording changes of `fields` of a model (one entry per changed field),
     and its creation when `on_insert` (listings are created by the hundred thousand by
     imports: their creation is not an audited decision, their status changes are).
 
     `shop_column` is the column naming the shop the row belongs to (`id` for a shop):
-    the drive staff see the entries of their drives' shops only."""
+    the drive staff see the entries of their drives' shops only; None when it belongs to
+    no shop (head office only)."""
     update_sql = "".join(
         f"""
         IF OLD.{field} IS DISTINCT FROM NEW.{field} THEN{

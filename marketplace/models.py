@@ -112,6 +112,8 @@ class OutgoingEmail(models.Model):
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     enqueued_at = models.DateTimeField(_("last handed to the queue"), null=True, blank=True)
     sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
+    # Its recipient, context, subject and bodies were erased (privacy/retention.py).
+    anonymised_at = models.DateTimeField(_("personal data erased"), null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("outgoing email")
@@ -132,7 +134,12 @@ class OutgoingEmail(models.Model):
         admin, the demo's mailbox): rendered in memory here, kept in the row only by the
         worker when it sends it. Reading only some columns renders nothing."""
         email = super().from_db(db, field_names, values)
-        if not email.get_deferred_fields() and email.template and not email.subject:
+        if (
+            not email.get_deferred_fields()
+            and email.template
+            and not email.subject
+            and not email.anonymised_at
+        ):
             from marketplace import email_context  # it renders templates: not at import time
 
             try:
@@ -173,6 +180,8 @@ class AuditEntry(models.Model):
         SHOP = "shop", _("Shop")
         LISTING = "listing", _("Listing")
         ORDER = "order", _("Order")
+        # Someone's request to download or erase their personal data (privacy/models.py).
+        PERSONAL_DATA = "personal_data", _("Personal data request")
 
     happened_at = models.DateTimeField(_("when"), db_default=Now())
     kind = models.CharField(_("what"), max_length=16, choices=Kind.choices)

@@ -44,6 +44,7 @@ from functools import wraps
 from typing import NamedTuple
 
 from django.conf import settings
+from django.contrib import messages
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
 from django.middleware.gzip import re_accepts_gzip
@@ -152,7 +153,7 @@ def _cacheable(request) -> bool:
     return (
         request.method == "GET"
         and not request.user.is_authenticated
-        and "messages" not in request.COOKIES  # a message waits to be shown
+        and not len(messages.get_messages(request))  # a message waits to be shown (read, not consumed)
         and not any(personal(request) for personal in _hooks().personal)  # e.g. the header counts their books
     )
 

@@ -31,6 +31,7 @@ from django.utils.translation import gettext_lazy
 
 from marketplace.http import private_page
 from orders.models import Order, UsedActionLink
+from orders.selectors import customer_details_visible, with_visible_customer_details
 from orders.services import order_accept, order_mark_ready
 
 LINK_MAX_AGE = timedelta(hours=72)  # the new-order email says "for three days"
@@ -157,7 +158,11 @@ def action_link_verify(*, order_id: int, action: str, signed: str) -> ActionLink
     if not isinstance(payload, dict) or set(payload) != {"o", "a", "t", "n"}:
         raise LinkDamaged(_("This link is damaged or incomplete. Copy the whole address from the email."))
 
-    order = Order.objects.select_related("shop").filter(pk=order_id).first()
+    # Whoever holds the shop's mailbox: they see the customer as the shop's people do.
+    orders = with_visible_customer_details(
+        Order.objects.all(), visible=customer_details_visible(sees_all_shops=False)
+    )
+    order = orders.select_related("shop").filter(pk=order_id).first()
     if (
         payload["o"] != order_id
         or order is None

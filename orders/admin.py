@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Case, DecimalField, F, IntegerField, Prefetch, Q, Sum, Value, When
@@ -27,7 +28,12 @@ from marketplace.admin_decisions import decide_each
 from orders import services
 from orders.elsewhere import elsewhere_for_lines
 from orders.models import Order, OrderEvent
-from orders.selectors import new_orders_count, orders_for_user
+from orders.selectors import (
+    customer_details_visible_to,
+    new_orders_count,
+    orders_for_user,
+    with_visible_customer_details,
+)
 from shops.selectors import user_sees_all_shops
 
 # What needs the shop first: new orders, then accepted ones to prepare, then those
@@ -151,6 +157,18 @@ class LineUnavailableForm(forms.Form):
 # --- The orders -----------------------------------------------------------------------------
 
 
+def customer_details_hidden_note(order: Order) -> str:
+    """What the bookseller space says instead of the customer's details it no longer
+    shows (orders.selectors.customer_details_visible)."""
+    if order.anonymised_at:
+        return gettext("The customer's details were erased.")
+    return ngettext(
+        "Customer details are no longer shown (kept %(days)d day after the order closed).",
+        "Customer details are no longer shown (kept %(days)d days after the order closed).",
+        settings.SHOPS_SEE_CUSTOMER_DETAILS_DAYS,
+    ) % {"days": settings.SHOPS_SEE_CUSTOMER_DETAILS_DAYS}
+
+
 @admin.register(Order)
 class OrderAdmin(admin.ModelAdmin):
     """The shop's orders, new ones first. Read-only: the buttons of an order's page (and
@@ -159,7 +177,10 @@ class OrderAdmin(admin.ModelAdmin):
     list_display = ["reference", "status_badge", "customer_column", "books", "amount_to_pay", "placed_at"]
     list_display_links = ["reference"]
     list_filter = ["status"]
-    search_fields = ["reference", "customer_name", "customer_email"]
+    # The customer's name and email as this user may see them (empty past the period,
+    # orders.selectors.customer_details_visible): a search by a name never finds an old
+    # order, which would tell whose it is.
+    search_fields = ["reference", "visible_customer_name", "visible_customer_email"]
     search_help_text = _("Order reference, customer's name or email.")
     actions = ["accept_selected", "mark_ready_selected"]
     list_per_page = 50
@@ -169,7 +190,7 @@ class OrderAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request):
         return (
-            orders_for_user(request.user)
+            self._orders(request)
             .select_related("shop")
             .annotate(
                 status_rank=STATUS_RANK,
@@ -223,9 +244,15 @@ class OrderAdmin(admin.ModelAdmin):
             '<span class="order-status order-status--{}">{}</span>', order.status, order.get_status_display()
         )
 
-    @admin.display(description=_("customer"), ordering="customer_name")
+    @admin.display(description=_("customer"), ordering="visible_customer_name")
     def customer_column(self, order):  # `customer` is the customer's account
-        return order.customer_name
+        if order.customer_details_visible:
+            return order.customer_name
+        return format_html(
+            '<span class="order-customer-hidden" title="{}">{}</span>',
+            customer_details_hidden_note(order),
+            gettext("not shown"),
+        )
 
     @admin.display(description=_("items"), ordering="book_count")
     def books(self, order):
@@ -329,6 +356,7 @@ class OrderAdmin(admin.ModelAdmin):
             asking={move.slug for move in MOVES.values() if move.asks(order)},
             lines_can_change=can_handle and order.status in services.LINES_CAN_CHANGE,
             sees_all_shops=user_sees_all_shops(request.user),
+            customer_details_hidden_note=customer_details_hidden_note(order),
         )
 
     def history_view(self, request, object_id, extra_context=None):
@@ -431,9 +459,15 @@ class OrderAdmin(admin.ModelAdmin):
             messages.ERROR,
         )
 
+    def _orders(self, request):
+        """The user's shops' orders, each saying what the user may see of its customer."""
+        return with_visible_customer_details(
+            orders_for_user(request.user), visible=customer_details_visible_to(request.user)
+        )
+
     def _order(self, request, object_id, *prefetch) -> Order:
         """The order, if it is one of the user's shops' (404 otherwise)."""
-        queryset = orders_for_user(request.user).select_related("shop").prefetch_related(*prefetch)
+        queryset = self._orders(request).select_related("shop").prefetch_related(*prefetch)
         try:
             return queryset.get(pk=object_id)
         except (Order.DoesNotExist, ValidationError, ValueError):

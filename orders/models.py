@@ -8,6 +8,7 @@ goes through one service in orders/services.py, by one of the moves Order.MOVES 
 import secrets
 from decimal import Decimal
 
+import pgtrigger
 from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
@@ -84,6 +85,8 @@ class Checkout(models.Model):
         verbose_name=_("instead of the order"),
     )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    # Its email and client fingerprint were erased (privacy/retention.py, or on request).
+    anonymised_at = models.DateTimeField(_("personal data erased"), null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("checkout")
@@ -103,8 +106,10 @@ class Checkout(models.Model):
         return reverse("checkout_done", args=[self.token])
 
 
-# Orders that hold copies (Order.OPEN_STATUSES), for partial indexes.
-OPEN = Q(status__in=["placed", "accepted", "ordered", "ready"])
+# Orders that hold copies (Order.OPEN_STATUSES), for partial indexes and triggers.
+OPEN_STATUS_VALUES = ("placed", "accepted", "ordered", "ready")
+OPEN = Q(status__in=OPEN_STATUS_VALUES)
+_OPEN_SQL = ", ".join(f"'{status}'" for status in OPEN_STATUS_VALUES)
 
 
 class Order(models.Model):
@@ -199,6 +204,11 @@ class Order(models.Model):
     reminder_sent_at = models.DateTimeField(_("reminder sent"), null=True, blank=True, editable=False)
     placed_at = models.DateTimeField(_("placed"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    # When it left the open statuses, stamped by a trigger whatever closes it (a service,
+    # a job's bulk update): the retention periods and what a shop still sees count from it.
+    closed_at = models.DateTimeField(_("closed"), null=True, blank=True, editable=False)
+    # The customer's name, email and phone were erased (privacy/retention.py, or on request).
+    anonymised_at = models.DateTimeField(_("personal data erased"), null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("order")
@@ -226,7 +236,10 @@ class Order(models.Model):
             models.Index(Lower("customer_email"), name="order_open_by_email", condition=OPEN),
             models.Index(fields=["customer_phone"], name="order_open_by_phone", condition=OPEN),
             models.Index(fields=["customer"], name="order_open_by_account", condition=OPEN),
-        ]
+            # The retention job: closed orders still naming their customer, oldest first.
+            models.Index(fields=["closed_at"], name="order_closed_to_anonymise",
+                         condition=Q(closed_at__isnull=False, anonymised_at__isnull=True)),
+        ]  # fmt: skip
         constraints = [
             # A code is only ever looked up within its shop.
             models.UniqueConstraint(
@@ -235,7 +248,22 @@ class Order(models.Model):
                 condition=~Q(pickup_code=""),
             ),
         ]
-        triggers = audit_triggers(kind="order", fields=("status",), shop_column="shop_id", on_insert=True)
+        triggers = [
+            *audit_triggers(kind="order", fields=("status",), shop_column="shop_id", on_insert=True),
+            pgtrigger.Trigger(
+                name="stamp_closed_at",
+                when=pgtrigger.Before,
+                operation=pgtrigger.Update,
+                condition=pgtrigger.AnyChange("status"),
+                func=f"""
+                    IF NEW.status IN ({_OPEN_SQL}) THEN
+                        NEW.closed_at := NULL;
+                    ELSIF OLD.status IN ({_OPEN_SQL}) THEN
+                        NEW.closed_at := now();
+                    END IF;
+                    RETURN NEW;""",
+            ),
+        ]
 
     def __str__(self):
         return self.reference

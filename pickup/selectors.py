@@ -5,6 +5,7 @@ from datetime import datetime
 from django.db.models import QuerySet
 
 from orders.models import Order
+from orders.selectors import customer_details_visible, with_visible_customer_details
 from shops.models import Shop
 
 
@@ -21,15 +22,14 @@ def counter_shops_for_user(user) -> QuerySet[Shop]:
 
 def order_for_code(*, shop: Shop, code: str) -> Order | None:
     """The order of `shop` with this (normalized) pickup code, in any status, with its
-    lines. Only ever within one shop: codes are unique per shop, not across shops."""
+    lines and what the counter may see of its customer (the shop's people: the counter
+    is theirs). Only ever within one shop: codes are unique per shop, not across shops."""
     if not code:
         return None
-    return (
-        Order.objects.select_related("shop")
-        .prefetch_related("lines")
-        .filter(shop=shop, pickup_code=code)
-        .first()
+    orders = with_visible_customer_details(
+        Order.objects.all(), visible=customer_details_visible(sees_all_shops=False)
     )
+    return orders.select_related("shop").prefetch_related("lines").filter(shop=shop, pickup_code=code).first()
 
 
 def collected_at(order: Order) -> datetime | None:

@@ -123,6 +123,9 @@ GROUP_PERMISSIONS = {
         # Login lockouts (django-axes): see them, and lift one for someone who calls.
         ("axes", "view_accessattempt"),
         ("axes", "delete_accessattempt"),
+        # People's requests about their personal data received by post (privacy/admin.py).
+        ("privacy", "view_datarequest"),
+        ("privacy", "add_datarequest"),
     ],
     DRIVE_STAFF: _MODERATION,
 }

@@ -105,6 +105,12 @@ def _shop_a_secrets(w) -> list[str]:
     return w.secrets_a
 
 
+def _customer_a_secrets(w) -> list[str]:
+    """What only customer A may read of their own data (their alert may be on shop A's book)."""
+    return [w.order_a.reference, w.order_a.token, w.order_a.customer_email, w.order_a.customer_name,
+            w.users["customer"].email]  # fmt: skip
+
+
 @dataclass(frozen=True)
 class Case:
     key: str  # the pattern's name, or its route when unnamed
@@ -156,6 +162,7 @@ PUBLIC = {
     "cart_remove": "removes a line of the visitor's own cart (session)",
     "checkout": "checks the visitor's own cart out (session)",
     "terms": "the terms of reservation",
+    "privacy": "the privacy notice: what is kept, why, how long",
     "customer_login": "log-in form",
     "customer_logout": "logs the visitor out",
     "customer_signup": "creates an account for the visitor; the same page whether the address has one",
@@ -281,6 +288,16 @@ CASES = [
          sees=allow(200, "customer"), blind=allow(200, "other_customer", "outsider", "head_office"),
          shows=lambda w: [w.order_a.reference]),
 
+    # Their personal data: their own account's only (staff accounts are sent to head office).
+    Case("my_data", "customer A's data", at("my_data"), actors=CUSTOMERS, methods=("GET",),
+         sees=allow(200, "customer"), blind=allow(200, "other_customer", "outsider", "head_office"),
+         shows=lambda w: [w.users["customer"].email]),
+    Case("my_data_download", "customer A's data", at("my_data_download"), actors=CUSTOMERS, methods=("GET",),
+         sees=allow(200, "customer"), blind=allow(200, "other_customer"), shows=lambda w: [w.order_a.reference],
+         secrets=_customer_a_secrets),
+    Case("my_data_erase", "customer A's data", at("my_data_erase"), actors=CUSTOMERS, methods=("POST",),
+         sees=allow(400, "customer"), blind=allow(400, "other_customer"), shows=NOTHING),
+
     # -- Behind the customer's token (the links of their emails) -------------------------------------
     Case("order", "order A", token_at("order", lambda w: w.order_a.token, lambda w: w.order_b.token),
          actors=KEYED, sees=allow(200, "holder"), blind=allow(200, "other_holder"), refused=(404,),
@@ -314,6 +331,18 @@ CASES = [
          lambda w: w.order_b.token), actors=KEYED, sees=allow(200, "holder"), refused=(404,), shows=NOTHING),
 
     # -- Signed links in emails ------------------------------------------------------------------
+    # The link to a guest's personal data, emailed to the address of one of their orders:
+    # asked from the order's page (its token), opened from the email (signed).
+    Case("order_data", "order A", token_at("order_data", lambda w: w.order_a.token, lambda w: w.order_b.token),
+         actors=KEYED, sees=allow(200, "holder"), blind=allow(200, "other_holder"), refused=(404,),
+         shows=lambda w: [w.order_a.reference]),
+    *[
+        Case(name, "order A's customer", token_at(name, lambda w: w.data_link_a, lambda w: w.data_link_b),
+             actors=KEYED, methods=methods, sees=allow(status, "holder"), blind=allow(status, "other_holder"),
+             refused=(410,), shows=lambda w: [w.order_a.customer_email], secrets=_customer_a_secrets)
+        for name, methods, status in (("data_link", ("GET",), 200), ("data_link_download", ("GET",), 200),
+                                      ("data_link_erase", ("POST",), 400))
+    ],
     # Shop B's "accept" link with order A's number in the address: "written for another order".
     Case("action_link", "accept order A", lambda w, who: _signed_path(
          w, who, mine=lambda w: w.action_link_a,
@@ -654,6 +683,11 @@ ADMIN_MODELS = {
         obj=lambda w: w.login_attempt, shows=lambda w: [w.login_attempt.ip_address],
         search=lambda w: w.login_attempt.ip_address, see=("head_office",), delete=("head_office",),
         secrets=lambda w: [*w.secrets_a, w.login_attempt.ip_address],
+    ),
+    # People's requests about their data: head office only; the add page carries one out.
+    "privacy.DataRequest": AdminSpec(
+        obj=lambda w: w.data_request, shows=lambda w: [w.data_request.get_channel_display()],
+        see=("head_office",), add=("head_office",), page_shows=False,
     ),
     "auth.Group": nobody(lambda w: w.group, "Booksellers"),
     "django_celery_beat.PeriodicTask": nobody(lambda w: w.beat["periodictask"], "isolation job"),

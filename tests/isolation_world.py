@@ -56,6 +56,8 @@ from marketplace.models import AuditEntry, ModerationReason, OutgoingEmail
 from orders.action_links import action_link_url
 from orders.models import Order, OrderEvent, OrderLine
 from orders.services import order_accept, order_mark_ready
+from privacy import rights as privacy_rights
+from privacy.models import DataRequest
 from shops import roles
 from shops import services as shop_services
 from shops.models import (
@@ -129,6 +131,9 @@ class World:
     alert_a: object  # "tell me when it is here": customer A's alert on a book, pending (its token)
     alert_b: object  # another customer's
     signup_link_b: str  # another waiting account's
+    data_link_a: str  # the signed part of the link to order A's customer's personal data
+    data_link_b: str  # order B's customer's
+    data_request: object  # a personal data request head office carried out (no person in it)
     sessions: dict  # actor name -> session cookie
 
     def credential(self, who: str, mine: str, theirs: str) -> str:
@@ -189,11 +194,14 @@ class World:
         ]
 
     def writes(self) -> int:
-        """Rows inserted, updated or deleted so far in this transaction, in any table: a
-        refused request writes nothing at all."""
+        """Rows inserted, updated or deleted so far in this transaction, in any table but
+        the visitor's own session (where the admin's "not found" message waits to be shown:
+        messages live in the session, not in a cookie of their own): a refused request
+        writes nothing at all."""
         with connection.cursor() as cursor:
             cursor.execute(
-                "SELECT coalesce(sum(n_tup_ins + n_tup_upd + n_tup_del), 0) FROM pg_stat_xact_user_tables"
+                "SELECT coalesce(sum(n_tup_ins + n_tup_upd + n_tup_del), 0) FROM pg_stat_xact_user_tables "
+                "WHERE relname <> 'django_session'"
             )
             return cursor.fetchone()[0]
 
@@ -414,6 +422,11 @@ def build_world(sessions_for: list[str]) -> World:
         ),
         signup_link_a=_signed_part(accounts.signup_link(user=signup_a)),
         signup_link_b=_signed_part(accounts.signup_link(user=_awaiting_confirmation("new.bravo@example.fr"))),
+        data_link_a=privacy_rights._sign(order_a),
+        data_link_b=privacy_rights._sign(order_b),
+        data_request=DataRequest.objects.create(
+            kind="export", channel="head_office", handled_by=users["head_office"]
+        ),
         login_attempt=AccessAttempt.objects.create(
             username=owner_a.email,
             ip_address="203.0.113.7",

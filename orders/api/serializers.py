@@ -310,9 +310,23 @@ class OrderCustomerSerializer(serializers.Serializer):
     phone = serializers.CharField(source="customer_phone", help_text="E.164.")
     language = serializers.CharField()
 
+    def get_attribute(self, order):
+        # What the shop may still see of its customer (orders.selectors.
+        # customer_details_visible, annotated by the views): nothing when unsure.
+        return order if getattr(order, "customer_details_visible", False) else None
+
 
 class ShopOrderSerializer(OrderBaseSerializer):
-    customer = OrderCustomerSerializer(source="*")
+    customer = OrderCustomerSerializer(
+        source="*",
+        allow_null=True,
+        help_text=(
+            "Who reserved it. Null once the shop no longer sees it: "
+            f"{settings.SHOPS_SEE_CUSTOMER_DETAILS_DAYS} days after the order closed (collected, refused, "
+            "cancelled, expired, not answered), or once the customer's details were erased. The reference "
+            "stays."
+        ),
+    )
 
     class Meta(OrderBaseSerializer.Meta):
         fields = [*OrderBaseSerializer.Meta.fields, "customer"]

@@ -43,7 +43,12 @@ from orders.api.serializers import (
 )
 from orders.limits import RESERVATION_REQUESTS_SCOPE, ReservationLimitReached
 from orders.models import Order, OrderLine
-from orders.selectors import order_by_token, orders_for_shop
+from orders.selectors import (
+    customer_details_visible,
+    order_by_token,
+    orders_for_shop,
+    with_visible_customer_details,
+)
 from shops.api.views import PublicPagination, valid_params
 
 # How long a client waits before retrying a reservation the database was too busy for:
@@ -356,12 +361,11 @@ REFERENCE = OpenApiParameter(
 
 
 def _shop_orders(shop):
-    return (
-        orders_for_shop(shop)
-        .select_related("shop")
-        .prefetch_related("lines", "events")
-        .order_by("-placed_at", "-pk")
+    # The key acts for the shop: it sees the customers as the shop's people do.
+    orders = with_visible_customer_details(
+        orders_for_shop(shop), visible=customer_details_visible(sees_all_shops=False)
     )
+    return orders.select_related("shop").prefetch_related("lines", "events").order_by("-placed_at", "-pk")
 
 
 def _shop_order(shop, reference: str) -> Order:

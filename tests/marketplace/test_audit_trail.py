@@ -4,6 +4,7 @@ staff browse it in the admin, drive staff for their drives only."""
 
 from datetime import timedelta
 
+import pghistory
 import pytest
 from django.db import DatabaseError, connection, transaction
 from django.test.utils import CaptureQueriesContext
@@ -232,3 +233,47 @@ def test_the_list_costs_the_same_number_of_queries_for_5_or_50_entries(client):
 
     assert response.status_code == 200
     assert len(many) == len(few)
+
+
+def test_drive_staff_see_that_a_customer_acted_not_who(client):
+    """A customer's own move (cancelling their order) names their account to head office
+    only; drive staff read "a customer" and cannot find it by the customer's email."""
+    from orders.services import order_cancel
+    from tests.factories import UserFactory, reserve
+
+    drive = DriveFactory()
+    listing = ListingFactory()
+    listing.shop.drives.add(drive)
+    customer = UserFactory(email="gwen.customer@example.fr")
+    order = reserve(listing, email=customer.email).orders.get()
+    Order.objects.filter(pk=order.pk).update(customer=customer)
+    order.refresh_from_db()
+    with pghistory.context(user=customer.pk):  # what the middleware sets for a logged-in person
+        order_cancel(order=order, by=customer)
+    entry = AuditEntry.objects.filter(kind="order", object_id=order.pk, actor=customer).get()
+    list_url = en("admin:marketplace_auditentry_changelist")
+
+    client.force_login(DriveStaffFactory(drives=[drive]))
+    staff_list, staff_page = (
+        client.get(list_url),
+        client.get(en("admin:marketplace_auditentry_change", entry.pk)),
+    )
+    staff_search = client.get(list_url, {"q": customer.email})
+    client.force_login(ChainStaffFactory())
+    head_office_list = client.get(list_url)
+
+    assert "A customer" in staff_list.text
+    assert customer.email not in staff_list.text
+    assert customer.email not in staff_page.text
+    assert order.reference not in staff_search.text
+    assert customer.email in head_office_list.text
+
+
+def test_a_personal_data_request_is_listed_without_the_person(client):
+    from privacy.models import DataRequest
+
+    DataRequest.objects.create(kind=DataRequest.Kind.ERASURE, channel=DataRequest.Channel.HEAD_OFFICE)
+    client.force_login(ChainStaffFactory())
+    page = client.get(en("admin:marketplace_auditentry_changelist"), {"kind": "personal_data"})
+    assert page.status_code == 200
+    assert "Erasure of their data" in page.text

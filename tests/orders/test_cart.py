@@ -31,10 +31,9 @@ def add(client, listing, quantity=1, **extra):
 
 
 def read_messages(client):
-    """Show the waiting messages, as a browser would, and drop the emptied cookie (the
-    test client keeps expired cookies; a message cookie alone keeps pages uncached)."""
+    """Show the waiting messages, as a browser would (they wait in the session: a page
+    is not served from the cache while one waits)."""
     client.get(en("cart"))
-    client.cookies.pop("messages", None)
 
 
 def cart_of(client) -> dict[int, int]:

@@ -286,11 +286,14 @@ def test_beat_loads_the_schedule_into_the_database():
     scheduler = DatabaseScheduler(app=celery_app)
     scheduler._finalize.cancel()  # no write at interpreter exit, when the test database is gone
 
-    rows = {task.name: task for task in PeriodicTask.objects.select_related("interval")}
+    rows = {task.name: task for task in PeriodicTask.objects.select_related("interval", "crontab")}
     for name, entry in settings.CELERY_BEAT_SCHEDULE.items():
         assert rows[name].task == entry["task"]
         assert rows[name].enabled
-        assert rows[name].interval.every * 1.0 == entry["schedule"]
+        if isinstance(entry["schedule"], int | float):
+            assert rows[name].interval.every * 1.0 == entry["schedule"]
+        else:  # a nightly job, at its hour
+            assert rows[name].crontab.hour == ",".join(map(str, sorted(entry["schedule"].hour)))
         assert scheduler.schedule[name].task == entry["task"]
     assert rows["expire-uncollected-orders"].interval.period == "seconds"
 

@@ -33,7 +33,7 @@ class Command(BaseCommand):
             for name, entry in schedule.items():
                 if time.monotonic() >= next_run[name]:
                     self._run(name, entry["task"])
-                    next_run[name] = time.monotonic() + float(entry["schedule"])
+                    next_run[name] = time.monotonic() + _seconds_to_next_run(entry["schedule"])
             if once:
                 return
             time.sleep(TICK_SECONDS)
@@ -46,3 +46,10 @@ class Command(BaseCommand):
             return
         if result:
             self.stdout.write(f"{name}: {result}")
+
+
+def _seconds_to_next_run(schedule) -> float:
+    """An interval in seconds, or a Celery schedule (the nightly jobs' crontab)."""
+    if isinstance(schedule, int | float):
+        return float(schedule)
+    return max(schedule.remaining_estimate(schedule.now()).total_seconds(), TICK_SECONDS)

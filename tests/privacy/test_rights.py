@@ -1,0 +1,222 @@
+"""A person downloads or erases their personal data: from their account, from a link emailed
+to the address of an order, or through head office for a letter. The download holds what
+the register lists; erasure leaves nothing in the database that names them, and the
+dashboards' figures do not move."""
+
+import json
+import re
+import time
+from unittest import mock
+
+import pytest
+from django.urls import reverse
+from django.utils import translation
+
+from marketplace.models import AuditEntry, OutgoingEmail, User
+from orders.models import Order
+from privacy import rights
+from privacy.models import DataRequest
+from privacy.register import REGISTER, Person
+from tests.factories import BooksellerFactory, ChainStaffFactory, ListingFactory, reserve
+from tests.privacy.world import EMAIL, MARKS, NAME, PHONE, customer_who_used_everything, every_figure
+from tests.privacy.world import rows_naming_the_person as naming
+
+pytestmark = pytest.mark.django_db
+
+# Nothing in the database can lead back to a person without them: a code typed at a
+# counter is tied to no customer (the nightly job deletes it after its period).
+NOT_FOUND_BY_PERSON = {"counter_attempts"}
+
+
+def test_the_download_holds_everything_the_register_lists():
+    customer_who_used_everything()
+
+    exported = rights.personal_data_export(
+        person=Person.with_email(EMAIL), channel=DataRequest.Channel.ACCOUNT
+    )
+
+    for entry in REGISTER:
+        if entry.key not in NOT_FOUND_BY_PERSON:
+            assert exported["data"][entry.key], f"the download has nothing of {entry.key}"
+    text = json.dumps(exported, default=str, ensure_ascii=False)
+    for detail in (NAME, EMAIL, PHONE, "Vendu au comptoir"):
+        assert detail in text
+    # Not the emails sent to the shop about their orders (erased with them): those carry
+    # the shop's one-time links to accept the order.
+    assert "shop-links" not in text
+    assert DataRequest.objects.get().kind == DataRequest.Kind.EXPORT
+
+
+def test_erasure_leaves_nothing_that_names_the_person_and_no_figure_moves():
+    customer = customer_who_used_everything()
+    assert naming()  # the test finds them before
+    figures = every_figure()
+
+    done = rights.personal_data_erase(person=Person.with_email(EMAIL), channel=DataRequest.Channel.ACCOUNT)
+
+    assert naming() == {}
+    assert every_figure() == figures
+    assert not User.objects.filter(pk=customer.account.pk).exists()
+    # The shop keeps its orders: what, when, how much; not who.
+    collected = Order.objects.get(pk=customer.collected.pk)
+    assert (collected.status, collected.lines.count(), collected.customer_name) == ("collected", 1, "")
+    assert done.records["orders"] == 2
+    # Recorded, in the audit trail too, without the person's details.
+    entry = AuditEntry.objects.get(kind=AuditEntry.Kind.PERSONAL_DATA)
+    assert entry.after == DataRequest.Kind.ERASURE
+
+
+def test_erasure_waits_for_the_orders_in_progress():
+    customer_who_used_everything()
+    open_order = reserve(ListingFactory(), email=EMAIL).orders.get()
+
+    with translation.override("en"), pytest.raises(rights.ErasureRefused, match="1 reservation in progress"):
+        rights.personal_data_erase(person=Person.with_email(EMAIL), channel=DataRequest.Channel.ACCOUNT)
+
+    open_order.refresh_from_db()
+    assert open_order.customer_email == EMAIL
+    assert User.objects.filter(email=EMAIL).exists()
+    assert not DataRequest.objects.exists()
+
+
+def test_other_customers_are_left_alone():
+    customer_who_used_everything()
+    someone_else = reserve(ListingFactory(), email="yann@example.fr", name="Yann Le Bihan").orders.get()
+
+    rights.personal_data_erase(person=Person.with_email(EMAIL), channel=DataRequest.Channel.ACCOUNT)
+
+    someone_else.refresh_from_db()
+    assert (someone_else.customer_name, someone_else.customer_email) == ("Yann Le Bihan", "yann@example.fr")
+
+
+# --- From the account ----------------------------------------------------------------
+
+
+def test_an_account_holder_downloads_then_erases_their_data_from_my_account(client):
+    customer = customer_who_used_everything()
+    client.force_login(customer.account)
+    with translation.override("en"):
+        assert "My personal data" in client.get(reverse("my_data")).text
+        page = client.get(reverse("my_data_download")).text
+        download = client.get(reverse("my_data_download") + "?format=json")
+        wrong = client.post(reverse("my_data_erase"), {"password": "guess", "confirm": "on"})
+        unticked = client.post(reverse("my_data_erase"), {"password": "correct horse battery staple"})
+        erased = client.post(
+            reverse("my_data_erase"),
+            {"password": "correct horse battery staple", "confirm": "on"},
+            follow=True,
+        )
+
+    assert NAME in page
+    assert "Vendu au comptoir" in page
+    assert download["Content-Disposition"].startswith("attachment;")
+    assert json.loads(download.content)["data"]["account"][0]["email"] == EMAIL
+    assert (wrong.status_code, unticked.status_code) == (400, 400)
+    assert "This is not your password." in wrong.text
+    assert "Your account and your personal data have been erased." in erased.text
+    assert not erased.wsgi_request.user.is_authenticated
+    assert naming() == {}
+
+
+def test_a_staff_account_is_sent_to_head_office(client):
+    bookseller = BooksellerFactory()
+    client.force_login(bookseller)
+    with translation.override("en"):
+        page = client.get(reverse("my_data")).text
+        refused = client.post(reverse("my_data_erase"), {"password": "x", "confirm": "on"})
+    assert "ask head office" in page
+    assert refused.status_code == 404
+    assert User.objects.filter(pk=bookseller.pk).exists()
+
+
+# --- A guest, from an order's page -----------------------------------------------------
+
+
+def _link_from_outbox() -> str:
+    email = OutgoingEmail.objects.filter(template="emails/privacy/data_link").latest("pk")
+    assert email.to == EMAIL.upper()  # the order's address, as the customer typed it
+    return re.sub(r"^https?://[^/]+", "", email.context["link"])
+
+
+def test_a_guest_gets_a_link_by_email_then_downloads_and_erases(client):
+    customer = customer_who_used_everything(with_account=False)
+    with translation.override("en"):
+        order_page = reverse("order_data", args=[customer.refused.token])
+        assert "we first send a link" in client.get(order_page).text
+        sent = client.post(order_page)
+        link = _link_from_outbox()
+        page = client.get(link).text
+        download = client.get(link + "download/?format=json")
+        erased = client.post(link + "erase/", {"confirm": "on"})
+        again = client.get(link)
+
+    assert "We have sent a link" in sent.text
+    assert EMAIL in page.lower()
+    assert json.loads(download.content)["data"]["orders"]
+    assert "Vos données personnelles ont été effacées" in erased.text  # the French order's link
+    assert again.status_code == 410  # the order no longer names anyone
+    assert naming() == {}
+    assert DataRequest.objects.filter(channel=DataRequest.Channel.EMAIL_LINK).count() == 2
+
+
+@pytest.mark.parametrize("signed", ["garbage", "a" * 500, "eyJvcmRlciI6MX0:1vDs:zzzz", "%00"])
+def test_a_damaged_link_is_refused_with_a_page_never_an_error(client, signed):
+    assert client.get(f"/my-data/{signed}/").status_code in (400, 410)
+    assert client.post(f"/my-data/{signed}/erase/", {"confirm": "on"}).status_code in (400, 410)
+
+
+def test_an_expired_link_is_refused(client, settings):
+    customer = customer_who_used_everything(with_account=False)
+    client.post(reverse("order_data", args=[customer.refused.token]))
+    link = _link_from_outbox()
+    later = time.time() + settings.PERSONAL_DATA_LINK_HOURS * 3600 + 60
+    with translation.override("en"), mock.patch("django.core.signing.time.time", return_value=later):
+        refused = client.get(link)
+    assert refused.status_code == 410
+    assert "Ce lien a expiré" in refused.text  # the link of a French order's email
+
+
+def test_links_are_limited_per_client_and_per_order(client, settings):
+    settings.PERSONAL_DATA_LINKS_PER_ADDRESS_PER_HOUR = 2
+    order = reserve(ListingFactory(), email=EMAIL).orders.get()
+    statuses = [client.post(reverse("order_data", args=[order.token])).status_code for _ in range(3)]
+    assert statuses == [200, 200, 429]
+    assert OutgoingEmail.objects.filter(template="emails/privacy/data_link").count() == 2
+
+
+def test_an_unknown_order_has_no_data_page(client):
+    assert client.get(reverse("order_data", args=["nope"])).status_code == 404
+
+
+# --- Head office, for a letter -------------------------------------------------------
+
+
+def test_head_office_downloads_and_erases_for_a_request_received_by_post(client):
+    customer_who_used_everything()
+    staff = ChainStaffFactory()
+    client.force_login(staff)
+    add = reverse("admin:privacy_datarequest_add")
+
+    assert client.get(add).status_code == 200
+    download = client.post(add, {"email": EMAIL, "kind": "export"})
+    erased = client.post(add, {"email": EMAIL, "kind": "erasure"})
+
+    assert NAME in download.content.decode()
+    assert erased.status_code == 302
+    assert naming() == {}
+    requests = DataRequest.objects.order_by("pk")
+    assert [(r.kind, r.channel, r.handled_by_id) for r in requests] == [
+        ("export", "head_office", staff.pk),
+        ("erasure", "head_office", staff.pk),
+    ]
+    listed = client.get(reverse("admin:privacy_datarequest_changelist")).text
+    assert not any(mark.lower() in listed.lower() for mark in MARKS)
+
+
+def test_a_bookseller_cannot_carry_out_requests(client):
+    customer_who_used_everything()
+    client.force_login(BooksellerFactory())
+    response = client.post(reverse("admin:privacy_datarequest_add"), {"email": EMAIL, "kind": "erasure"})
+    assert response.status_code in (302, 403)
+    assert User.objects.filter(email=EMAIL).exists()
+    assert not DataRequest.objects.exists()
