@@ -38,15 +38,24 @@ LABELS = {
     "message": _("message"),
     "reporter_email": _("email address"),
     "action_time": _("date"),
-    "change": _("change"),
+    "object_repr": _("account"),
+    "change_message": _("change"),
+    "events": _("history"),
+    "note": _("note"),
+    "unavailable_reason": _("why unavailable"),
+    "body_html": _("text"),
+    "last_error": _("error"),
 }
+# In the file only: technical details a page would only clutter (the HTML of an email is
+# its text again; fingerprints are hashes).
+FILE_ONLY = {"body_html", "context", "client_hash", "fingerprint", "reporter_fingerprint", "last_error"}
 
 
 @dataclass(frozen=True)
 class Section:
     title: str
     columns: list[tuple[str, str]]  # (key, label)
-    rows: list[dict]
+    rows: list[list[tuple[str, object]]]  # each row: its (key, value) cells, in the columns' order
 
 
 def export_sections(data: dict[str, list[dict]]) -> list[Section]:
@@ -55,6 +64,7 @@ def export_sections(data: dict[str, list[dict]]) -> list[Section]:
     for entry in REGISTER:
         rows = data.get(entry.key) or []
         if rows:
-            columns = [(key, LABELS.get(key, key)) for key in rows[0]]
-            sections.append(Section(title=entry.what, columns=columns, rows=rows))
+            columns = [(key, LABELS.get(key, key)) for key in rows[0] if key not in FILE_ONLY]
+            cells = [[(key, row[key]) for key, _label in columns] for row in rows]
+            sections.append(Section(title=entry.what, columns=columns, rows=cells))
     return sections

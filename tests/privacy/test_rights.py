@@ -9,6 +9,7 @@ import time
 from unittest import mock
 
 import pytest
+from django.apps import apps
 from django.urls import reverse
 from django.utils import translation
 
@@ -36,8 +37,17 @@ def test_the_download_holds_everything_the_register_lists():
     )
 
     for entry in REGISTER:
-        if entry.key not in NOT_FOUND_BY_PERSON:
-            assert exported["data"][entry.key], f"the download has nothing of {entry.key}"
+        if entry.key in NOT_FOUND_BY_PERSON:
+            continue
+        rows = exported["data"][entry.key]
+        assert rows, f"the download has nothing of {entry.key}"
+        downloaded = _keys(rows)
+        for label, fields in entry.holds.items():
+            for name in fields:
+                field = apps.get_model(label)._meta.get_field(name)
+                if field.is_relation or name in entry.not_downloaded:
+                    continue  # a link to the account: the account is in the download
+                assert name in downloaded, f"{label}.{name} is in the register, not in the download"
     text = json.dumps(exported, default=str, ensure_ascii=False)
     for detail in (NAME, EMAIL, PHONE, "Vendu au comptoir"):
         assert detail in text
@@ -87,6 +97,17 @@ def test_other_customers_are_left_alone():
 
     someone_else.refresh_from_db()
     assert (someone_else.customer_name, someone_else.customer_email) == ("Yann Le Bihan", "yann@example.fr")
+
+
+def _keys(rows) -> set[str]:
+    """Every key of the downloaded rows, nested lists of rows included."""
+    keys = set()
+    for row in rows:
+        for key, value in row.items():
+            keys.add(key)
+            if isinstance(value, list) and value and isinstance(value[0], dict):
+                keys |= _keys(value)
+    return keys
 
 
 # --- From the account ----------------------------------------------------------------
