@@ -3,12 +3,12 @@
 Targets (issue 5): ≥ 300 reservations/s across many titles, ≥ 30/s on one hot title,
 p95 ≤ 150 ms, never an oversold copy.
 
-    createdb -h 127.0.0.1 -U postgres drive_solidaire_orders_bench   # once
-    DATABASE_URL=postgres://postgres@127.0.0.1:5432/drive_solidaire_orders_bench \\
-        .venv/bin/python bench/reservations.py --workers 8 --seconds 20 --runs 3
+    .venv/bin/python bench/reservations.py --workers 8 --seconds 20 --runs 3
 
-The script migrates that database (its name must contain "bench": every run empties
-its orders), makes shops, books and listings once, then for each scenario starts
+The script creates its own database (drive_solidaire_bench_reservations_<pid>) on the
+PostgreSQL of DATABASE_URL (or 127.0.0.1:5432, user postgres), migrates it, makes shops,
+books and listings, and drops it at the end, also on an error, Ctrl-C or SIGTERM: it
+never touches a database it did not create. Then for each scenario it starts
 `--workers` processes (each with its own database connection) that call
 `orders.services.checkout_place` in a loop for `--seconds`, all at once:
 
@@ -39,6 +39,7 @@ could do if the benchmark had it to itself (CPUs / CPU per checkout).
 """
 
 import argparse
+import contextlib
 import logging
 import multiprocessing
 import os
@@ -64,6 +65,17 @@ os.environ.pop("CELERY_BROKER_URL", None)
 # (orders/limits.py) is lifted; the limits' own queries and locks still run.
 for _limit in ("RESERVATION_MAX_HELD_PER_SHOP", "RESERVATION_MAX_HELD_IN_NETWORK"):
     os.environ[_limit] = "1000000000"
+
+from bench.own_database import DatabaseTaken, own_database  # noqa: E402
+
+# The database is created before Django reads DATABASE_URL; the workers are forked from
+# this process and never drop it (they leave with os._exit).
+_OWN_DATABASE = contextlib.ExitStack()
+if __name__ == "__main__":
+    try:
+        _OWN_DATABASE.enter_context(own_database("drive_solidaire_bench_reservations"))
+    except DatabaseTaken as taken:
+        raise SystemExit(str(taken)) from None
 
 import django  # noqa: E402
 
@@ -104,13 +116,9 @@ def book_ean(number: int) -> str:
 
 
 def make_catalogue(*, shops: int, titles: int) -> dict:
-    """The bench's shops and listings, made once and reused by later runs."""
+    """The bench's shops and listings, in its own database."""
     wanted = titles + 2
-    empty_orders()
-    if Listing.objects.filter(book__ean__startswith=BENCH_EAN_PREFIX).count() != wanted:
-        Listing.objects.filter(book__ean__startswith=BENCH_EAN_PREFIX).delete()
-        Book.objects.filter(ean__startswith=BENCH_EAN_PREFIX).delete()
-        Shop.objects.filter(siret__startswith="4").delete()
+    if not Listing.objects.filter(book__ean__startswith=BENCH_EAN_PREFIX).exists():
         made = []
         for number in range(shops):
             shop = Shop(
@@ -143,7 +151,7 @@ def make_catalogue(*, shops: int, titles: int) -> dict:
 def empty_orders() -> None:
     with connection.cursor() as cursor:
         # CASCADE: the tables that refer to orders (used action links, counter attempts)
-        # are emptied with them; this database is the benchmark's own ("bench" in its name).
+        # are emptied with them; this database is the benchmark's own (created for the run).
         cursor.execute(
             "TRUNCATE orders_orderevent, orders_orderline, orders_order, orders_checkout, "
             "marketplace_outgoingemail CASCADE"
@@ -365,10 +373,8 @@ def main() -> int:
     args = parser.parse_args()
 
     name = connection.settings_dict["NAME"]
-    if "bench" not in name:
-        raise SystemExit(
-            f"refusing to empty the orders of {name!r}: use a database whose name contains 'bench'"
-        )
+    if not name.startswith("drive_solidaire_bench_reservations_"):
+        raise SystemExit(f"Django would use {name!r}, not this run's own database: refusing.")
     call_command("migrate", verbosity=0)
     catalogue = make_catalogue(shops=args.shops, titles=args.titles)
     print(f"database {name}, PostgreSQL {connection.pg_version // 10000}; {args.shops} shops, "
@@ -408,4 +414,6 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    with _OWN_DATABASE:
+        status = main()
+    raise SystemExit(status)

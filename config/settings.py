@@ -440,6 +440,8 @@ SHOPS_SEE_CUSTOMER_DETAILS_DAYS = env.int("SHOPS_SEE_CUSTOMER_DETAILS_DAYS", def
 # The link a guest gets by email to download or erase their data, valid this long.
 PERSONAL_DATA_LINK_HOURS = env.int("PERSONAL_DATA_LINK_HOURS", default=24)
 PERSONAL_DATA_LINKS_PER_ADDRESS_PER_HOUR = env.int("PERSONAL_DATA_LINKS_PER_ADDRESS_PER_HOUR", default=5)
+# Tries at erasing one's account (its password asked again) or from one link, per hour.
+ERASURE_ATTEMPTS_PER_HOUR = env.int("ERASURE_ATTEMPTS_PER_HOUR", default=5)
 # Who answers questions about personal data, named on the privacy page.
 PRIVACY_CONTACT_EMAIL = env.str("PRIVACY_CONTACT_EMAIL", default="donnees-personnelles@drive-solidaire.fr")
 PRIVACY_POSTAL_ADDRESS = env.str(

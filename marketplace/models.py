@@ -4,7 +4,7 @@ import pgtrigger
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
-from django.db.models.functions import Now
+from django.db.models.functions import Coalesce, Now
 from django.utils.translation import gettext_lazy as _
 
 logger = logging.getLogger(__name__)
@@ -122,6 +122,13 @@ class OutgoingEmail(models.Model):
         indexes = [
             models.Index(
                 fields=["enqueued_at"], condition=models.Q(status="pending"), name="outbox_pending_idx"
+            ),
+            # The retention job (privacy/register.py): messages still naming someone, by
+            # when they were done with. Nearly empty once the job has caught up.
+            models.Index(
+                Coalesce("sent_at", "created_at"),
+                condition=models.Q(anonymised_at__isnull=True),
+                name="outbox_to_anonymise",
             ),
         ]
 

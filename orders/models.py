@@ -95,6 +95,10 @@ class Checkout(models.Model):
         indexes = [
             # Reservation limits: an address's recent checkouts, and through them its orders.
             models.Index(fields=["client_hash", "created_at"], name="checkout_by_client"),
+            # The retention job: checkouts still naming someone, oldest first.
+            models.Index(
+                fields=["created_at"], name="checkout_to_anonymise", condition=Q(anonymised_at__isnull=True)
+            ),
         ]
 
     def __str__(self):

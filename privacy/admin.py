@@ -7,7 +7,7 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
 from privacy import rights
 from privacy.forms import HeadOfficeRequestForm
@@ -53,7 +53,17 @@ class DataRequestAdmin(admin.ModelAdmin):
             try:
                 done = rights.personal_data_erase(person=person, channel=channel, handled_by=request.user)
             except rights.ErasureRefused as refused:
-                form.add_error(None, str(refused))
+                form.add_error(
+                    None,
+                    ngettext(
+                        "This person has %(count)d order in progress: their data can be erased once it is "
+                        "collected or cancelled. Tell them so in your answer.",
+                        "This person has %(count)d orders in progress: their data can be erased once they are "
+                        "collected or cancelled. Tell them so in your answer.",
+                        refused.open_orders,
+                    )
+                    % {"count": refused.open_orders},
+                )
             else:
                 erased = sum(done.records.values())
                 self.message_user(

@@ -189,7 +189,11 @@ class Orders(PersonalData):
                 "customer_phone": str(order.customer_phone or ""),
                 "refusal_reason": order.refusal_reason,
                 "events": [
-                    {"created_at": event.created_at, "status": event.get_to_status_display(), "note": event.note}
+                    {
+                        "created_at": event.created_at,
+                        "status": event.get_to_status_display(),
+                        "note": event.note,
+                    }
                     for event in order.events.all()
                 ],
                 "lines": [
@@ -229,7 +233,9 @@ class Checkouts(PersonalData):
 
     def export(self, rows):
         return list(
-            rows.order_by("created_at").values("created_at", "email", "language", "client_hash", "fingerprint")
+            rows.order_by("created_at").values(
+                "created_at", "email", "language", "client_hash", "fingerprint"
+            )
         )
 
 
@@ -389,8 +395,11 @@ class AdminHistory(PersonalData):
 
     def export(self, rows):
         return [
-            {"action_time": entry.action_time, "object_repr": entry.object_repr,
-             "change_message": entry.get_change_message()}
+            {
+                "action_time": entry.action_time,
+                "object_repr": entry.object_repr,
+                "change_message": entry.get_change_message(),
+            }
             for entry in rows.order_by("action_time")
         ]
 

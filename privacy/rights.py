@@ -14,6 +14,7 @@ import hmac
 from dataclasses import dataclass
 from datetime import timedelta
 
+from axes.models import AccessAttempt
 from django.conf import settings
 from django.core import signing
 from django.db import transaction
@@ -32,7 +33,12 @@ LINK_SALT = "privacy.data-link"
 
 
 class ErasureRefused(Exception):
-    """The data cannot be erased now; the message says why, for the person."""
+    """The data cannot be erased now; the message says why, for the person, and
+    `open_orders` how many orders are still in progress."""
+
+    def __init__(self, message: str, *, open_orders: int):
+        super().__init__(message)
+        self.open_orders = open_orders
 
 
 class DataLinkRefused(Exception):
@@ -73,7 +79,8 @@ def personal_data_erase(*, person: Person, channel: str, handled_by=None) -> Dat
                     "collected them, then erase your data.",
                     still_open,
                 )
-                % {"count": still_open}
+                % {"count": still_open},
+                open_orders=still_open,
             )
         # Everything found first (some kinds find their rows through others: the emails
         # about their orders), then erased, the account last: the other rows point at it.
@@ -85,6 +92,9 @@ def personal_data_erase(*, person: Person, channel: str, handled_by=None) -> Dat
         for entry, pks in sorted(found.items(), key=lambda item: item[0].key == "account"):
             if pks:
                 records[entry.key] = entry.erase(pks, now=now)
+        # Wrong passwords typed for the address (django-axes): kept a day for the lockout,
+        # but they name the person.
+        AccessAttempt.objects.filter(username__iexact=person.email).delete()
         return DataRequest.objects.create(
             kind=DataRequest.Kind.ERASURE, channel=channel, handled_by=handled_by, records=records
         )

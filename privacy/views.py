@@ -15,8 +15,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_POST
 
+from marketplace import rate_limits
 from marketplace.client_address import client_key
 from marketplace.http import private_page
 from orders.selectors import order_by_token
@@ -61,12 +61,15 @@ def my_data_download(request):
 
 
 @never_cache
-@require_POST
 @login_required(login_url="customer_login")
 def my_data_erase(request):
     if request.user.is_staff:
         raise Http404
+    if request.method != "POST":
+        return redirect("my_data")  # the form is on the page
     form = AccountErasureForm(request.POST, user=request.user)
+    if not _erasure_attempt_allowed(f"account:{request.user.pk}"):
+        return _too_many_attempts(request, _my_data_context(request, form))
     if form.is_valid():
         try:
             rights.personal_data_erase(
@@ -79,6 +82,20 @@ def my_data_erase(request):
             messages.success(request, _("Your account and your personal data have been erased."))
             return redirect("home")
     return render(request, "privacy/my_data.html", _my_data_context(request, form), status=400)
+
+
+def _erasure_attempt_allowed(who: str) -> bool:
+    """A few tries an hour: the password asked before an erasure must not be guessable by
+    whoever holds the session."""
+    rate = rate_limits.Rate(settings.ERASURE_ATTEMPTS_PER_HOUR, 3600)
+    return rate_limits.hit(scope="erasure-attempts", who=who, rate=rate).allowed
+
+
+def _too_many_attempts(request, context: dict) -> HttpResponse:
+    context["form"].add_error(None, _("Many attempts in the last hour. Please try again later."))
+    response = render(request, "privacy/my_data.html", context, status=429)
+    response["Retry-After"] = "3600"
+    return response
 
 
 def _my_data_context(request, form) -> dict:
@@ -110,7 +127,10 @@ def order_data(request, token):
         if not sent:
             messages.error(request, _("Many links were asked in the last hour. Please try again later."))
             status = 429
-    return render(request, "privacy/order_data.html", {"order": order, "sent": sent}, status=status)
+    response = render(request, "privacy/order_data.html", {"order": order, "sent": sent}, status=status)
+    if status == 429:
+        response["Retry-After"] = "3600"
+    return response
 
 
 @private_page
@@ -130,11 +150,12 @@ def data_link_download(request, signed):
 
 
 @private_page
-@require_POST
 def data_link_erase(request, signed):
     found = _verify(request, signed)
     if isinstance(found, HttpResponse):
         return found
+    if request.method != "POST":
+        return redirect("data_link", signed)  # the form is on the page
     form = ErasureForm(request.POST)
     if form.is_valid():
         try:

@@ -331,6 +331,18 @@ class ShopOrderSerializer(OrderBaseSerializer):
     class Meta(OrderBaseSerializer.Meta):
         fields = [*OrderBaseSerializer.Meta.fields, "customer"]
 
+    def to_representation(self, order):
+        data = super().to_representation(order)
+        if not getattr(order, "customer_details_visible", False):
+            # The shop's own words (a refusal's reason, a note, why a line is unavailable)
+            # may quote the customer: past the period they go with the details.
+            data["refusal_reason"] = ""
+            for item in (*data["events"], *data["lines"]):
+                for key in ("note", "unavailable_reason"):
+                    if key in item:
+                        item[key] = ""
+        return data
+
 
 class LineProblemSerializer(serializers.Serializer):
     listing = serializers.IntegerField(

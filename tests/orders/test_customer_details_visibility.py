@@ -321,3 +321,21 @@ def test_a_closed_order_keeps_the_day_it_first_closed(shop_a):
 
     order.refresh_from_db()
     assert order.closed_at == first
+
+
+def test_the_shops_own_words_about_the_customer_go_with_the_details(client, owner_a, shop_a):
+    """A refusal's reason or a note may quote the customer: past the period, the API and
+    the order's page show neither."""
+    order = place(shop_a, **GWENOLA)
+    services.order_refuse(order=order, by=None, reason="Gwenola Kerhervé a appelé au 06 98 76 54 32")
+    auth = {"HTTP_AUTHORIZATION": f"Bearer {api_key_for(shop_a)}", "HTTP_ACCEPT_LANGUAGE": "en"}
+    assert shows_gwenola(client.get(shop_order_url(order.reference), **auth).text)
+
+    Order.objects.filter(pk=order.pk).update(closed_at=timezone.now() - timedelta(days=31))
+    api = client.get(shop_order_url(order.reference), **auth)
+    client.force_login(owner_a)
+    page = client.get(en("admin:orders_order_change", order.pk))
+
+    assert api.json()["refusal_reason"] == ""
+    assert not shows_gwenola(api.text)
+    assert not shows_gwenola(page.text)

@@ -241,3 +241,60 @@ def test_a_bookseller_cannot_carry_out_requests(client):
     assert response.status_code in (302, 403)
     assert User.objects.filter(email=EMAIL).exists()
     assert not DataRequest.objects.exists()
+
+
+def test_a_staff_account_is_offered_nothing_that_leads_nowhere(client):
+    client.force_login(BooksellerFactory())
+    page = client.get(reverse("my_data")).text
+    assert reverse("my_data_download") not in page
+
+
+def test_the_password_asked_before_erasing_cannot_be_guessed(client, settings):
+    settings.ERASURE_ATTEMPTS_PER_HOUR = 3
+    customer = customer_who_used_everything()
+    client.force_login(customer.account)
+    guesses = [
+        client.post(reverse("my_data_erase"), {"password": f"guess{n}", "confirm": "on"}) for n in range(3)
+    ]
+    right = client.post(
+        reverse("my_data_erase"), {"password": "correct horse battery staple", "confirm": "on"}
+    )
+
+    assert [guess.status_code for guess in guesses] == [400, 400, 400]
+    assert right.status_code == 429
+    assert right["Retry-After"] == "3600"
+    assert User.objects.filter(pk=customer.account.pk).exists()
+
+
+def test_opening_an_erase_address_leads_to_the_page_with_its_form(client):
+    customer = customer_who_used_everything()
+    client.force_login(customer.account)
+    assert client.get(reverse("my_data_erase")).url == reverse("my_data")
+
+
+def test_head_office_is_told_in_its_own_words_why_it_cannot_erase_yet(client):
+    reserve(ListingFactory(), email=EMAIL)
+    client.force_login(ChainStaffFactory())
+    with translation.override("en"):
+        page = client.post(reverse("admin:privacy_datarequest_add"), {"email": EMAIL, "kind": "erasure"}).text
+    assert "This person has 1 order in progress" in page
+
+
+def test_wrong_passwords_typed_for_the_address_go_with_the_erasure():
+    from axes.models import AccessAttempt
+
+    customer_who_used_everything()
+    AccessAttempt.objects.create(
+        username=EMAIL, ip_address="203.0.113.4", user_agent="x", failures_since_start=1
+    )
+    rights.personal_data_erase(person=Person.with_email(EMAIL), channel=DataRequest.Channel.ACCOUNT)
+    assert not AccessAttempt.objects.exists()
+
+
+@pytest.mark.parametrize("language", ["fr", "en"])
+def test_a_page_not_found_is_a_page_in_the_persons_language(client, language):
+    prefix = "" if language == "fr" else "/en"
+    page = client.get(f"{prefix}/orders/unknown-token/my-data/")
+    assert page.status_code == 404
+    with translation.override(language):
+        assert str(translation.gettext("Page not found")) in page.text
