@@ -20,9 +20,11 @@ past that was lost (the broker was down at commit, restarted and forgot its queu
 a worker died with it): the sweep, run every minute by beat, publishes it again.
 """
 
+import json
 import logging
 import random
 import time
+from dataclasses import dataclass
 from datetime import timedelta
 from email.utils import parseaddr
 from smtplib import SMTPException
@@ -67,6 +69,17 @@ class EmailNotSent(Exception):
         self.retry_in = retry_in
 
 
+@dataclass(frozen=True)
+class EmailToQueue:
+    """One message to record in the outbox (see email_queue_on_commit)."""
+
+    event_key: str
+    to: str
+    template: str
+    context: dict
+    language: str
+
+
 def email_queue_on_commit(
     *, event_key: str, to: str, template: str, context: dict, language: str
 ) -> OutgoingEmail:
@@ -79,23 +92,42 @@ def email_queue_on_commit(
 
     Must run inside the transaction that makes the change the message reports.
     """
-    with translation.override(language):  # lazy translations in the context, in its language
-        frozen = email_context.freeze(context)
-    # Only the key is read back when the event was told already: reading the whole row
-    # would render it (OutgoingEmail.from_db), which the request leaves to the worker.
-    email, created = OutgoingEmail.objects.only("pk", "event_key").get_or_create(
-        event_key=event_key,
-        defaults={
-            "to": to,
-            "language": language,
-            "template": template,
-            "context": frozen,
-            "enqueued_at": timezone.now(),
-        },
+    emails_queue_on_commit(
+        [EmailToQueue(event_key=event_key, to=to, template=template, context=context, language=language)]
     )
-    if created:
-        _enqueue_on_commit(email.pk)
-    return email
+    # Only the key is read back: reading the whole row would render it (OutgoingEmail.
+    # from_db), which the request leaves to the worker.
+    return OutgoingEmail.objects.only("pk", "event_key").get(event_key=event_key)
+
+
+def emails_queue_on_commit(emails: list[EmailToQueue]) -> list[int]:
+    """email_queue_on_commit for several messages in one statement (a checkout tells the
+    customer and each shop): INSERT … ON CONFLICT DO NOTHING, the events told already
+    left as they were. Returns the ids of the messages it recorded."""
+    if not emails:
+        return []
+    rows = []
+    for email in emails:
+        with translation.override(email.language):  # lazy translations in the context, in its language
+            frozen = email_context.freeze(email.context)
+        rows.append([email.event_key, email.to, email.language, email.template, json.dumps(frozen)])
+    placeholders = ", ".join(
+        ["(%s, %s, %s, %s, %s::jsonb, '', '', '', 'pending', 0, '', now(), now())"] * len(rows)
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""INSERT INTO {OutgoingEmail._meta.db_table}
+                   (event_key, "to", language, template, context, subject, body_text, body_html, status,
+                    attempts, last_error, created_at, enqueued_at)
+               VALUES {placeholders}
+               ON CONFLICT (event_key) DO NOTHING
+               RETURNING id""",
+            [value for row in rows for value in row],
+        )
+        created = [email_id for (email_id,) in cursor.fetchall()]
+    for email_id in created:  # one task each, as when they were queued one by one
+        _enqueue_on_commit(email_id)
+    return created
 
 
 def _enqueue_on_commit(*email_ids: int, sweeping: bool = False) -> None:

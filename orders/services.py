@@ -30,7 +30,7 @@ from django.utils.translation import gettext as _
 from catalog import stock
 from catalog.models import Book, Listing
 from marketplace.locking import lock_timeout, lock_wait_failed
-from marketplace.services import email_queue_on_commit
+from marketplace.services import EmailToQueue, email_queue_on_commit, emails_queue_on_commit
 from orders.answer_deadline import answer_deadline, search_again_url
 from orders.elsewhere import email_offers
 from orders.limits import (
@@ -307,8 +307,10 @@ def _reserve(checkout: Checkout, lines: list[CartLine], customer: CustomerDetail
     )
     # Each order's answer deadline comes from its shop's hours: read for all shops at once.
     prefetch_related_objects(list(by_shop), "opening_periods", "closures")
+    orders = []
     for shop in sorted(by_shop, key=lambda shop: shop.pk):
         order = _create_order(checkout, shop, customer)
+        orders.append(order)
         OrderLine.objects.bulk_create(
             OrderLine(
                 order=order,
@@ -327,8 +329,8 @@ def _reserve(checkout: Checkout, lines: list[CartLine], customer: CustomerDetail
             actor_kind=OrderEvent.Actor.CUSTOMER,
             actor=customer.user,
         )
-        _queue_shop_new_order(order)
-    _queue_customer_placed(checkout)
+    # Every message of the checkout in one statement, from the rows in hand.
+    emails_queue_on_commit([*map(_shop_new_order_email, orders), _customer_placed_email(checkout, orders)])
 
     # Now lock, and check again under the lock what was read and copied into the lines
     # (still offered, at that price, enough copies); if anything changed, StockChanged
@@ -453,8 +455,9 @@ def distributor_order_place(
             actor_kind=OrderEvent.Actor.CUSTOMER,
             actor=customer.user,
         )
-        _queue_shop_new_order(order)
-        _queue_customer_placed(claim.instance)
+        emails_queue_on_commit(
+            [_shop_new_order_email(order), _customer_placed_email(claim.instance, [order])]
+        )
         return claim.instance
 
 
@@ -756,11 +759,11 @@ def _absolute(path: str) -> str:
     return f"{settings.SITE_URL}{path}"
 
 
-def _queue_customer_placed(checkout: Checkout) -> None:
-    orders = list(checkout.orders.select_related("shop").prefetch_related("lines").order_by("pk"))
+def _customer_placed_email(checkout: Checkout, orders: list[Order]) -> EmailToQueue:
+    """The customer's confirmation of a checkout: its orders, each with its link."""
     with translation.override(checkout.language):
         links = {order.pk: _absolute(order.customer_url()) for order in orders}
-    email_queue_on_commit(
+    return EmailToQueue(
         event_key=f"checkout:{checkout.pk}:customer-placed",
         to=checkout.email,
         template="emails/orders/customer_placed",
@@ -795,8 +798,8 @@ def order_email_customer_on_commit(
     )
 
 
-def _queue_shop_new_order(order: Order) -> None:
-    order_email_shop_on_commit(
+def _shop_new_order_email(order: Order) -> EmailToQueue:
+    return _shop_email(
         order=order, template="emails/orders/shop_new_order", event_key=f"order:{order.pk}:shop-new"
     )
 
@@ -812,10 +815,16 @@ def order_email_shop_on_commit(
 ) -> None:
     """Queue an email about `order` to its shop, in the shop's language, with the link to
     the order in the bookseller space; sent once per `event_key`, after commit."""
+    emails_queue_on_commit([_shop_email(order=order, template=template, event_key=event_key, event=event)])
+
+
+def _shop_email(
+    *, order: Order, template: str, event_key: str, event: OrderEvent | None = None
+) -> EmailToQueue:
     shop = order.shop
     with translation.override(shop.language):
         link = _absolute(reverse("admin:orders_order_change", args=[order.pk]))
-    email_queue_on_commit(
+    return EmailToQueue(
         event_key=event_key,
         to=shop.email,
         template=template,
