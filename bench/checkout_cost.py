@@ -1,19 +1,24 @@
 """Benchmark: what one checkout costs, alone — time and SQL statements per call.
 
-    .venv/bin/python bench/checkout_cost.py [--checkouts 400] [--lines 3]
+    .venv/bin/python bench/checkout_cost.py [--checkouts 400] [--lines 3] [--emails queued] [--profile FILE]
 
 Creates its own database (bench_checkout_<pid>) on the PostgreSQL of DATABASE_URL (or
 127.0.0.1:5432, user postgres), migrates it, makes one shop with 40 listings, then calls
 `orders.services.checkout_place` `--checkouts` times in a row, each by another customer
 from another client address (so that every reservation limit is counted, as in
 production, and none is met), and drops the database. The first 50 calls warm up and are
-left out. Prints the median and p95 time of a call and the statements it sends.
+left out. Prints the median and p95 time of a call, the CPU time of this process per call,
+and the statements it sends. `--emails inprocess` (the default) sends the messages in the
+call, after commit, as the demo does without a broker; `--emails queued` leaves them to a
+worker, as production does: what the request itself costs. `--profile FILE` writes a
+cProfile of the timed calls (read it with `python -m pstats FILE`).
 
 Run it on two versions of the code against the same PostgreSQL, alternately, to compare
 them (docs/performance.md).
 """
 
 import argparse
+import cProfile
 import os
 import statistics
 import sys
@@ -34,14 +39,17 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--checkouts", type=int, default=400)
     parser.add_argument("--lines", type=int, default=3)
+    parser.add_argument("--emails", choices=["inprocess", "queued"], default="inprocess")
+    parser.add_argument("--profile", metavar="FILE", help="write a cProfile of the timed calls to FILE")
     options = parser.parse_args()
 
     with own_database("bench_checkout"):
-        print(_measure(checkouts=options.checkouts, lines=options.lines))
+        print(_measure(checkouts=options.checkouts, lines=options.lines, emails=options.emails,
+                       profile=options.profile))  # fmt: skip
     return 0
 
 
-def _measure(*, checkouts: int, lines: int) -> str:
+def _measure(*, checkouts: int, lines: int, emails: str = "inprocess", profile: str | None = None) -> str:
     # Production-like: no DEBUG, no SMTP, no broker (tasks run in-process after commit).
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     os.environ["DJANGO_DEBUG"] = "false"
@@ -57,9 +65,15 @@ def _measure(*, checkouts: int, lines: int) -> str:
 
     from orders import services
 
+    if emails == "queued":
+        # Production hands each message to the broker after commit; a worker sends it.
+        from marketplace.tasks import send_email
+
+        send_email.delay = lambda *args, **kwargs: None
     call_command("migrate", verbosity=0)
     listings = _shelf()
-    timings, statements = [], []
+    timings, cpu, statements = [], [], []
+    profiler = cProfile.Profile() if profile else None
     for number in range(checkouts):
         cart = [
             services.CartLine(listing_id=listings[(number + line) % len(listings)].pk, quantity=1)
@@ -68,20 +82,30 @@ def _measure(*, checkouts: int, lines: int) -> str:
         customer = services.CustomerDetails(
             name="Client", email=f"client{number}@example.org", phone=f"+3361{number:07d}", language="fr"
         )
+        timed = profiler is not None and number >= WARM_UP
         with CaptureQueriesContext(connection) as captured:
-            started = time.perf_counter()
+            started, started_cpu = time.perf_counter(), time.process_time()
+            if timed:
+                profiler.enable()
             services.checkout_place(
                 key=uuid.uuid4().hex,
                 lines=cart,
                 customer=customer,
                 client=f"198.51.{number % 250}.{number % 7}",
             )
+            if timed:
+                profiler.disable()
             timings.append((time.perf_counter() - started) * 1000)
+            cpu.append((time.process_time() - started_cpu) * 1000)
         statements.append(len(captured))
+    if profiler is not None:
+        profiler.dump_stats(profile)
     timings = sorted(timings[WARM_UP:])
     return (
-        f"checkout of {lines} line(s), {len(timings)} calls: median {statistics.median(timings):.1f} ms, "
-        f"p95 {timings[int(len(timings) * 0.95)]:.1f} ms, {statistics.median(statements):.0f} SQL statements"
+        f"checkout of {lines} line(s), emails {emails}, {len(timings)} calls: median "
+        f"{statistics.median(timings):.1f} ms, p95 {timings[int(len(timings) * 0.95)]:.1f} ms, "
+        f"Python CPU median {statistics.median(cpu[WARM_UP:]):.1f} ms, "
+        f"{statistics.median(statements):.0f} SQL statements"
     )
 
 
