@@ -220,3 +220,18 @@ def test_a_reserved_last_copy_leaves_the_search_and_the_book_page(shop_a, client
     assert search_books(query, shops=shops).total == 0
     empty_caches()  # the public page cache
     assert shop_a.trade_name not in client.get(book_page).text
+
+
+def test_a_reference_already_taken_is_drawn_again(monkeypatch):
+    """References are drawn at random: one already taken is drawn again, in the same
+    transaction (the insert skips the conflict instead of failing)."""
+    from orders import services as order_services
+
+    taken = reserve(ListingFactory()).orders.get().reference
+    draws = iter([taken, "FRESH234"])
+    monkeypatch.setattr(order_services, "new_reference", lambda: next(draws))
+
+    order = reserve(ListingFactory(), email="second@example.fr").orders.get()
+
+    assert order.reference == "FRESH234"
+    assert order.lines.count() == 1
