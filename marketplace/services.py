@@ -324,7 +324,8 @@ def emails_send_again(*, email_ids) -> int:
     with transaction.atomic():
         failed = list(
             OutgoingEmail.objects.select_for_update()
-            .filter(pk__in=list(email_ids), status=OutgoingEmail.Status.FAILED)
+            # Not one whose recipient was erased (privacy/): nobody to send it to.
+            .filter(pk__in=list(email_ids), status=OutgoingEmail.Status.FAILED, anonymised_at__isnull=True)
             .values_list("pk", flat=True)
         )
         OutgoingEmail.objects.filter(pk__in=failed).update(

@@ -17,15 +17,18 @@ from datetime import timedelta
 from axes.models import AccessAttempt
 from django.conf import settings
 from django.core import signing
-from django.db import transaction
+from django.db import OperationalError, transaction
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from marketplace import rate_limits
+from marketplace.locking import lock_timeout, lock_wait_failed
 from marketplace.services import email_queue_on_commit
+from orders.limits import Holder, lock_reservation_holders
 from orders.models import Order
+from orders.services import LOCK_TIMEOUT
 from privacy.models import DataRequest
 from privacy.register import REGISTER, Person, kind
 
@@ -64,9 +67,28 @@ def personal_data_export(*, person: Person, channel: str, handled_by=None) -> di
 
 def personal_data_erase(*, person: Person, channel: str, handled_by=None) -> DataRequest:
     """Erase everything the register holds about `person`, in one transaction, and record
-    the request. Raises ErasureRefused while one of their orders is open."""
+    the request. Raises ErasureRefused while one of their orders is open (or, rarely, when a
+    reservation of theirs is being placed at the same moment: try again)."""
+    try:
+        return _erase(person=person, channel=channel, handled_by=handled_by)
+    except OperationalError as error:
+        if not lock_wait_failed(error):
+            raise
+        raise ErasureRefused(
+            _("A reservation of yours is being placed at this very moment. Please try again in a minute."),
+            open_orders=0,
+        ) from error
+
+
+def _erase(*, person: Person, channel: str, handled_by) -> DataRequest:
     now = timezone.now()
     with transaction.atomic():
+        lock_timeout(LOCK_TIMEOUT)
+        # The person's checkouts queue behind this erasure (and it behind them): no new
+        # order of theirs can appear between the check below and the erasure.
+        lock_reservation_holders(
+            Holder(email=person.email, phone="", user_id=getattr(person.account, "pk", None), client_hash="")
+        )
         # Locked: an order cannot close or change hands half-way through.
         orders = list(kind("orders").of_person(person).select_for_update().values_list("pk", "status"))
         still_open = sum(1 for _pk, status in orders if status in Order.OPEN_STATUSES)

@@ -67,9 +67,10 @@ def my_data_erase(request):
         raise Http404
     if request.method != "POST":
         return redirect("my_data")  # the form is on the page
-    form = AccountErasureForm(request.POST, user=request.user)
     if not _erasure_attempt_allowed(f"account:{request.user.pk}"):
-        return _too_many_attempts(request, _my_data_context(request, form))
+        # An unbound form: a bound one would check the password and say whether it was right.
+        return _too_many_attempts(request, _my_data_context(request, AccountErasureForm(user=request.user)))
+    form = AccountErasureForm(request.POST, user=request.user)
     if form.is_valid():
         try:
             rights.personal_data_erase(
@@ -92,7 +93,7 @@ def _erasure_attempt_allowed(who: str) -> bool:
 
 
 def _too_many_attempts(request, context: dict) -> HttpResponse:
-    context["form"].add_error(None, _("Many attempts in the last hour. Please try again later."))
+    messages.error(request, _("Many attempts in the last hour. Please try again later."))
     response = render(request, "privacy/my_data.html", context, status=429)
     response["Retry-After"] = "3600"
     return response

@@ -111,3 +111,20 @@ def test_the_job_runs_every_night_through_celery():
     )
     assert entry["schedule"].hour == {3}
     assert set(apply_retention_periods.delay().get()) >= {"orders", "emails", "sessions"}
+
+
+@pytest.mark.django_db
+def test_an_alert_never_confirmed_ends_its_period_from_when_it_was_left():
+    """Its address may not even be its owner's: 90 days after it was left, not after the
+    six months a confirmed alert would have lasted."""
+    from catalog import alerts
+    from tests.factories import BookFactory, DriveFactory
+
+    alerts.alert_request(
+        book=BookFactory(), drive_id=DriveFactory().pk, email=EMAIL, language="fr", client=""
+    )
+    alerts.alerts_expire(now=in_days(settings.STOCK_ALERT_CONFIRM_DAYS + 1))
+    assert StockAlert.objects.get().status == StockAlert.Status.EXPIRED
+
+    retention_apply(now=in_days(settings.RETENTION_STOCK_ALERTS_DAYS + 1))
+    assert not StockAlert.objects.filter(email=EMAIL).exists()
