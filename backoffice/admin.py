@@ -1,3 +1,4 @@
+import re
 from dataclasses import replace
 
 from axes.models import AccessAttempt
@@ -162,6 +163,12 @@ AUDITED = {
 }
 
 
+# The addresses whose next segment is a customer's key: an order's or a checkout's token,
+# an emailed link (orders/urls.py, privacy/urls.py).
+# (Not the admin's own /admin/orders/order/<id>/ addresses.)
+CUSTOMER_KEY_IN_ADDRESS = re.compile(r"(?<!/admin)(/(?:orders|reservation/done|my-data)/)(?!\d+/)[^/]+/")
+
+
 def _audited(kind: str):
     model, url_name = AUDITED[kind]
     return (apps.get_model(model) if isinstance(model, str) else model), url_name
@@ -299,7 +306,12 @@ class AuditEntryAdmin(admin.ModelAdmin):
     @admin.display(description=_("where"))
     def where(self, entry):
         context = entry.context or {}
-        return context.get("url") or context.get("job") or "—"
+        url = context.get("url")
+        if url and not entry.customers_named:
+            # A customer's token or signed link is their key to the order: drive staff read
+            # which page it was, not the key.
+            url = CUSTOMER_KEY_IN_ADDRESS.sub(r"\1…/", url)
+        return url or context.get("job") or "—"
 
     def _value(self, entry, value):
         model, _url_name = _audited(entry.kind)

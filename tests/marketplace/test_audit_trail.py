@@ -277,3 +277,27 @@ def test_a_personal_data_request_is_listed_without_the_person(client):
     page = client.get(en("admin:marketplace_auditentry_changelist"), {"kind": "personal_data"})
     assert page.status_code == 200
     assert "Erasure of their data" in page.text
+
+
+def test_drive_staff_read_which_page_a_customer_used_not_its_key(client):
+    """The token in a customer's order address is their key to the order (its page shows
+    their name): the trail shows drive staff the page, not the token."""
+    from orders.services import order_cancel
+    from tests.factories import reserve
+
+    drive = DriveFactory()
+    listing = ListingFactory()
+    listing.shop.drives.add(drive)
+    order = reserve(listing).orders.get()
+    with pghistory.context(url=f"/orders/{order.token}/cancel/"):
+        order_cancel(order=order, by=None)
+    list_url = en("admin:marketplace_auditentry_changelist")
+
+    client.force_login(DriveStaffFactory(drives=[drive]))
+    staff_list = client.get(list_url).text
+    client.force_login(ChainStaffFactory())
+    head_office_list = client.get(list_url).text
+
+    assert order.token not in staff_list
+    assert "/orders/…/cancel/" in staff_list
+    assert order.token in head_office_list
