@@ -23,6 +23,7 @@ a worker died with it): the sweep, run every minute by beat, publishes it again.
 import json
 import logging
 import random
+import threading
 import time
 from dataclasses import dataclass
 from datetime import timedelta
@@ -149,6 +150,8 @@ def _enqueue_on_commit(*email_ids: int, sweeping: bool = False) -> None:
 
 # Broker URL → when publishing to it last failed in this process (monotonic seconds).
 _publish_failed_at: dict[str, float] = {}
+# An outage's start and end are told once, whatever the threads publishing at that moment.
+_outage_told = threading.Lock()
 
 
 def _publish(email_id: int, *, despite_pause: bool = False) -> bool:
@@ -174,17 +177,21 @@ def _publish(email_id: int, *, despite_pause: bool = False) -> bool:
         # No retry: each one waits for the broker's timeout again, and the sweep retries.
         send_email.apply_async((email_id,), retry_policy={"max_retries": 0})
     except BrokerError as error:
-        if failed_at is None:
+        with _outage_told:
+            began = broker not in _publish_failed_at
+            _publish_failed_at[broker] = time.monotonic()
+        if began:
             logger.error(
                 "Emails: the broker cannot be reached (%s); messages wait in the outbox, and the "
                 "sweep hands them over once it is back.",
                 error,
             )
-        _publish_failed_at[broker] = time.monotonic()
         return False
     if failed_at is not None:
-        logger.warning("Emails: the broker takes messages again.")
-        _publish_failed_at.pop(broker, None)
+        with _outage_told:
+            ended = _publish_failed_at.pop(broker, None) is not None
+        if ended:
+            logger.warning("Emails: the broker takes messages again.")
     return True
 
 
