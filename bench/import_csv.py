@@ -44,7 +44,6 @@ Results go to stdout; copy them to docs/performance.md with the machine and its 
 import argparse
 import cProfile
 import io
-import os
 import pstats
 import random
 import re
@@ -59,7 +58,7 @@ from typing import NamedTuple
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.own_database import DatabaseTaken, own_database  # noqa: E402
+from bench.own_database import DatabaseTaken, django_on_own_database, own_database  # noqa: E402
 
 TARGET_SECONDS = 10.0
 TARGET_COPY_RATIO = 5.0
@@ -94,16 +93,7 @@ def main() -> int:
 
 
 def _measure(options, *, database: str) -> int:
-    # Production-like: no DEBUG, no SMTP, no broker (tasks run in-process after commit).
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-    os.environ["DJANGO_DEBUG"] = "false"
-    os.environ.setdefault("DJANGO_SECRET_KEY", "benchmark-only-" + "x" * 40)
-    os.environ["EMAIL_URL"] = "dummymail://"
-    os.environ.pop("CELERY_BROKER_URL", None)
-    import django
-
-    django.setup()
-    from django.core.management import call_command
+    django_on_own_database(database)
     from django.db import connection
     from django.utils import timezone
 
@@ -114,11 +104,6 @@ def _measure(options, *, database: str) -> int:
     from catalog.search_index import search_index_refresh
     from catalog.tasks import refresh_search_index
 
-    if connection.settings_dict["NAME"] != database:
-        raise SystemExit(
-            f"Django would use {connection.settings_dict['NAME']!r}, not {database!r}: refusing."
-        )
-    call_command("migrate", verbosity=0)
     # In production a worker indexes new books after the import commits; here (no
     # broker) the task would run inside the timed step: time it separately instead.
     refresh_search_index.apply_async = lambda *args, **kwargs: None  # how imports publish it

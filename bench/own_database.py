@@ -64,3 +64,25 @@ def _connect(url: str, database: str):
 def _with_database(url: str, database: str) -> str:
     parts = urlsplit(url)
     return urlunsplit((parts.scheme, parts.netloc, f"/{database}", parts.query, parts.fragment))
+
+
+def django_on_own_database(database: str) -> None:
+    """Start Django production-like on the run's own database, and migrate it: no DEBUG
+    (Django would keep every query in memory), no SMTP, no broker (tasks run in-process
+    after commit). Refuses a database that is not `database`."""
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    os.environ["DJANGO_DEBUG"] = "false"
+    os.environ.setdefault("DJANGO_SECRET_KEY", "benchmark-only-" + "x" * 40)
+    os.environ["EMAIL_URL"] = "dummymail://"
+    os.environ.pop("CELERY_BROKER_URL", None)
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from django.db import connection
+
+    if connection.settings_dict["NAME"] != database:
+        raise SystemExit(
+            f"Django would use {connection.settings_dict['NAME']!r}, not {database!r}: refusing."
+        )
+    call_command("migrate", verbosity=0)

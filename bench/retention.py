@@ -17,7 +17,6 @@ Results go to stdout; copy them to docs/performance.md with the machine and its 
 """
 
 import argparse
-import os
 import sys
 import threading
 import time
@@ -27,7 +26,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.own_database import DatabaseTaken, own_database  # noqa: E402
+from bench.own_database import DatabaseTaken, django_on_own_database, own_database  # noqa: E402
 
 BATCH = 5_000
 
@@ -46,22 +45,7 @@ def main() -> int:
 
 
 def _measure(options, *, database: str) -> int:
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-    os.environ["DJANGO_DEBUG"] = "false"
-    os.environ.setdefault("DJANGO_SECRET_KEY", "benchmark-only-" + "x" * 40)
-    os.environ["EMAIL_URL"] = "dummymail://"
-    os.environ.pop("CELERY_BROKER_URL", None)
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-    from django.db import connection
-
-    if connection.settings_dict["NAME"] != database:
-        raise SystemExit(
-            f"Django would use {connection.settings_dict['NAME']!r}, not {database!r}: refusing."
-        )
-    call_command("migrate", verbosity=0)
+    django_on_own_database(database)
     from django.conf import settings
     from django.utils import timezone
 

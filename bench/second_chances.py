@@ -35,7 +35,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.own_database import DatabaseTaken, own_database  # noqa: E402
+from bench.own_database import DatabaseTaken, django_on_own_database, own_database  # noqa: E402
 
 
 def main() -> int:
@@ -55,29 +55,16 @@ def main() -> int:
 
 
 def _measure(options, *, database: str) -> int:
-    # Production-like: no DEBUG, no SMTP, no broker (tasks run in-process after commit).
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-    os.environ["DJANGO_DEBUG"] = "false"
-    os.environ.setdefault("DJANGO_SECRET_KEY", "benchmark-only-" + "x" * 40)
-    os.environ["EMAIL_URL"] = "dummymail://"
-    os.environ.pop("CELERY_BROKER_URL", None)
-    import django
-
-    django.setup()
+    django_on_own_database(database)
     from django.core.management import call_command
     from django.db import connection
 
-    if connection.settings_dict["NAME"] != database:
-        raise SystemExit(
-            f"Django would use {connection.settings_dict['NAME']!r}, not {database!r}: refusing."
-        )
     # In production a worker renders and sends each email after the commit; here (no
     # broker) it would happen inside the timed steps: the rows are written to the outbox
     # (the real cost of a request or a job), the sending is left out.
     from marketplace.tasks import send_email
 
     send_email.delay = lambda *args, **kwargs: None
-    call_command("migrate", verbosity=0)
     started = time.perf_counter()
     # The generated drives and shops sit in real communes: La Poste's file (the repo's data
     # directory's sibling, or SHARED_DATA_DIR), as bench/search.py's commands load it.
