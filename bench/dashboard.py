@@ -1,6 +1,6 @@
 """How long the back office's dashboard takes to compute at benchmark scale.
 
-    DATABASE_URL=postgres://postgres@127.0.0.1:5432/drive_solidaire_gen \\
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/drive_solidaire_bench_scale \\
         .venv/bin/python bench/dashboard.py --repeat 5
 
 Times the figures of the network page (every shop), of the busiest drive's page, and of
@@ -20,6 +20,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 import django
+
+from bench.scale_database import require_scale_database
+
+require_scale_database()
 
 django.setup()
 

@@ -4,7 +4,7 @@ Targets (issue 4), with 1,000,000 books and 5,000,000 listings: search p95 ≤ 5
 book page p95 ≤ 30 ms, server time.
 
     # once: a database with the benchmark scale (see docs/performance.md)
-    DATABASE_URL=postgres://postgres@127.0.0.1:5432/drive_solidaire_gen \\
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/drive_solidaire_bench_scale \\
         .venv/bin/python bench/search.py --requests 400
 
 "Server time" is the whole Django request, in-process: middleware, view, queries,
@@ -39,6 +39,10 @@ os.environ.setdefault("DJANGO_ALLOWED_HOSTS", "testserver,127.0.0.1")
 os.environ.setdefault("DJANGO_SECURE_SSL_REDIRECT", "false")
 
 import django
+
+from bench.scale_database import require_scale_database
+
+require_scale_database()
 
 django.setup()
 

@@ -3,7 +3,7 @@ against a bare Django view (a small JSON answer) in the same run.
 
 Target (issue 4): each page at ≥ 60 % of the bare view's throughput.
 
-    DATABASE_URL=postgres://postgres@127.0.0.1:5432/drive_solidaire_gen \\
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/drive_solidaire_bench_scale \\
         .venv/bin/python bench/throughput.py --rounds 3 --seconds 10
 
 Starts gunicorn (sync workers, as in production) with production settings and the
@@ -125,7 +125,9 @@ def main() -> int:
 
     os.environ.update(server_environment())
     import django
+    from scale_database import require_scale_database
 
+    require_scale_database()
     django.setup()
     from django.core.cache import cache
     from search import books_with_offers_near, busy_drives, collect_static_files, prewarm_database, queries
