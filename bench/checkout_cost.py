@@ -30,6 +30,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.cpu import backend_cpu  # noqa: E402
 from bench.own_database import own_database  # noqa: E402
 
 WARM_UP = 50
@@ -72,7 +73,11 @@ def _measure(*, checkouts: int, lines: int, emails: str = "inprocess", profile: 
         send_email.delay = lambda *args, **kwargs: None
     call_command("migrate", verbosity=0)
     listings = _shelf()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        (backend,) = cursor.fetchone()
     timings, cpu, statements = [], [], []
+    backend_cpu_at_warm_up_end = 0.0
     profiler = cProfile.Profile() if profile else None
     for number in range(checkouts):
         cart = [
@@ -82,6 +87,8 @@ def _measure(*, checkouts: int, lines: int, emails: str = "inprocess", profile: 
         customer = services.CustomerDetails(
             name="Client", email=f"client{number}@example.org", phone=f"+3361{number:07d}", language="fr"
         )
+        if number == WARM_UP:
+            backend_cpu_at_warm_up_end = backend_cpu(backend)
         timed = profiler is not None and number >= WARM_UP
         with CaptureQueriesContext(connection) as captured:
             started, started_cpu = time.perf_counter(), time.process_time()
@@ -98,13 +105,15 @@ def _measure(*, checkouts: int, lines: int, emails: str = "inprocess", profile: 
             timings.append((time.perf_counter() - started) * 1000)
             cpu.append((time.process_time() - started_cpu) * 1000)
         statements.append(len(captured))
+    database_cpu = (backend_cpu(backend) - backend_cpu_at_warm_up_end) * 1000 / (checkouts - WARM_UP)
     if profiler is not None:
         profiler.dump_stats(profile)
     timings = sorted(timings[WARM_UP:])
     return (
         f"checkout of {lines} line(s), emails {emails}, {len(timings)} calls: median "
         f"{statistics.median(timings):.1f} ms, p95 {timings[int(len(timings) * 0.95)]:.1f} ms, "
-        f"Python CPU median {statistics.median(cpu[WARM_UP:]):.1f} ms, "
+        f"Python CPU median {statistics.median(cpu[WARM_UP:]):.1f} ms (mean {statistics.mean(cpu[WARM_UP:]):.1f}), "
+        f"PostgreSQL CPU mean {database_cpu:.1f} ms, "
         f"{statistics.median(statements):.0f} SQL statements"
     )
 

@@ -66,6 +66,7 @@ os.environ.pop("CELERY_BROKER_URL", None)
 for _limit in ("RESERVATION_MAX_HELD_PER_SHOP", "RESERVATION_MAX_HELD_IN_NETWORK"):
     os.environ[_limit] = "1000000000"
 
+from bench.cpu import backend_cpu  # noqa: E402
 from bench.own_database import DatabaseTaken, own_database  # noqa: E402
 
 # The database is created before Django reads DATABASE_URL; the workers are forked from
@@ -217,15 +218,6 @@ def worker(
     cpu = (time.process_time() - cpu_before[0], backend_cpu(backend) - cpu_before[1])
     connection.close()
     return latencies, ok_latencies, outcomes, other_errors[:3], cpu
-
-
-def backend_cpu(pid: int) -> float:
-    """CPU seconds used so far by a PostgreSQL backend of this machine (0 if unreadable)."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
 
 
 def check_stock() -> dict:

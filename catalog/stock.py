@@ -11,12 +11,18 @@ key), which FOR UPDATE would wait for, and two checkouts of the same book would
 deadlock. Each update below goes through the listings in the same order.
 """
 
+import functools
 from collections.abc import Iterable, Mapping
+from datetime import date, time
+from decimal import Decimal
 
+from django.db import connection
 from django.db.models import F, QuerySet
 from django.db.models.functions import Now
 
-from catalog.models import Listing
+from catalog.models import Book, Listing
+from shops.hours import Schedule
+from shops.models import Closure, OpeningPeriod, Shop
 from shops.selectors import open_shops, reservable_shops
 
 # A copy is left to reserve (catalog.models.IN_STOCK, which the partial indexes the
@@ -49,11 +55,104 @@ def listings_read(ids: Iterable[int], *, lock: bool = False) -> dict[int, Listin
     return {listing.pk: listing for listing in listings}
 
 
-def stock_hold(copies: Mapping[int, int]) -> None:
-    """Hold copies for an order: {listing id: copies}. The caller has checked, under the
-    lock (`listings_read(lock=True)`), that they are left; the constraint is the guard."""
-    for listing_id in sorted(copies):
-        Listing.objects.filter(pk=listing_id).update(reserved=F("reserved") + copies[listing_id])
+def listings_to_reserve(ids: Iterable[int]) -> dict[int, Listing]:
+    """The listings a checkout asks for, by id, with their book and shop, and each shop's
+    Schedule (`listing.shop.schedule`, for the orders' answer deadline): one statement,
+    no lock. The checkout checks them and copies them into its order lines; then
+    stock_hold_if_left checks again, under the lock, while it holds the copies."""
+    sql, models = _to_reserve_query()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [sorted(ids)])
+        rows = cursor.fetchall()
+    listings = {}
+    for row in rows:
+        instances, start = [], 0
+        for model, attnames in models:
+            instances.append(model.from_db(connection.alias, attnames, row[start : start + len(attnames)]))
+            start += len(attnames)
+        listing, book, shop = instances
+        periods, closures = row[start], row[start + 1]
+        shop.schedule = Schedule.from_rows(
+            shop,
+            periods=((weekday, time.fromisoformat(opens), time.fromisoformat(closes))
+                     for weekday, opens, closes in periods),
+            closures=((date.fromisoformat(first), date.fromisoformat(last)) for first, last in closures),
+        )  # fmt: skip
+        listing.book, listing.shop = book, shop
+        listings[listing.pk] = listing
+    return listings
+
+
+@functools.cache
+def _to_reserve_query() -> tuple[str, list]:
+    """listings_to_reserve's statement, written once per process: Django's query
+    building costs more than PostgreSQL's answer here, on the busiest path of the site."""
+    aliases = ((Listing, "listing"), (Book, "book"), (Shop, "shop"))
+    columns, models = [], []
+    for model, alias in aliases:
+        fields = model._meta.concrete_fields
+        columns += [f'{alias}."{field.column}"' for field in fields]
+        models.append((model, [field.attname for field in fields]))
+    sql = f"""
+        SELECT {", ".join(columns)},
+               (SELECT coalesce(json_agg(json_build_array(period.weekday, period.opens, period.closes)), '[]')
+                  FROM {OpeningPeriod._meta.db_table} period WHERE period.shop_id = shop.id),
+               (SELECT coalesce(json_agg(json_build_array(closure.starts_on, closure.ends_on)), '[]')
+                  FROM {Closure._meta.db_table} closure WHERE closure.shop_id = shop.id)
+          FROM {Listing._meta.db_table} listing
+          JOIN {Book._meta.db_table} book ON book.id = listing.book_id
+          JOIN {Shop._meta.db_table} shop ON shop.id = listing.shop_id
+         WHERE listing.id = ANY(%s)
+         ORDER BY listing.id"""
+    return sql, models
+
+
+def stock_hold_if_left(wanted: Mapping[int, tuple[int, Decimal]], *, today: date) -> set[int]:
+    """Hold copies for a checkout's orders in one statement: {listing id: (copies, price
+    the customer was shown)}. Takes the listings' locks in the stated order, then adds to
+    `reserved` only where the listing is still what the customer was shown: published,
+    in an approved shop not away on `today`, at that price, with that many copies left.
+    Returns the ids it held; the caller rolls everything back unless that is all of them.
+    The check and the write are one step under the lock (no read between them), and the
+    check constraint stays the last guard."""
+    ids = sorted(wanted)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _HOLD_IF_LEFT,
+            {
+                "ids": ids,
+                "copies": [wanted[listing_id][0] for listing_id in ids],
+                "prices": [wanted[listing_id][1] for listing_id in ids],
+                "today": today,
+            },
+        )
+        return {listing_id for (listing_id,) in cursor.fetchall()}
+
+
+# The CTE `locked` takes the row locks in primary-key order (the lock order above): the
+# UPDATE alone would lock rows in whatever order its plan meets them. Under READ
+# COMMITTED, PostgreSQL checks the WHERE clause again on the latest version of a row that
+# changed since the statement began, so the copies left are counted as they are now.
+_HOLD_IF_LEFT = f"""
+    WITH locked AS MATERIALIZED (
+            SELECT id FROM {Listing._meta.db_table}
+             WHERE id = ANY(%(ids)s) ORDER BY id FOR NO KEY UPDATE),
+         wanted AS (
+            SELECT * FROM unnest(%(ids)s::bigint[], %(copies)s::integer[], %(prices)s::numeric[])
+                       AS wanted(id, copies, price))
+    UPDATE {Listing._meta.db_table} listing
+       SET reserved = listing.reserved + wanted.copies
+      FROM wanted, locked
+     WHERE listing.id = wanted.id AND locked.id = listing.id
+       AND listing.status = '{Listing.Status.PUBLISHED}'
+       AND listing.quantity - listing.reserved >= wanted.copies
+       AND listing.price = wanted.price
+       AND EXISTS (
+            SELECT 1 FROM {Shop._meta.db_table} shop
+             WHERE shop.id = listing.shop_id AND shop.status = '{Shop.Status.APPROVED}'
+               AND NOT (shop.holiday_starts_on IS NOT NULL
+                        AND %(today)s BETWEEN shop.holiday_starts_on AND shop.holiday_ends_on))
+    RETURNING listing.id"""
 
 
 def stock_release(copies: Mapping[int, int]) -> None:

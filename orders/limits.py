@@ -24,8 +24,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
-from django.db.models import Exists, OuterRef, Q, Sum
-from django.db.models.functions import Lower
+from django.db import connection
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
@@ -33,7 +32,7 @@ from django.utils.translation import ngettext
 
 from marketplace import rate_limits
 from marketplace.locking import advisory_xact_lock
-from orders.models import Checkout, Order, OrderLine
+from orders.models import OPEN_STATUS_SQL, Checkout, Order, OrderLine
 
 CHECKOUTS_WINDOW_SECONDS = 3600
 # The count of reservations sent per client and minute, shared by the web checkout
@@ -139,12 +138,9 @@ def check_reservation_limits(*, holder: Holder, asked: dict, shops: dict) -> Non
     """Refuse (ReservationLimitReached) a checkout asking `asked` (shop id → copies) if the
     holder would then hold more than allowed. `shops`: shop id → shop (for messages).
     Call under lock_reservation_holders, before the new orders exist."""
-    # Lower(email) as the partial index has it (iexact would compare UPPER()s: no index).
-    person = Q(email_lower=holder.email.lower()) | Q(customer_phone=holder.phone)
-    if holder.user_id:
-        person |= Q(customer_id=holder.user_id)
+    held = _held_and_recent(holder)
     _check_held(
-        held=_held_by(person),
+        held=held.by_person,
         asked=asked,
         shops=shops,
         per_shop=settings.RESERVATION_MAX_HELD_PER_SHOP,
@@ -153,9 +149,9 @@ def check_reservation_limits(*, holder: Holder, asked: dict, shops: dict) -> Non
     )
     if not holder.client_hash:
         return
-    _check_recent_checkouts(holder.client_hash)
+    _check_recent_checkouts(held.recent_checkouts)
     _check_held(
-        held=_held_by(Q(checkout__client_hash=holder.client_hash)),
+        held=held.by_address,
         asked=asked,
         shops=shops,
         per_shop=settings.RESERVATION_MAX_HELD_PER_SHOP_PER_ADDRESS,
@@ -164,19 +160,65 @@ def check_reservation_limits(*, holder: Holder, asked: dict, shops: dict) -> Non
     )
 
 
-def _held_by(who: Q) -> dict[int, int]:
-    """Copies held (lines still served, of open orders) by `who`, per shop id."""
-    orders = (
-        Order.objects.alias(email_lower=Lower("customer_email"))
-        .filter(who, status__in=Order.OPEN_STATUSES)
-        .values("pk")
-    )
-    rows = (
-        OrderLine.objects.filter(order__in=orders, is_unavailable=False)
-        .values("order__shop_id")
-        .annotate(copies=Sum("quantity"))
-    )
-    return {row["order__shop_id"]: row["copies"] for row in rows}
+@dataclass(frozen=True)
+class _Held:
+    by_person: dict[int, int]  # shop id → copies held by the same email, phone or account
+    by_address: dict[int, int]  # shop id → copies held from the same client address
+    recent_checkouts: list  # when the address's latest checkouts with orders were made, newest first
+
+
+def _held_and_recent(holder: Holder) -> _Held:
+    """What the limits count, in one statement (a checkout's busiest path): three
+    independent selects, each on its own partial index (one query ORing the person's
+    columns with the address would lose them)."""
+    most = settings.RESERVATION_MAX_CHECKOUTS_PER_ADDRESS_PER_HOUR
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _HELD_AND_RECENT,
+            {
+                "email": holder.email.lower(),
+                "phone": holder.phone,
+                "user_id": holder.user_id,
+                "client_hash": holder.client_hash,
+                "since": timezone.now() - timedelta(seconds=CHECKOUTS_WINDOW_SECONDS),
+                "most": most,
+            },
+        )
+        rows = cursor.fetchall()
+    held = _Held(by_person={}, by_address={}, recent_checkouts=[])
+    for who, shop_id, copies, created_at in rows:
+        if who == "recent":
+            held.recent_checkouts.append(created_at)
+        else:
+            (held.by_person if who == "person" else held.by_address)[shop_id] = copies
+    held.recent_checkouts.sort(reverse=True)
+    return held
+
+
+# Copies held: lines still served, of open orders (the partial indexes' condition, as
+# written there). A checkout's own row exists already, without orders yet: not counted.
+_HELD_AND_RECENT = f"""
+    SELECT 'person', ord.shop_id, sum(line.quantity), NULL::timestamptz
+      FROM {OrderLine._meta.db_table} line JOIN {Order._meta.db_table} ord ON ord.id = line.order_id
+     WHERE ord.status IN ({OPEN_STATUS_SQL}) AND NOT line.is_unavailable
+       AND (lower(ord.customer_email) = %(email)s OR ord.customer_phone = %(phone)s
+            OR ord.customer_id = %(user_id)s)
+     GROUP BY ord.shop_id
+    UNION ALL
+    SELECT 'address', ord.shop_id, sum(line.quantity), NULL
+      FROM {OrderLine._meta.db_table} line JOIN {Order._meta.db_table} ord ON ord.id = line.order_id
+      JOIN {Checkout._meta.db_table} checkout ON checkout.id = ord.checkout_id
+     WHERE %(client_hash)s <> '' AND checkout.client_hash = %(client_hash)s
+       AND ord.status IN ({OPEN_STATUS_SQL}) AND NOT line.is_unavailable
+     GROUP BY ord.shop_id
+    UNION ALL
+    (SELECT 'recent', NULL, NULL, checkout.created_at
+       FROM {Checkout._meta.db_table} checkout
+      WHERE %(client_hash)s <> '' AND checkout.client_hash = %(client_hash)s
+        AND checkout.created_at >= %(since)s
+        AND EXISTS (SELECT 1 FROM {Order._meta.db_table} ord WHERE ord.checkout_id = checkout.id)
+      ORDER BY checkout.created_at DESC
+      LIMIT %(most)s)"""
 
 
 def _check_held(*, held, asked, shops, per_shop: int, in_network: int, by_address: bool) -> None:
@@ -230,20 +272,12 @@ def _held_message(*, by_address: bool, where: str | None, most: int) -> str:
     )
 
 
-def _check_recent_checkouts(client_hash_: str) -> None:
+def _check_recent_checkouts(newest: list) -> None:
+    """`newest`: when the address's latest checkouts were made, newest first (at most
+    the hourly limit of them)."""
     most = settings.RESERVATION_MAX_CHECKOUTS_PER_ADDRESS_PER_HOUR
     now = timezone.now()
     window = timedelta(seconds=CHECKOUTS_WINDOW_SECONDS)
-    # This checkout's own row exists already, without orders yet: not counted.
-    newest = list(
-        Checkout.objects.filter(
-            Exists(Order.objects.filter(checkout=OuterRef("pk"))),
-            client_hash=client_hash_,
-            created_at__gte=now - window,
-        )
-        .order_by("-created_at")
-        .values_list("created_at", flat=True)[:most]
-    )
     if len(newest) < most:
         return
     # Possible again once the oldest of the last `most` checkouts leaves the hour.

@@ -113,7 +113,7 @@ class Checkout(models.Model):
 # Orders that hold copies (Order.OPEN_STATUSES), for partial indexes and triggers.
 OPEN_STATUS_VALUES = ("placed", "accepted", "ordered", "ready")
 OPEN = Q(status__in=OPEN_STATUS_VALUES)
-_OPEN_SQL = ", ".join(f"'{status}'" for status in OPEN_STATUS_VALUES)
+OPEN_STATUS_SQL = ", ".join(f"'{status}'" for status in OPEN_STATUS_VALUES)
 
 
 class Order(models.Model):
@@ -260,9 +260,9 @@ class Order(models.Model):
                 operation=pgtrigger.Update,
                 condition=pgtrigger.AnyChange("status"),
                 func=f"""
-                    IF NEW.status IN ({_OPEN_SQL}) THEN
+                    IF NEW.status IN ({OPEN_STATUS_SQL}) THEN
                         NEW.closed_at := NULL;
-                    ELSIF OLD.status IN ({_OPEN_SQL}) THEN
+                    ELSIF OLD.status IN ({OPEN_STATUS_SQL}) THEN
                         NEW.closed_at := now();
                     END IF;
                     RETURN NEW;""",

@@ -282,12 +282,14 @@ def _claim_checkout(
 
 
 def _reserve(checkout: Checkout, lines: list[CartLine], customer: CustomerDetails, *, holder: Holder) -> None:
+    """A constant number of statements whatever the lines and shops (issue 22): the
+    listings read once, the limits in one query, the orders, lines, events and messages
+    one insert each, the copies held by one conditional update."""
     wanted = {line.listing_id: line for line in lines}
     # Read without locking, and write the orders, lines, events and emails first: the
-    # listings are locked only for the last statements and the commit, so that the
-    # customers of a popular title queue for milliseconds, not for the rendering of
-    # every email of a checkout.
-    listings = stock.listings_read(wanted)
+    # listings are locked only by the last statement and until the commit, so that the
+    # customers of a popular title queue for milliseconds, not for the whole checkout.
+    listings = stock.listings_to_reserve(wanted)
     _check(lines, listings)
     check_checkout_shape(
         lines=lines,
@@ -305,45 +307,55 @@ def _reserve(checkout: Checkout, lines: list[CartLine], customer: CustomerDetail
         asked={shop.pk: sum(line.quantity for line in shop_lines) for shop, shop_lines in by_shop.items()},
         shops={shop.pk: shop for shop in by_shop},
     )
-    # Each order's answer deadline comes from its shop's hours: read for all shops at once.
-    prefetch_related_objects(list(by_shop), "opening_periods", "closures")
-    orders = []
-    for shop in sorted(by_shop, key=lambda shop: shop.pk):
-        order = _create_order(checkout, shop, customer)
-        orders.append(order)
-        OrderLine.objects.bulk_create(
-            OrderLine(
-                order=order,
-                listing=listings[line.listing_id],
-                ean=listings[line.listing_id].book.ean,
-                title=listings[line.listing_id].book.title,
-                condition=listings[line.listing_id].condition,
-                unit_price=listings[line.listing_id].price,
-                quantity=line.quantity,
-            )
-            for line in by_shop[shop]
-        )
-        OrderEvent.objects.create(
+    shops = sorted(by_shop, key=lambda shop: shop.pk)
+    orders = _create_orders(checkout, shops, customer, schedules={shop.pk: shop.schedule for shop in shops})
+    OrderLine.objects.bulk_create(
+        OrderLine(
             order=order,
-            to_status=Order.Status.PLACED,
-            actor_kind=OrderEvent.Actor.CUSTOMER,
-            actor=customer.user,
+            listing=listings[line.listing_id],
+            ean=listings[line.listing_id].book.ean,
+            title=listings[line.listing_id].book.title,
+            condition=listings[line.listing_id].condition,
+            unit_price=listings[line.listing_id].price,
+            quantity=line.quantity,
         )
+        for order in orders
+        for line in by_shop[order.shop]
+    )
+    OrderEvent.objects.bulk_create(
+        OrderEvent(order=order, to_status=Order.Status.PLACED, actor_kind=OrderEvent.Actor.CUSTOMER,
+                   actor=customer.user)
+        for order in orders
+    )  # fmt: skip
     # Every message of the checkout in one statement, from the rows in hand.
     emails_queue_on_commit([*map(_shop_new_order_email, orders), _customer_placed_email(checkout, orders)])
 
-    # Now lock, and check again under the lock what was read and copied into the lines
-    # (still offered, at that price, enough copies); if anything changed, StockChanged
-    # rolls it all back.
-    locked = stock.listings_read(wanted, lock=True)
-    _check([replace(line, seen_price=listings[line.listing_id].price) for line in lines], locked)
-    stock.stock_hold({listing_id: line.quantity for listing_id, line in wanted.items()})
+    # Now lock, and hold the copies where the listings are still what was read and copied
+    # into the lines (still offered, at that price, enough copies). If any is not,
+    # StockChanged rolls it all back, saying what changed.
+    held = stock.stock_hold_if_left(
+        {listing_id: (line.quantity, listings[listing_id].price) for listing_id, line in wanted.items()},
+        today=timezone.localdate(),
+    )
+    if len(held) < len(wanted):
+        locked = stock.listings_read(wanted, lock=True)
+        seen = [replace(line, seen_price=listings[line.listing_id].price) for line in lines]
+        _check(seen, locked)
+        # Changed and changed back within the moment, or its shop moved: still not held.
+        raise StockChanged([_problem_gone(line, listings[line.listing_id]) for line in lines
+                            if line.listing_id not in held])  # fmt: skip
 
 
 def _check(lines: list[CartLine], listings: dict[int, Listing]) -> None:
     problems = [problem for line in lines if (problem := _problem(line, listings.get(line.listing_id)))]
     if problems:
         raise StockChanged(problems)
+
+
+def _problem_gone(line: CartLine, listing: Listing) -> LineProblem:
+    return LineProblem(
+        LineProblem.Kind.GONE, listing.pk, listing.book.title, listing.shop.trade_name, line.quantity, 0
+    )
 
 
 def _problem(line: CartLine, listing: Listing | None) -> LineProblem | None:
@@ -439,7 +451,7 @@ def distributor_order_place(
         lock_reservation_holders(holder)
         check_reservation_limits(holder=holder, asked={shop.pk: quantity}, shops={shop.pk: shop})
         prefetch_related_objects([shop], "opening_periods", "closures")
-        order = _create_order(claim.instance, shop, customer, from_distributor=True)
+        [order] = _create_orders(claim.instance, [shop], customer, from_distributor=True)
         OrderLine.objects.create(
             order=order,
             listing=None,
@@ -461,49 +473,77 @@ def distributor_order_place(
         return claim.instance
 
 
-def _create_order(
-    checkout: Checkout, shop: Shop, customer: CustomerDetails, *, from_distributor: bool = False
-) -> Order:
-    deadline = answer_deadline(shop, timezone.now())
-    for _attempt in range(5):
-        order = Order(
-            checkout=checkout,
-            shop=shop,
-            from_distributor=from_distributor,
-            reference=new_reference(),
-            customer=customer.user,
-            customer_name=customer.name,
-            customer_email=customer.email,
-            customer_phone=customer.phone,
-            language=customer.language,
-            answer_by=deadline.answer_by,
-            answer_reminder_at=deadline.remind_at,
+def _create_orders(
+    checkout: Checkout,
+    shops: list[Shop],
+    customer: CustomerDetails,
+    *,
+    schedules: dict[int, Schedule] | None = None,
+    from_distributor: bool = False,
+) -> list[Order]:
+    """One order per shop (in that order), inserted in one statement. `schedules`: the
+    shops' (for their answer deadline), if the caller has them, else read."""
+    now = timezone.now()
+    orders = []
+    for shop in shops:
+        schedule = (schedules or {}).get(shop.pk)
+        deadline = answer_deadline(shop, now, schedule=schedule)
+        orders.append(
+            Order(
+                checkout=checkout,
+                shop=shop,
+                from_distributor=from_distributor,
+                customer=customer.user,
+                customer_name=customer.name,
+                customer_email=customer.email,
+                customer_phone=customer.phone,
+                language=customer.language,
+                answer_by=deadline.answer_by,
+                answer_reminder_at=deadline.remind_at,
+            )
         )
-        if _insert_unless_reference_taken(order):
-            return order
+    waiting = orders
+    for _attempt in range(5):
+        references = set()
+        for order in waiting:  # drawn again while two orders of this checkout draw the same
+            while (reference := new_reference()) in references:
+                pass
+            references.add(reference)
+            order.reference = reference
+        waiting = _insert_unless_reference_taken(waiting)
+        if not waiting:
+            return orders
     raise RuntimeError("could not draw a free order reference")
 
 
-def _insert_unless_reference_taken(order: Order) -> bool:
-    """INSERT … ON CONFLICT (reference) DO NOTHING RETURNING id: one statement, where
-    save() in a savepoint took three. False when the reference drawn is taken (it is
-    drawn again)."""
+def _insert_unless_reference_taken(orders: list[Order]) -> list[Order]:
+    """INSERT … ON CONFLICT (reference) DO NOTHING RETURNING id, reference: the orders in
+    one statement, where save() in a savepoint took three each. Returns the orders whose
+    reference was taken (not inserted: drawn again)."""
     fields = [field for field in Order._meta.concrete_fields if not field.primary_key]
-    values = [field.get_db_prep_save(field.pre_save(order, add=True), connection) for field in fields]
+    values = [
+        field.get_db_prep_save(field.pre_save(order, add=True), connection)
+        for order in orders
+        for field in fields
+    ]
     columns = ", ".join(connection.ops.quote_name(field.column) for field in fields)
+    row = f"({', '.join(['%s'] * len(fields))})"
     with connection.cursor() as cursor:
         cursor.execute(
-            f"INSERT INTO {Order._meta.db_table} ({columns}) VALUES ({', '.join(['%s'] * len(fields))}) "
-            "ON CONFLICT (reference) DO NOTHING RETURNING id",
+            f"INSERT INTO {Order._meta.db_table} ({columns}) VALUES {', '.join([row] * len(orders))} "
+            "ON CONFLICT (reference) DO NOTHING RETURNING id, reference",
             values,
         )
-        row = cursor.fetchone()
-    if row is None:
-        return False
-    order.pk = row[0]
-    order._state.adding = False
-    order._state.db = connection.alias
-    return True
+        inserted = {reference: pk for pk, reference in cursor.fetchall()}
+    taken = []
+    for order in orders:
+        if order.reference not in inserted:
+            taken.append(order)
+            continue
+        order.pk = inserted[order.reference]
+        order._state.adding = False
+        order._state.db = connection.alias
+    return taken
 
 
 def _merged(lines: list[CartLine]) -> list[CartLine]:

@@ -32,10 +32,21 @@ class Schedule:
     @classmethod
     def for_shop(cls, shop) -> "Schedule":
         """The shop's schedule from its (prefetched) opening periods and closures."""
+        return cls.from_rows(
+            shop,
+            periods=((period.weekday, period.opens, period.closes) for period in shop.opening_periods.all()),
+            closures=((closure.starts_on, closure.ends_on) for closure in shop.closures.all()),
+        )
+
+    @classmethod
+    def from_rows(cls, shop, *, periods, closures) -> "Schedule":
+        """The schedule of `shop` (its holiday) from its opening periods as (weekday, opens,
+        closes) and its closures as (first day, last day): read with the rows that need
+        it (a checkout's listings) rather than prefetched."""
         weekly: dict[int, list[tuple[time, time]]] = {}
-        for period in shop.opening_periods.all():
-            weekly.setdefault(period.weekday, []).append((period.opens, period.closes))
-        closed = [(closure.starts_on, closure.ends_on) for closure in shop.closures.all()]
+        for weekday, opens, closes in periods:
+            weekly.setdefault(weekday, []).append((opens, closes))
+        closed = list(closures)
         if shop.holiday_starts_on and shop.holiday_ends_on:
             closed.append((shop.holiday_starts_on, shop.holiday_ends_on))
         return cls(
