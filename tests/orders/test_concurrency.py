@@ -153,11 +153,11 @@ def test_control_without_the_lock_the_same_race_promises_copies_that_do_not_exis
 
 
 def test_control_without_the_lock_only_the_check_constraint_stops_the_oversell(monkeypatch):
-    """The real reservation with its lock switched off: the check under the lock then
-    reads what may already be stale, and the database's check constraint is the last
-    line of defence; the customers get a crash instead of "the stock changed". (The
-    first few customers past that check wait for one another before writing, so that
-    the race shows in every run.)"""
+    """The real reservation with its check under the lock switched off (the copies held
+    on the strength of the first, unlocked read, which may already be stale): the
+    database's check constraint is the last line of defence, and the customers get a
+    crash instead of "the stock changed". (The first few customers past that read wait
+    for one another before writing, so that the race shows in every run.)"""
     one_too_many = threading.Barrier(COPIES + 1, timeout=30)
     arrivals = itertools.count()
 
