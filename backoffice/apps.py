@@ -3,7 +3,7 @@ from django.contrib.admin import apps as admin_apps
 
 
 class BackOfficeConfig(AppConfig):
-    name = "backoffice"  # no models: it registers other apps' models in the admin
+    name = "backoffice"  # its one model: the dashboard's counts (models.py); the admin of other apps' models
 
 
 class BackOfficeAdminConfig(admin_apps.AdminConfig):

@@ -2,7 +2,9 @@
 
 Pure reads (selectors). Every figure is computed by PostgreSQL in a fixed number of
 queries, whatever the number of shops or orders: GROUP BY for the counts, one
-subquery per column for the per-shop table, percentile_cont for the medians.
+subquery per column for the per-shop table, percentile_cont for the medians. Listings
+are not counted here: their counts per shop and status are kept by triggers
+(backoffice.models.ListingCount), the same numbers as a count, read in a few ms.
 
 Weeks are Paris weeks (settings.TIME_ZONE), Monday to Sunday. An order counts in the
 week it was placed (reservations), or in the week its ending event happened (collected,
@@ -31,6 +33,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, TruncWeek
 from django.utils import timezone
 
+from backoffice.models import ListingCount
 from catalog.models import Listing, ProductKind, StockAlert
 from marketplace.bilingual import in_page_language
 from orders.alert_outcomes import alert_led_to_reservation
@@ -260,11 +263,12 @@ def shops_by_status(*, shops: QuerySet[Shop]) -> list[StatusCount]:
 
 
 def listings_by_status(*, shops: QuerySet[Shop]) -> list[StatusCount]:
-    """How many listings of these shops in each status, today (zeros included)."""
+    """How many listings of these shops in each status, today (zeros included): the sum
+    of their counts (ListingCount), not a count of the listings (5,000,000 of them)."""
     counts = dict(
-        Listing.objects.filter(shop__in=_ids(shops))
+        ListingCount.objects.filter(shop__in=_ids(shops))
         .values_list("status")
-        .annotate(count=Count("pk"))
+        .annotate(count=Sum("listings"))
         .order_by()
     )
     return [StatusCount(status, label, counts.get(status, 0)) for status, label in Listing.Status.choices]
@@ -362,8 +366,9 @@ def median_times(*, shops: QuerySet[Shop], period: Period) -> dict[str, timedelt
 
 
 def shop_figures(*, shops: QuerySet[Shop], period: Period) -> list[ShopFigures]:
-    """One row per shop of `shops`, by name: its status, published listings, and its
-    orders over `period`. One query (a correlated subquery per column)."""
+    """One row per shop of `shops`, by name: its status, published listings (its count,
+    ListingCount), and its orders over `period`. One query (a correlated subquery per
+    column)."""
     placed = _orders_placed_in(period).filter(shop=OuterRef("pk"))
     endings = _endings_in(period).filter(order__shop=OuterRef("pk"))
     collected_lines = OrderLine.objects.filter(
@@ -374,8 +379,13 @@ def shop_figures(*, shops: QuerySet[Shop], period: Period) -> list[ShopFigures]:
     rows = (
         Shop.objects.filter(pk__in=_ids(shops))
         .annotate(
-            published_listings=_count(
-                Listing.objects.filter(shop=OuterRef("pk"), status=Listing.Status.PUBLISHED), by="shop"
+            published_listings=Coalesce(
+                Subquery(
+                    ListingCount.objects.filter(shop=OuterRef("pk"), status=Listing.Status.PUBLISHED).values(
+                        "listings"
+                    )
+                ),
+                0,
             ),
             reservations=_count(placed, by="shop"),
             collected=_count(endings.filter(to_status=Order.Status.COLLECTED), by="order__shop"),

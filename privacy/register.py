@@ -483,6 +483,7 @@ NOT_ABOUT_CUSTOMERS = {
     "catalog.BookPrice": "publishers' prices",
     "catalog.StockSyncSession": "shops' stock",
     "catalog.StockSyncPage": "shops' stock",
+    "backoffice.ListingCount": "how many listings each shop has in each status",
     "marketplace.AuditEntry": "statuses and the page or job that changed them, by account number",
     "marketplace.ModerationReason": "the chain's ready-made texts",
     "marketplace.Heartbeat": "the workers' health",
