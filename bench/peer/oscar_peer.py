@@ -314,7 +314,7 @@ def load_products(books: list[list[str]], *, seed: int) -> None:
         author = attribute_model.objects.create(
             product_class=book_class, name="Auteur", code="author", type="text"
         )
-        category = category_model.objects.add_root(name="Livres", slug="livres")
+        category = category_model.add_root(name="Livres", slug="livres")
         partner = partner_model.objects.create(name="Librairie", code="librairie")
     batch = 5000
     for start in range(0, len(books), batch):
