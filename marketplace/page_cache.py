@@ -20,6 +20,14 @@ that accept gzip, which all do: 20 KB of HTML become ~4 KB on a phone's connecti
 a hit compresses nothing. Other clients get them decompressed. Pages rendered afresh
 are compressed on the way out by Django's GZipMiddleware.
 
+Stale while revalidate: past its fresh time (PAGE_TTL), a page is kept for STALE_GRACE
+seconds more. The first process to ask for it then takes a short lock in Redis (SET NX,
+LOCK_SECONDS) and renders it again; the others, meanwhile, serve the page they have (a
+popular search is otherwise rendered by every worker at once, each time it expires).
+Only expiry is forgiven: a page rendered under an older shops' version is never served
+(a suspended shop disappears at once), nor a page past its grace, nor anything while
+Redis, which holds the locks, cannot be reached.
+
 While the shared cache cannot be reached (marketplace/cache.py), pages are rendered
 afresh and kept nowhere, at either level: whether a copy is still current is told by
 the shops' version, which lives there.
@@ -55,13 +63,19 @@ from django.utils.module_loading import import_string
 from marketplace.cache import cache_unreachable
 
 PAGE_TTL = 30
+# Seconds past PAGE_TTL during which a page may still be served while one process renders
+# it again; the lock that elects that process lasts LOCK_SECONDS (a rendering takes tens of
+# milliseconds: if it fails, another process tries again after that).
+STALE_GRACE = 30
+LOCK_SECONDS = 5
 HEADER = "X-Page-Cache"
 # Pages each process keeps in memory (~4 KB each, compressed), the least recently served
 # dropped first.
 LOCAL_PAGES = 500
 
-# A cached page: (shops' version it was rendered under, expiry as a Unix time, gzip
-# bytes, content type). A tuple: it goes through pickle into Redis.
+# A cached page: (shops' version it was rendered under, end of its fresh time as a Unix
+# time, gzip bytes, content type). A tuple: it goes through pickle into Redis. It is kept
+# STALE_GRACE seconds past that end.
 _local_pages: OrderedDict[str, tuple] = OrderedDict()
 _local_pages_lock = threading.Lock()  # threaded servers share the copies between requests
 
@@ -78,9 +92,14 @@ def cache_public_page(view):
             response = view(request, *args, **kwargs)
             response[HEADER] = "bypass"
             return response
-        page = _local_page(key, shops_version) or _shared_page(key, shops_version)
-        if page is not None:
-            return _cached_response(request, page)
+        now = time.time()
+        page = _local_page(key, shops_version)
+        if page is None or _is_stale(page, now):
+            page = _freshest(page, _shared_page(key, shops_version))
+        if page is not None and not _is_stale(page, now):
+            return _cached_response(request, page, "hit")
+        if page is not None and not _renders_again(key):
+            return _cached_response(request, page, "stale")  # another process renders it now
         response = view(request, *args, **kwargs)
         if (
             response.status_code == 200
@@ -94,7 +113,7 @@ def cache_public_page(view):
                 gzip.compress(response.content, mtime=0),
                 response["Content-Type"],
             )
-            cache.set(key, page, PAGE_TTL)
+            cache.set(key, page, PAGE_TTL + STALE_GRACE)
             _keep_locally(key, page)
         response[HEADER] = "miss"
         return response
@@ -108,14 +127,38 @@ def forget_local_pages() -> None:
         _local_pages.clear()
 
 
-def _is_current(page: tuple | None, shops_version: int) -> bool:
-    return page is not None and page[0] == shops_version and page[1] > time.time()
+def _is_current(page: tuple | None, shops_version: int, now: float) -> bool:
+    """Whether the page may be served at all: rendered under the shops' version of now,
+    and fresh or within its grace."""
+    return page is not None and page[0] == shops_version and page[1] + STALE_GRACE > now
+
+
+def _is_stale(page: tuple, now: float) -> bool:
+    return page[1] <= now
+
+
+def _freshest(page: tuple | None, other: tuple | None) -> tuple | None:
+    if page is None or (other is not None and other[1] > page[1]):
+        return other
+    return page
+
+
+def _renders_again(key: str) -> bool:
+    """Whether this process is the one to render a stale page again: the first to take
+    its lock (SET NX in Redis). False (serve the stale page) while another holds it. Redis
+    gone meanwhile: True, the page is rendered and kept nowhere, as on any outage."""
+    taken = cache.add(_rendering_lock(key), 1, LOCK_SECONDS)
+    return taken or cache_unreachable()
+
+
+def _rendering_lock(key: str) -> str:
+    return f"{key}:rendering"
 
 
 def _local_page(key: str, shops_version: int) -> tuple | None:
     with _local_pages_lock:
         page = _local_pages.get(key)
-        if not _is_current(page, shops_version):
+        if not _is_current(page, shops_version, time.time()):
             return None
         _local_pages.move_to_end(key)
         return page
@@ -123,7 +166,7 @@ def _local_page(key: str, shops_version: int) -> tuple | None:
 
 def _shared_page(key: str, shops_version: int) -> tuple | None:
     page = cache.get(key)
-    if not _is_current(page, shops_version):
+    if not _is_current(page, shops_version, time.time()):
         return None
     _keep_locally(key, page)
     return page
@@ -137,7 +180,7 @@ def _keep_locally(key: str, page: tuple) -> None:
             _local_pages.popitem(last=False)
 
 
-def _cached_response(request, page: tuple) -> HttpResponse:
+def _cached_response(request, page: tuple, served: str) -> HttpResponse:
     _version, _expiry, compressed, content_type = page
     if re_accepts_gzip.search(request.headers.get("Accept-Encoding", "")):
         response = HttpResponse(compressed, content_type=content_type)
@@ -145,7 +188,7 @@ def _cached_response(request, page: tuple) -> HttpResponse:
     else:
         response = HttpResponse(gzip.decompress(compressed), content_type=content_type)
     patch_vary_headers(response, ("Accept-Encoding",))
-    response[HEADER] = "hit"
+    response[HEADER] = served  # "hit", or "stale" while another process renders it again
     return response
 
 
