@@ -137,8 +137,9 @@ def main() -> int:
 
     rng = random.Random(11)
     drives = busy_drives(rng, 30)
-    search_paths = [f"/search/?drive={rng.choice(drives).slug}&q={urllib.parse.quote(text)}"
-                    for text in queries(rng, 300)]  # fmt: skip
+    # queries() gives each search's parameters (words, or a kind and an age for other kinds)
+    search_paths = [f"/search/?{urllib.parse.urlencode({'drive': rng.choice(drives).slug, **params})}"
+                    for params, _other_kind in queries(rng, 300)]  # fmt: skip
     book_paths = [f"/books/{ean}/?drive={slug}" for slug, ean in books_with_offers_near(rng, drives, 300)]
 
     loads = {
