@@ -7,9 +7,9 @@ the database work itself. The column lists below follow the models; every test t
 imports goes through them.
 """
 
-import json
 from collections.abc import Iterable
 
+import psycopg2.errors
 from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
@@ -23,9 +23,17 @@ from catalog.imports.plan import (
     PlannedLine,
     Progress,
     StockPlan,
+    cyclic_gc_paused,
     plan_stock,
 )
-from catalog.imports.records import BOOK_TEXT_FIELDS, StockRow, book_field_is_blank_sql, book_metadata
+from catalog.imports.records import (
+    BOOK_TEXT_FIELDS,
+    StockRow,
+    book_field_is_blank_sql,
+    book_metadata,
+    book_metadata_offered,
+    to_json,
+)
 from catalog.models import BookClaim, Listing
 from catalog.moderation_selectors import listings_resubmitted_after_rejection
 from catalog.search_index import search_shops_pending
@@ -60,7 +68,7 @@ def stock_import_apply(
 
     With `zeroing_confirmed` False, a full sync that would set more than half of the
     shop's listings in stock to 0 raises ZeroingNeedsConfirmation and writes nothing."""
-    with transaction.atomic(), connection.cursor() as wrapper:
+    with transaction.atomic(), connection.cursor() as wrapper, cyclic_gc_paused():
         cursor = wrapper.cursor  # psycopg2's own, for COPY
         # One import at a time per shop: the second waits for the first to commit and
         # then plans against the stock the first one left.
@@ -68,6 +76,10 @@ def stock_import_apply(
         plan = plan_stock(shop=shop, rows=rows, full_sync=full_sync, progress=progress)
         if plan.zeroed and not zeroing_confirmed and zeroing_needs_confirmation(plan, plan.in_stock):
             raise ZeroingNeedsConfirmation(zeroed=len(plan.zeroed), in_stock=plan.in_stock)
+        # Foreign keys checked at the end of each statement instead of all at commit: the
+        # rows they look up (the books just written) are then still in memory. At 300,000
+        # lines the checks took 5.0 s so, 6.4 s at commit (docs/performance.md, issue 22).
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
         now = timezone.now()
         shop_approved = shop.status == Shop.Status.APPROVED
         creates = [line for line in plan.lines if line.action == Action.CREATE]
@@ -75,7 +87,7 @@ def stock_import_apply(
         filled = _fill_blank_fields(
             cursor, [line for line in creates + updates if line.book is not None], now
         )
-        _create_listings(cursor, shop, creates, shop_approved, source=source, now=now)
+        created_books = _create_listings(cursor, shop, creates, source=source, now=now)
         _update_listings(cursor, updates, shop_approved, now)
         # What the shop says the publisher's price is, for the lines it applied only.
         claims = [
@@ -83,7 +95,7 @@ def stock_import_apply(
             for line in plan.lines
             if line.claimed_list_price is not None and line.action != Action.REFUSE
         ]
-        _record_claims(cursor, shop, claims, now)
+        _record_claims(cursor, shop, claims, now, created_books=created_books)
         # A shop whose file now says what the reference says has no claim left to review.
         agreeing = [
             line.book.id for line in plan.lines if line.agrees_with_reference and line.action != Action.REFUSE
@@ -95,6 +107,9 @@ def stock_import_apply(
             Listing.objects.filter(pk__in=[pk for pk, _title in plan.zeroed]).update(
                 quantity=F("reserved"), updated_at=now
             )
+        # Django's foreign keys are deferred: so again for the rest of an outer transaction
+        # (on an error, rolling back the import's savepoint restores that too).
+        cursor.execute("SET CONSTRAINTS ALL DEFERRED")
         # search_shops_pending(): a big import has its books' shops synced after commit.
         if filled or any(line.book is None for line in creates) or search_shops_pending():
             _index_new_books_on_commit()
@@ -114,20 +129,87 @@ def _index_new_books_on_commit() -> None:
 
 
 STAGED_LISTING_FIELDS = ("condition", "price", "quantity", "status", "moderation_flags")
+LISTING_COLUMNS = ("shop_id", "book_id", *STAGED_LISTING_FIELDS, "created_at", "updated_at")
 
 
-def _create_listings(
-    cursor, shop: Shop, lines: list[PlannedLine], shop_approved: bool, *, source: str, now
-) -> None:
-    """New listings, and the books among them the catalogue does not know yet.
+def _create_listings(cursor, shop: Shop, lines: list[PlannedLine], *, source: str, now) -> dict[str, int]:
+    """New listings, and the books among them the catalogue does not know yet. Returns the
+    books created, EAN -> id.
 
-    Everything is staged with one COPY, then written by two set-based statements: the
-    books (in EAN order, so the unique index grows at its end instead of all over its
-    pages), then the listings, joined to their books by EAN. A book another import
-    created in the meantime is skipped by ON CONFLICT and found by the join.
+    The rows are checked already: they are COPY'd straight into the tables, books first
+    (in EAN order, so that the unique index grows at its end instead of all over its
+    pages), with ids drawn from the books' sequence for the listings to refer to. A book
+    another import created since the plan read the catalogue makes that COPY fail: it is
+    undone (a savepoint) and _create_listings_joined does it all again the slower way,
+    which skips that book and lists it.
     """
     if not lines:
-        return
+        return {}
+    lines = sorted(lines, key=_by_ean)
+    created = {}
+    if any(line.book is None for line in lines):
+        cursor.execute("SAVEPOINT import_new_books")
+        try:
+            created = _copy_new_books(cursor, shop, lines, source=source, now=now)
+        except psycopg2.errors.UniqueViolation:
+            cursor.execute("ROLLBACK TO SAVEPOINT import_new_books")
+            _create_listings_joined(cursor, shop, lines, source=source, now=now)
+            return {}
+        cursor.execute("RELEASE SAVEPOINT import_new_books")
+    shop_id, stamp = shop.pk, _timestamp(now)
+    copy_rows(
+        cursor,
+        "catalog_listing",
+        LISTING_COLUMNS,
+        [
+            (shop_id, line.book.id if line.book is not None else created[line.ean], line.condition, line.price,
+             line.quantity, line.status, _array(line.flags), stamp, stamp)
+            for line in lines
+        ],
+    )  # fmt: skip
+    return created
+
+
+def _copy_new_books(cursor, shop: Shop, lines: list[PlannedLine], *, source: str, now) -> dict[str, int]:
+    """COPY the books of `lines` the catalogue does not know (the first line of each EAN
+    describes it); returns EAN -> id."""
+    first_of: dict[str, PlannedLine] = {}
+    published = set()
+    for line in lines:
+        if line.book is None:
+            first_of.setdefault(line.ean, line)
+            if line.status == Listing.Status.PUBLISHED:
+                published.add(line.ean)
+    cursor.execute(
+        "SELECT nextval(pg_get_serial_sequence('catalog_book', 'id')) FROM generate_series(1, %s)",
+        [len(first_of)],
+    )
+    ids = dict(zip(first_of, (book_id for (book_id,) in cursor.fetchall()), strict=True))
+    # A new book comes with the shop among its shops (Book.shop_ids) if this shop
+    # publishes it: the listing trigger then finds nothing to change.
+    listed, unlisted, stamp = f"{{{shop.pk}}}", "{}", _timestamp(now)
+    copy_rows(
+        cursor,
+        "catalog_book",
+        ("id", "ean", *FILLABLE_FIELDS, *PRODUCT_FIELDS, "shop_ids", "cover", "cover_thumbnail", "source",
+         "created_at", "updated_at"),
+        [
+            (ids[ean], ean, *book_metadata(line.row), *_product_fields(line, shop),
+             listed if ean in published else unlisted, "", "", source, stamp, stamp)
+            for ean, line in first_of.items()
+        ],
+        not_null=(*BOOK_TEXT_FIELDS, "kind", "own_reference", "cover", "cover_thumbnail", "source"),
+    )  # fmt: skip
+    return ids
+
+
+def _create_listings_joined(cursor, shop: Shop, lines: list[PlannedLine], *, source: str, now) -> None:
+    """New listings and books when a book of the file appeared in the catalogue meanwhile.
+
+    Everything is staged with one COPY, then written by two set-based statements: the
+    books, then the listings, joined to their books by EAN. A book another import
+    created in the meantime is skipped by ON CONFLICT and found by the join.
+    """
     staged = ("ean", "new_book", *FILLABLE_FIELDS, *PRODUCT_FIELDS, *STAGED_LISTING_FIELDS)
     cursor.execute("DROP TABLE IF EXISTS import_new")  # from an earlier import in this transaction
     cursor.execute(
@@ -139,18 +221,14 @@ def _create_listings(
     )
     nothing = ("",) * (len(FILLABLE_FIELDS) + len(PRODUCT_FIELDS))  # a known book's metadata is not used
     rows = []
-    for line in sorted(lines, key=_by_ean):
-        status, flags = line.status, line.flags
+    for line in lines:
         metadata = (
             nothing if line.book is not None else (*book_metadata(line.row), *_product_fields(line, shop))
         )
-        rows.append((line.ean, line.book is None, *metadata, line.condition, line.price, line.quantity, status,
-                     _array(flags)))  # fmt: skip
+        rows.append((line.ean, line.book is None, *metadata, line.condition, line.price, line.quantity,
+                     line.status, _array(line.flags)))  # fmt: skip
     copy_rows(cursor, "import_new", staged, rows, not_null=(*BOOK_TEXT_FIELDS, "kind", "own_reference"))
     columns = ("ean", *FILLABLE_FIELDS, *PRODUCT_FIELDS)
-    # A new book comes with the shop among its shops (Book.shop_ids) if this shop
-    # publishes it: the listing trigger then finds nothing to change, instead of
-    # rewriting each book it just inserted.
     cursor.execute(
         f"""INSERT INTO catalog_book ({", ".join(columns)}, shop_ids, cover, cover_thumbnail, source, created_at,
                                       updated_at)
@@ -163,7 +241,7 @@ def _create_listings(
         [shop.pk, source, now, now],
     )
     cursor.execute(
-        f"""INSERT INTO catalog_listing (shop_id, book_id, {", ".join(STAGED_LISTING_FIELDS)}, created_at, updated_at)
+        f"""INSERT INTO catalog_listing ({", ".join(LISTING_COLUMNS)})
             SELECT %s, book.id, {", ".join(f"new.{name}" for name in STAGED_LISTING_FIELDS)}, %s, %s
               FROM import_new AS new JOIN catalog_book AS book ON book.ean = new.ean""",
         [shop.pk, now, now],
@@ -180,7 +258,7 @@ def _product_fields(line: PlannedLine, shop: Shop) -> tuple:
     book_rules = line.kind.book_rules
     return (
         line.kind.code,
-        json.dumps(line.attributes, ensure_ascii=False),
+        to_json(line.attributes) if line.attributes else "{}",
         shop.pk if line.reference else None,
         line.reference,
         None if book_rules else line.row.list_price,
@@ -205,7 +283,7 @@ def _fill_blank_fields(cursor, lines: list[PlannedLine], now) -> int:
     is still empty; it never overwrites what is there (another shop's or the publisher's)."""
     updates = []
     for line in lines:
-        if not line.book.blank_mask:
+        if not line.book.blank_mask & book_metadata_offered(line.row):
             continue
         offered = book_metadata(line.row)
         if any(
@@ -272,6 +350,12 @@ def _update_listings(cursor, lines: list[PlannedLine], shop_approved: bool, now)
     )
 
 
+def _timestamp(moment) -> str:
+    """A timestamp as COPY reads it, written once for all rows (csv would write it for
+    each: a tenth of the time of the listings' COPY)."""
+    return str(moment)
+
+
 def _array(values: list[str]) -> str:
     """A PostgreSQL array literal of simple words (the flags)."""
     return "{" + ",".join(values) + "}"
@@ -292,11 +376,30 @@ def _status_and_flags(
     return status, line.flags
 
 
-def _record_claims(cursor, shop: Shop, lines: list[PlannedLine], now) -> None:
+def _record_claims(
+    cursor, shop: Shop, lines: list[PlannedLine], now, *, created_books: dict[str, int]
+) -> None:
     """What the shop says the publisher's price is, where the catalogue has none or another
     (catalog/reference.py). A changed claim goes back to head office's queue; an unchanged
-    one is not written again (a daily full sync repeats all of them)."""
-    if not lines:
+    one is not written again (a daily full sync repeats all of them). One claim per book:
+    the first line that gives a price (a file may list a book new and used)."""
+    first_of: dict[str, PlannedLine] = {}
+    for line in lines:
+        first_of.setdefault(line.ean, line)
+    # A book this import just created has no claim yet, nor a reference price: nobody
+    # else can see it before the import commits. Its claims go straight in.
+    new = [(created_books[ean], line) for ean, line in first_of.items() if ean in created_books]
+    if new:
+        shop_id, stamp = shop.pk, _timestamp(now)
+        copy_rows(
+            cursor,
+            "catalog_bookclaim",
+            ("book_id", "shop_id", "field", "value", "updated_at"),
+            [(book_id, shop_id, BookClaim.Field.LIST_PRICE, f"{line.claimed_list_price:.2f}", stamp)
+             for book_id, line in new],
+        )  # fmt: skip
+    known = [line for ean, line in first_of.items() if ean not in created_books]
+    if not known:
         return
     cursor.execute("DROP TABLE IF EXISTS import_claim")
     cursor.execute("CREATE TEMPORARY TABLE import_claim (ean varchar(13), value varchar(500)) ON COMMIT DROP")
@@ -304,7 +407,7 @@ def _record_claims(cursor, shop: Shop, lines: list[PlannedLine], now) -> None:
         cursor,
         "import_claim",
         ("ean", "value"),
-        [(line.ean, f"{line.claimed_list_price:.2f}") for line in lines],
+        [(line.ean, f"{line.claimed_list_price:.2f}") for line in known],
     )
     cursor.execute(
         """INSERT INTO catalog_bookclaim (book_id, shop_id, field, value, updated_at)

@@ -4,8 +4,10 @@ The same plan serves the preview (dry run) and the apply, which computes it agai
 inside its transaction so that it acts on the stock as it is at that moment.
 """
 
+import gc
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
@@ -112,15 +114,41 @@ class StockPlan:
         return reasons
 
 
+@contextmanager
+def cyclic_gc_paused() -> Iterator[None]:
+    """Python's cycle collector off while an import reads, plans and writes a file.
+
+    An import holds a few objects per line (300,000 lines: millions), none in a cycle.
+    The collector would walk all of them again and again as they are made, more often
+    the more there are: a third of the planning time at 100,000 lines, and growing faster
+    than the file (docs/performance.md, issue 22). Reference counting still frees what
+    the import lets go of; the collector resumes afterwards."""
+    if not gc.isenabled():  # an enclosing import paused it: it turns it back on
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+
+
 def plan_stock(
     *, shop: Shop, rows: Iterable[StockRow], full_sync: bool, progress: Progress | None = None
 ) -> StockPlan:
     """Judge every row: what it would create or change in `shop`'s stock, or why it is refused."""
+    with cyclic_gc_paused():
+        return _plan_stock(shop=shop, rows=rows, full_sync=full_sync, progress=progress)
+
+
+def _plan_stock(
+    *, shop: Shop, rows: Iterable[StockRow], full_sync: bool, progress: Progress | None
+) -> StockPlan:
     rows = list(rows)
     kinds = ShopProductKinds(shop)
     lines, candidates = _read_rows(rows, kinds, own_products=_own_products(shop))
     books = _existing_books({line.ean for line in candidates})
-    listings = _existing_listings(shop)
+    listings = _existing_listings(shop, books)
     context = _Context(
         shop_approved=shop.status == Shop.Status.APPROVED,
         claims=_shop_claims(shop),
@@ -409,16 +437,30 @@ def _existing_books(eans: set[str]) -> dict[str, KnownBook]:
         return {row[1]: KnownBook(*row) for row in cursor}
 
 
-def _existing_listings(shop: Shop) -> dict[tuple[str, str], _ExistingListing]:
+def _existing_listings(shop: Shop, books: dict[str, KnownBook]) -> dict[tuple[str, str], _ExistingListing]:
+    """The shop's listings by (EAN, condition). Their books' EANs come from `books` (the
+    file's, read already); only the few books the file does not name are looked up.
+    Joining the books in the query would leave it to the planner, whose statistics do
+    not know yet about the listings the shop's previous import added: it then looks the
+    books up one by one (300,000 index probes, issue 22)."""
     with connection.cursor() as cursor:
         cursor.execute(
-            """SELECT listing.id, book.ean, listing.condition, listing.price, listing.quantity, listing.reserved,
-                      listing.status, listing.moderation_flags, listing.price_review_by
-                 FROM catalog_listing AS listing JOIN catalog_book AS book ON book.id = listing.book_id
-                WHERE listing.shop_id = %s""",
+            """SELECT id, book_id, condition, price, quantity, reserved, status, moderation_flags, price_review_by
+                 FROM catalog_listing WHERE shop_id = %s""",
             [shop.pk],
         )
-        return {(ean, condition): _ExistingListing(pk, *rest) for pk, ean, condition, *rest in cursor}
+        rows = cursor.fetchall()
+        ean_of = {book.id: ean for ean, book in books.items()}
+        others = {row[1] for row in rows} - ean_of.keys()
+        if others:
+            cursor.execute(
+                "SELECT id, ean FROM catalog_book WHERE id = ANY(%s::bigint[])",
+                ["{" + ",".join(map(str, others)) + "}"],  # one literal, not 300,000 parameters
+            )
+            ean_of.update(cursor.fetchall())
+    return {
+        (ean_of[book_id], condition): _ExistingListing(pk, *rest) for pk, book_id, condition, *rest in rows
+    }
 
 
 def _own_products(shop: Shop) -> dict[str, str]:
@@ -429,9 +471,9 @@ def _own_products(shop: Shop) -> dict[str, str]:
 def _shop_claims(shop: Shop) -> dict[int, Decimal]:
     return {
         book_id: Decimal(value)
-        for book_id, value in BookClaim.objects.filter(
-            shop=shop, field=BookClaim.Field.LIST_PRICE
-        ).values_list("book_id", "value")
+        for book_id, value in BookClaim.objects.filter(shop=shop, field=BookClaim.Field.LIST_PRICE)
+        .order_by()  # the model's ordering joins the books and the shops to sort them
+        .values_list("book_id", "value")
     }
 
 

@@ -125,7 +125,7 @@ def book_field_is_blank_sql(name: str, table: str = "") -> str:
 
 _BOOK_FORMATS = frozenset(Book.Format.values)  # a set once: Choices.values builds a list at each call
 # One encoder for all rows: json.dumps with options builds a new one at each call.
-_to_json = json.JSONEncoder(ensure_ascii=False).encode
+to_json = json.JSONEncoder(ensure_ascii=False).encode
 
 
 def book_metadata(row: StockRow) -> tuple:
@@ -134,7 +134,7 @@ def book_metadata(row: StockRow) -> tuple:
     return (
         row.title[:500],
         row.subtitle[:500],
-        _to_json([{"name": c.name[:300], "role": c.role} for c in row.contributors]),
+        to_json([{"name": c.name[:300], "role": c.role} for c in row.contributors]),
         (row.publisher or row.imprint)[:200],
         row.imprint[:200],
         row.publication_date,
@@ -144,3 +144,28 @@ def book_metadata(row: StockRow) -> tuple:
         row.description,
         row.clil_code if len(row.clil_code) == 4 and row.clil_code.isdigit() else "",
     )
+
+
+def book_metadata_offered(row: StockRow) -> int:
+    """Which BOOK_FIELDS book_metadata(row) gives a value for (bit i: field i), by the same
+    tests but without building them: a shop's file of 100,000 books the catalogue knows
+    seldom fills a blank, and asking costs less than writing out every line's metadata."""
+    page_count = row.page_count
+    given = (
+        row.title,
+        row.subtitle,
+        row.contributors,
+        row.publisher or row.imprint,
+        row.imprint,
+        row.publication_date is not None,
+        row.language,
+        page_count and 0 < page_count <= MAX_PAGES,
+        row.format and row.format in _BOOK_FORMATS,
+        row.description,
+        len(row.clil_code) == 4 and row.clil_code.isdigit(),
+    )
+    mask = 0
+    for index, value in enumerate(given):
+        if value:
+            mask |= 1 << index
+    return mask

@@ -28,7 +28,7 @@ from catalog.imports.apply import stock_import_apply
 from catalog.imports.csv_reader import COLUMN_LABELS, read_csv, shown_text
 from catalog.imports.onix import read_onix
 from catalog.imports.pgcopy import copy_rows
-from catalog.imports.plan import Action, StockPlan, plan_stock
+from catalog.imports.plan import Action, StockPlan, cyclic_gc_paused, plan_stock
 from catalog.imports.records import FileFacts, FileFormatError, StockRow
 from catalog.models import Book, Listing, StockImport, StockImportLine
 from catalog.product_kinds import ShopProductKinds
@@ -227,7 +227,7 @@ def _summary(plan: StockPlan) -> dict:
 def _read(stock_import: StockImport, facts: FileFacts) -> list[StockRow]:
     """The file's rows. The readers explain what is wrong with a file (FileFormatError);
     whatever else stops them is told with the line where it happened (facts.last_line)."""
-    with stock_import.file.open("rb") as file:
+    with stock_import.file.open("rb") as file, cyclic_gc_paused():
         try:
             return list(read_rows(file, stock_import.format, facts))
         except FileFormatError:
@@ -305,6 +305,11 @@ def _write_report(stock_import: StockImport, plan: StockPlan) -> None:
     """One report row per line of the file (COPY: a file may have 100,000 lines)."""
     StockImportLine.objects.filter(stock_import=stock_import).delete()
     zeroed_message = _("Not in the file: quantity set to 0 (full sync).")
+    with cyclic_gc_paused():
+        _copy_report(stock_import, plan, zeroed_message)
+
+
+def _copy_report(stock_import: StockImport, plan: StockPlan, zeroed_message: str) -> None:
     # The readers keep NUL and undecodable bytes out of their rows; one reaching COPY
     # would fail the whole report, so shown_text makes sure.
     rows = [
