@@ -21,13 +21,11 @@ bare view of the same round, and the median share is reported with its range.
 import argparse
 import os
 import random
-import re
 import shutil
 import signal
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 import urllib.parse
 import urllib.request
@@ -37,16 +35,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
+from wrk_load import wrk  # noqa: E402
+
 PORT = 8123
-ROTATE = """
-paths = {}
-for line in io.lines(os.getenv("WRK_PATHS")) do paths[#paths + 1] = line end
-counter = 0
-request = function()
-  counter = counter + 1
-  return wrk.format("GET", paths[(counter % #paths) + 1])
-end
-"""
 
 
 def server_environment() -> dict:
@@ -75,37 +66,6 @@ def start_gunicorn(workers: int) -> subprocess.Popen:
             time.sleep(0.2)
     process.kill()
     raise SystemExit("gunicorn did not start")
-
-
-def busy_cpu_seconds() -> float:
-    """CPU time the whole machine has spent working (not idle, not waiting, not stolen by
-    the host) since it booted: /proc/stat, in clock ticks."""
-    with open("/proc/stat") as stat:
-        user, nice, system, _idle, _iowait, irq, softirq, *_ = (
-            int(field) for field in stat.readline().split()[1:]
-        )
-    return (user + nice + system + irq + softirq) / os.sysconf("SC_CLK_TCK")
-
-
-def wrk(paths: list[str], seconds: int, connections: int, accept_encoding: str) -> tuple[float, float]:
-    """Requests per second, and CPU milliseconds per request (server, Redis, PostgreSQL,
-    wrk itself: the whole machine, which runs nothing else)."""
-    with tempfile.TemporaryDirectory() as directory:
-        listing, script = Path(directory) / "paths.txt", Path(directory) / "rotate.lua"
-        listing.write_text("\n".join(paths) + "\n")
-        script.write_text(ROTATE)
-        cpu_before = busy_cpu_seconds()
-        result = subprocess.run(
-            ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "-s", str(script),
-             "-H", f"Accept-Encoding: {accept_encoding}", f"http://127.0.0.1:{PORT}"],
-            env={**os.environ, "WRK_PATHS": str(listing)}, capture_output=True, text=True, check=True,
-        )  # fmt: skip
-        cpu = busy_cpu_seconds() - cpu_before
-    if "Non-2xx" in result.stdout:
-        raise SystemExit(f"errors during the load:\n{result.stdout}")
-    requests = int(re.search(r"(\d+) requests in", result.stdout).group(1))
-    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", result.stdout).group(1))
-    return rate, 1000 * cpu / requests
 
 
 def main() -> int:
@@ -154,13 +114,13 @@ def main() -> int:
     server = start_gunicorn(args.workers)
     try:
         options = {"connections": args.connections, "accept_encoding": args.accept_encoding}
-        wrk(["/ping"], seconds=3, **options)  # warm-up
+        wrk(["/ping"], port=PORT, seconds=3, **options)  # warm-up
         # Rounds of every load in turn: the machine is shared and its speed drifts by tens
         # of per cent within minutes; a page is compared with the bare view of its own round.
         for _ in range(args.rounds):
             for name, paths in loads.items():
                 cache.clear()  # each round's mix starts from an empty page cache, like the first
-                rate, cpu = wrk(paths, seconds=args.seconds, **options)
+                rate, cpu, _timeouts = wrk(paths, port=PORT, seconds=args.seconds, **options)
                 rates[name].append(rate)
                 cpu_per_request[name].append(cpu)
     finally:

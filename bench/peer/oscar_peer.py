@@ -21,17 +21,19 @@ import csv
 import json
 import os
 import random
-import re
 import shutil
 import signal
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 import urllib.parse
 import urllib.request
 from pathlib import Path
+
+# The load generator of our own throughput benchmark (standard library only).
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from wrk_load import wrk
 
 DATABASE = "bench_peer_oscar"
 MARK = "drive-solidaire peer benchmark (Oscar), made by bench/peer/oscar_peer.py"
@@ -131,16 +133,6 @@ from django.core.wsgi import get_wsgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "oscar_peer_settings")
 application = get_wsgi_application()
-"""
-
-ROTATE = """
-paths = {}
-for line in io.lines(os.getenv("WRK_PATHS")) do paths[#paths + 1] = line end
-counter = 0
-request = function()
-  counter = counter + 1
-  return wrk.format("GET", paths[(counter % #paths) + 1])
-end
 """
 
 
@@ -486,38 +478,6 @@ def start_gunicorn(project: Path, workers: int) -> subprocess.Popen:
     raise SystemExit("gunicorn did not start")
 
 
-def busy_cpu_seconds() -> float:
-    with open("/proc/stat") as stat:
-        user, nice, system, _idle, _iowait, irq, softirq, *_ = (
-            int(field) for field in stat.readline().split()[1:]
-        )
-    return (user + nice + system + irq + softirq) / os.sysconf("SC_CLK_TCK")
-
-
-def wrk(
-    paths: list[str], *, seconds: int, connections: int, accept_encoding: str
-) -> tuple[float, float, int]:
-    """Requests per second, CPU milliseconds per request (the whole machine), and the
-    number of requests wrk gave up on (its --timeout)."""
-    with tempfile.TemporaryDirectory() as directory:
-        listing, script = Path(directory) / "paths.txt", Path(directory) / "rotate.lua"
-        listing.write_text("\n".join(paths) + "\n")
-        script.write_text(ROTATE)
-        cpu_before = busy_cpu_seconds()
-        result = subprocess.run(
-            ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--timeout", "60s", "-s", str(script),
-             "-H", f"Accept-Encoding: {accept_encoding}", f"http://127.0.0.1:{PORT}"],
-            env={**os.environ, "WRK_PATHS": str(listing)}, capture_output=True, text=True, check=True,
-        )  # fmt: skip
-        cpu = busy_cpu_seconds() - cpu_before
-    if "Non-2xx" in result.stdout:
-        raise SystemExit(f"errors during the load:\n{result.stdout}")
-    requests = int(re.search(r"(\d+) requests in", result.stdout).group(1))
-    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", result.stdout).group(1))
-    timeouts = re.search(r"timeout (\d+)", result.stdout)
-    return rate, 1000 * cpu / max(requests, 1), int(timeouts.group(1)) if timeouts else 0
-
-
 def throughput(args) -> None:
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is needed: apt-get install wrk")
@@ -544,10 +504,10 @@ def throughput(args) -> None:
             "connections": args.connections,
             "accept_encoding": args.accept_encoding,
         }
-        wrk(["/ping"], **{**options, "seconds": 3})  # warm-up
+        wrk(["/ping"], port=PORT, **{**options, "seconds": 3})  # warm-up
         for _ in range(args.rounds):
             for name, paths in loads.items():
-                rate, cpu, timeouts = wrk(paths, **options)
+                rate, cpu, timeouts = wrk(paths, port=PORT, **options)
                 rates[name].append(rate)
                 cpu_per_request[name].append(cpu)
                 given_up[name].append(timeouts)
