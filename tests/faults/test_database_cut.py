@@ -79,8 +79,12 @@ def test_a_reservation_whose_connection_is_cut_fails_alone_and_leaves_nothing_ha
         customer.start()
         assert wait_until(backends_waiting_for_a_lock, timeout=3)
         waiting = backends_waiting_for_a_lock()
-        # its last statement: locking the listings, after every write (the text is cut at 1 KB)
-        assert [statement.startswith('SELECT "catalog_listing"') for statement in waiting.values()] == [True]
+        # its last statement: locking the listings (and holding the copies), after every
+        # write (the text is cut at 1 KB)
+        assert [
+            "FOR NO KEY UPDATE" in statement and "catalog_listing" in statement
+            for statement in waiting.values()
+        ] == [True], waiting
 
         # when its database connection is cut
         terminate(waiting)
