@@ -60,12 +60,15 @@ def listings_to_reserve(ids: Iterable[int]) -> dict[int, Listing]:
     Schedule (`listing.shop.schedule`, for the orders' answer deadline): one statement,
     no lock. The checkout checks them and copies them into its order lines; then
     stock_hold_if_left checks again, under the lock, while it holds the copies."""
-    sql, models = _to_reserve_query()
+    sql, models, converted = _to_reserve_query()
     with connection.cursor() as cursor:
         cursor.execute(sql, [sorted(ids)])
         rows = cursor.fetchall()
     listings = {}
     for row in rows:
+        row = list(row)
+        for index, field in converted:  # what Django's query would convert (JSON, phone numbers…)
+            row[index] = field.from_db_value(row[index], None, connection)
         instances, start = [], 0
         for model, attnames in models:
             instances.append(model.from_db(connection.alias, attnames, row[start : start + len(attnames)]))
@@ -84,13 +87,15 @@ def listings_to_reserve(ids: Iterable[int]) -> dict[int, Listing]:
 
 
 @functools.cache
-def _to_reserve_query() -> tuple[str, list]:
+def _to_reserve_query() -> tuple[str, list, list]:
     """listings_to_reserve's statement, written once per process: Django's query
     building costs more than PostgreSQL's answer here, on the busiest path of the site."""
     aliases = ((Listing, "listing"), (Book, "book"), (Shop, "shop"))
-    columns, models = [], []
+    columns, models, converted = [], [], []
     for model, alias in aliases:
         fields = model._meta.concrete_fields
+        converted += [(len(columns) + index, field) for index, field in enumerate(fields)
+                      if hasattr(field, "from_db_value")]  # fmt: skip
         columns += [f'{alias}."{field.column}"' for field in fields]
         models.append((model, [field.attname for field in fields]))
     sql = f"""
@@ -104,7 +109,7 @@ def _to_reserve_query() -> tuple[str, list]:
           JOIN {Shop._meta.db_table} shop ON shop.id = listing.shop_id
          WHERE listing.id = ANY(%s)
          ORDER BY listing.id"""
-    return sql, models
+    return sql, models, converted
 
 
 def stock_hold_if_left(wanted: Mapping[int, tuple[int, Decimal]], *, today: date) -> set[int]:

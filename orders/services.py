@@ -333,17 +333,27 @@ def _reserve(checkout: Checkout, lines: list[CartLine], customer: CustomerDetail
     # Now lock, and hold the copies where the listings are still what was read and copied
     # into the lines (still offered, at that price, enough copies). If any is not,
     # StockChanged rolls it all back, saying what changed.
-    held = stock.stock_hold_if_left(
-        {listing_id: (line.quantity, listings[listing_id].price) for listing_id, line in wanted.items()},
+    held = _hold(lines, listings)
+    if len(held) < len(wanted):
+        # What the lines not held are now, under the lock (the hold's statement took it):
+        # only those, since the others already count this checkout's copies as reserved.
+        missing = [line for line in lines if line.listing_id not in held]
+        locked = stock.listings_read([line.listing_id for line in missing], lock=True)
+        _check([replace(line, seen_price=listings[line.listing_id].price) for line in missing], locked)
+        # Nothing wrong with them now: they changed and changed back while the hold waited
+        # for their lock (PostgreSQL checks again only the rows that passed at the
+        # statement's start). Locked by this transaction now, they are held or truly gone.
+        held |= _hold(missing, listings)
+        if len(held) < len(wanted):
+            raise StockChanged([_problem_gone(line, listings[line.listing_id]) for line in lines
+                                if line.listing_id not in held])  # fmt: skip
+
+
+def _hold(lines: list[CartLine], listings: dict[int, Listing]) -> set[int]:
+    return stock.stock_hold_if_left(
+        {line.listing_id: (line.quantity, listings[line.listing_id].price) for line in lines},
         today=timezone.localdate(),
     )
-    if len(held) < len(wanted):
-        locked = stock.listings_read(wanted, lock=True)
-        seen = [replace(line, seen_price=listings[line.listing_id].price) for line in lines]
-        _check(seen, locked)
-        # Changed and changed back within the moment, or its shop moved: still not held.
-        raise StockChanged([_problem_gone(line, listings[line.listing_id]) for line in lines
-                            if line.listing_id not in held])  # fmt: skip
 
 
 def _check(lines: list[CartLine], listings: dict[int, Listing]) -> None:

@@ -235,3 +235,73 @@ def test_a_reference_already_taken_is_drawn_again(monkeypatch):
 
     assert order.reference == "FRESH234"
     assert order.lines.count() == 1
+
+
+def _changed_after_the_read(monkeypatch, **changes_by_listing):
+    """What another request changes between the checkout's first read of the listings
+    and the hold: {listing: {field: value}}, applied right after that read."""
+    from catalog import stock
+
+    read = stock.listings_to_reserve
+
+    def read_then_change(ids):
+        listings = read(ids)
+        for listing, change in changes_by_listing.values():
+            Listing.objects.filter(pk=listing.pk).update(**change)
+        return listings
+
+    monkeypatch.setattr(stock, "listings_to_reserve", read_then_change)
+
+
+def test_a_line_changed_during_the_checkout_is_the_only_one_reported(shop_a, shop_b, monkeypatch):
+    """The hold leaves out the repriced line and holds the other (the last copy): only the
+    repriced line is a problem, and the last copy stays in the cart, unheld once rolled back."""
+    last_copy = ListingFactory(shop=shop_a, quantity=1, price=Decimal("8.00"))
+    repriced = ListingFactory(shop=shop_b, quantity=3, price=Decimal("20.00"))
+    _changed_after_the_read(monkeypatch, repriced=(repriced, {"price": Decimal("24.00")}))
+
+    with pytest.raises(StockChanged) as raised:
+        reserve(last_copy, repriced)
+
+    assert [(problem.listing_id, problem.kind) for problem in raised.value.problems] == [
+        (repriced.pk, LineProblem.Kind.PRICE)
+    ]
+    last_copy.refresh_from_db()
+    assert last_copy.reserved == 0
+    assert not Order.objects.exists()
+
+
+def test_a_copy_taken_during_the_checkout_is_reported_short(shop_a, monkeypatch):
+    listing = ListingFactory(shop=shop_a, quantity=3)
+    _changed_after_the_read(monkeypatch, taken=(listing, {"reserved": 2}))
+
+    with pytest.raises(StockChanged) as raised:
+        reserve((listing, 2))
+
+    [problem] = raised.value.problems
+    assert (problem.kind, problem.available) == (LineProblem.Kind.SHORT, 1)
+    assert not Order.objects.exists()
+
+
+def test_a_line_the_hold_missed_but_fine_under_the_lock_is_held(shop_a, monkeypatch):
+    """PostgreSQL checks the hold's condition again only on rows that passed it when the
+    statement began: a copy taken and given back while the hold waited is held by the
+    second try under the lock, not reported gone."""
+    from catalog import stock
+
+    listing = ListingFactory(shop=shop_a, quantity=1)
+    hold = stock.stock_hold_if_left
+    attempts = []
+
+    def missed_once(wanted, *, today):
+        attempts.append(sorted(wanted))
+        return set() if len(attempts) == 1 else hold(wanted, today=today)
+
+    monkeypatch.setattr(stock, "stock_hold_if_left", missed_once)
+
+    checkout = reserve(listing)
+
+    assert attempts == [[listing.pk], [listing.pk]]
+    assert checkout.orders.get().lines.get().listing_id == listing.pk
+    listing.refresh_from_db()
+    assert listing.reserved == 1
