@@ -56,7 +56,7 @@ from django.contrib import messages
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
 from django.middleware.gzip import re_accepts_gzip
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.cache import patch_vary_headers
 from django.utils.module_loading import import_string
 
@@ -216,5 +216,8 @@ def _hooks() -> _Hooks:
 
 def _key(request) -> str:
     query = "&".join(sorted(f"{key}={value}" for key, values in request.GET.lists() for value in values))
-    raw = f"{translation.get_language()}|{request.path}|{query}"
+    # The day in it: what a page says can change at midnight without any shop changing
+    # (a holiday starting, "open today"), and a page may be served up to
+    # PAGE_TTL + STALE_GRACE after it was rendered.
+    raw = f"{translation.get_language()}|{timezone.localdate().isoformat()}|{request.path}|{query}"
     return "page:" + hashlib.sha256(raw.encode()).hexdigest()
