@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.utils import translation
 
 from catalog.models import Listing
+from marketplace.cache import RETRY_EVERY
 from marketplace.models import OutgoingEmail
 from marketplace.services import _message_id, email_queue_on_commit
 from orders.models import Order, OrderLine
@@ -192,6 +193,11 @@ def restarts_during(crowd_size: int, redis, *, times: int, outages: list[tuple[f
     def restart(crowd: "Crowd") -> None:
         for restart_number in range(1, times + 1):
             crowd.wait_for(crowd_size * restart_number // (times + 1))
+            # Apart enough for every process to have found the service back in between
+            # (the cache tries again at most every RETRY_EVERY): else two restarts are one
+            # outage to it.
+            if outages:
+                time.sleep(max(0.0, outages[-1][1] + 2 * RETRY_EVERY - time.monotonic()))
             stopped = time.monotonic()
             redis.restart(down_for=1.0)
             outages.append((stopped, time.monotonic()))
