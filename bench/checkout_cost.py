@@ -19,7 +19,6 @@ them (docs/performance.md).
 
 import argparse
 import cProfile
-import os
 import statistics
 import sys
 import time
@@ -31,7 +30,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.cpu import backend_cpu  # noqa: E402
-from bench.own_database import own_database  # noqa: E402
+from bench.own_database import django_on_own_database, own_database  # noqa: E402
 
 WARM_UP = 50
 
@@ -44,23 +43,14 @@ def main() -> int:
     parser.add_argument("--profile", metavar="FILE", help="write a cProfile of the timed calls to FILE")
     options = parser.parse_args()
 
-    with own_database("bench_checkout"):
+    with own_database("bench_checkout") as database:
+        django_on_own_database(database)
         print(_measure(checkouts=options.checkouts, lines=options.lines, emails=options.emails,
                        profile=options.profile))  # fmt: skip
     return 0
 
 
 def _measure(*, checkouts: int, lines: int, emails: str = "inprocess", profile: str | None = None) -> str:
-    # Production-like: no DEBUG, no SMTP, no broker (tasks run in-process after commit).
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-    os.environ["DJANGO_DEBUG"] = "false"
-    os.environ.setdefault("DJANGO_SECRET_KEY", "benchmark-only-" + "x" * 40)
-    os.environ["EMAIL_URL"] = "dummymail://"
-    os.environ.pop("CELERY_BROKER_URL", None)
-    import django
-
-    django.setup()
-    from django.core.management import call_command
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
@@ -71,7 +61,6 @@ def _measure(*, checkouts: int, lines: int, emails: str = "inprocess", profile: 
         from marketplace.tasks import send_email
 
         send_email.delay = lambda *args, **kwargs: None
-    call_command("migrate", verbosity=0)
     listings = _shelf()
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_backend_pid()")
