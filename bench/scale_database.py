@@ -23,6 +23,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.marked_database import create_marked, drop_marked, mark_of
 from bench.own_database import _connect, _with_database
 
 DEFAULT_NAME = "drive_solidaire_bench_scale"
@@ -41,13 +42,6 @@ def _server() -> str:
     return os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres")
 
 
-def _mark_of(admin, name: str) -> str | None:
-    cursor = admin.cursor()
-    cursor.execute("SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = %s", [name])
-    row = cursor.fetchone()
-    return row[0] if row else None
-
-
 def require_scale_database() -> str:
     """Refuse to go on unless DATABASE_URL names a database this script made. Returns its
     name. Called by the full-scale benchmarks before Django starts."""
@@ -61,7 +55,7 @@ def require_scale_database() -> str:
     name = urlsplit(url).path.lstrip("/")
     admin = _connect(url, "postgres")
     try:
-        mark = _mark_of(admin, name)
+        mark = mark_of(admin, name)
     finally:
         admin.close()
     if mark != MARK:
@@ -75,11 +69,11 @@ def require_scale_database() -> str:
 def create(name: str) -> None:
     admin = _connect(_server(), "postgres")
     try:
-        admin.cursor().execute(f'CREATE DATABASE "{name}"')
+        create_marked(admin, name, MARK)
     except Exception as error:
         raise SystemExit(f"Cannot create {name}: {error}") from None
-    admin.cursor().execute(f"COMMENT ON DATABASE \"{name}\" IS '{MARK}'")
-    admin.close()
+    finally:
+        admin.close()
     environment = dict(os.environ, DATABASE_URL=_with_database(_server(), name), DJANGO_DEBUG="true")
     manage = [sys.executable, str(ROOT / "manage.py")]
     for command in (
@@ -95,10 +89,7 @@ def create(name: str) -> None:
 def drop(name: str) -> None:
     admin = _connect(_server(), "postgres")
     try:
-        if _mark_of(admin, name) != MARK:
-            raise SystemExit(f"{name} is not a database made by this script: not dropped.")
-        admin.cursor().execute(f'DROP DATABASE "{name}" WITH (FORCE)')
-        print(f"Dropped {name}.")
+        drop_marked(admin, name, MARK)
     finally:
         admin.close()
 

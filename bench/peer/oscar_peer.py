@@ -33,6 +33,7 @@ from pathlib import Path
 
 # The load generator of our own throughput benchmark (standard library only).
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from marked_database import create_marked, drop_marked, exists, mark_of
 from wrk_load import wrk
 
 DATABASE = "bench_peer_oscar"
@@ -150,28 +151,11 @@ def connect(database: str):
     return connection
 
 
-def mark_of(admin, name: str) -> str | None:
-    cursor = admin.cursor()
-    cursor.execute("SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = %s", [name])
-    row = cursor.fetchone()
-    return row[0] if row else None
-
-
-def exists(admin, name: str) -> bool:
-    cursor = admin.cursor()
-    cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
-    return cursor.fetchone() is not None
-
-
 def drop_database(name: str) -> None:
     admin = connect("postgres")
     try:
-        if not exists(admin, name):
-            return
-        if mark_of(admin, name) != MARK:
-            raise SystemExit(f"Database {name!r} was not made by this script: refusing to drop it.")
-        admin.cursor().execute(f'DROP DATABASE "{name}" WITH (FORCE)')
-        print(f"dropped {name}")
+        if exists(admin, name):
+            drop_marked(admin, name, MARK)
     finally:
         admin.close()
 
@@ -180,8 +164,7 @@ def create_database(name: str) -> None:
     drop_database(name)  # a previous load's, marked; anything else is refused above
     admin = connect("postgres")
     try:
-        admin.cursor().execute(f'CREATE DATABASE "{name}"')
-        admin.cursor().execute(f"COMMENT ON DATABASE \"{name}\" IS '{MARK}'")
+        create_marked(admin, name, MARK)
     finally:
         admin.close()
 
