@@ -285,11 +285,10 @@ def _reserve(checkout: Checkout, lines: list[CartLine], customer: CustomerDetail
     """A constant number of statements whatever the lines and shops (issue 22): the
     listings read once, the limits in one query, the orders, lines, events and messages
     one insert each, the copies held by one conditional update."""
-    wanted = {line.listing_id: line for line in lines}
     # Read without locking, and write the orders, lines, events and emails first: the
     # listings are locked only by the last statement and until the commit, so that the
     # customers of a popular title queue for milliseconds, not for the whole checkout.
-    listings = stock.listings_to_reserve(wanted)
+    listings = stock.listings_to_reserve(line.listing_id for line in lines)
     _check(lines, listings)
     check_checkout_shape(
         lines=lines,
@@ -310,15 +309,7 @@ def _reserve(checkout: Checkout, lines: list[CartLine], customer: CustomerDetail
     shops = sorted(by_shop, key=lambda shop: shop.pk)
     orders = _create_orders(checkout, shops, customer, schedules={shop.pk: shop.schedule for shop in shops})
     OrderLine.objects.bulk_create(
-        OrderLine(
-            order=order,
-            listing=listings[line.listing_id],
-            ean=listings[line.listing_id].book.ean,
-            title=listings[line.listing_id].book.title,
-            condition=listings[line.listing_id].condition,
-            unit_price=listings[line.listing_id].price,
-            quantity=line.quantity,
-        )
+        _order_line(order, line, listings[line.listing_id])
         for order in orders
         for line in by_shop[order.shop]
     )
@@ -333,20 +324,30 @@ def _reserve(checkout: Checkout, lines: list[CartLine], customer: CustomerDetail
     # Now lock, and hold the copies where the listings are still what was read and copied
     # into the lines (still offered, at that price, enough copies). If any is not,
     # StockChanged rolls it all back, saying what changed.
+    _hold_or_say_what_changed(lines, listings)
+
+
+def _order_line(order: Order, line: CartLine, listing: Listing) -> OrderLine:
+    return OrderLine(order=order, listing=listing, ean=listing.book.ean, title=listing.book.title,
+                     condition=listing.condition, unit_price=listing.price, quantity=line.quantity)  # fmt: skip
+
+
+def _hold_or_say_what_changed(lines: list[CartLine], listings: dict[int, Listing]) -> None:
     held = _hold(lines, listings)
-    if len(held) < len(wanted):
-        # What the lines not held are now, under the lock (the hold's statement took it):
-        # only those, since the others already count this checkout's copies as reserved.
-        missing = [line for line in lines if line.listing_id not in held]
-        locked = stock.listings_read([line.listing_id for line in missing], lock=True)
-        _check([replace(line, seen_price=listings[line.listing_id].price) for line in missing], locked)
-        # Nothing wrong with them now: they changed and changed back while the hold waited
-        # for their lock (PostgreSQL checks again only the rows that passed at the
-        # statement's start). Locked by this transaction now, they are held or truly gone.
-        held |= _hold(missing, listings)
-        if len(held) < len(wanted):
-            raise StockChanged([_problem_gone(line, listings[line.listing_id]) for line in lines
-                                if line.listing_id not in held])  # fmt: skip
+    if len(held) == len(lines):
+        return
+    # What the lines not held are now, under the lock (the hold's statement took it): only
+    # those, since the others already count this checkout's copies as reserved.
+    missing = [line for line in lines if line.listing_id not in held]
+    locked = stock.listings_read([line.listing_id for line in missing], lock=True)
+    _check([replace(line, seen_price=listings[line.listing_id].price) for line in missing], locked)
+    # Nothing wrong with them now: they changed and changed back while the hold waited for
+    # their lock (PostgreSQL checks again only the rows that passed at the statement's
+    # start). Locked by this transaction now, they are held or truly gone.
+    held = _hold(missing, listings)
+    if len(held) < len(missing):
+        raise StockChanged([_problem_gone(line, listings[line.listing_id]) for line in missing
+                            if line.listing_id not in held])  # fmt: skip
 
 
 def _hold(lines: list[CartLine], listings: dict[int, Listing]) -> set[int]:
