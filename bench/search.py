@@ -176,16 +176,35 @@ def percentiles(timings: list[float]) -> str:
     )
 
 
-def timed_pages(client: Client, urls: list[str], *, cold: bool) -> list[float]:
-    timings = []
+def timed_pages(client: Client, urls: list[str], *, cold: bool) -> tuple[list[float], list[float]]:
+    """Each page's server time (wall clock) and the CPU this process spent on it (Python:
+    middleware, view, ORM, template; PostgreSQL's own work is in another process)."""
+    timings, cpu = [], []
     for url in urls:
         if cold:
             cache.clear()  # nothing cached: not the drive, not the shops around it
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), time.process_time()
         response = client.get(url)
+        cpu.append(time.process_time() - cpu_started)
         timings.append(time.perf_counter() - started)
         assert response.status_code == 200, (url, response.status_code)
-    return timings
+    return timings, cpu
+
+
+def profile(client: Client, urls: list[str], label: str, lines: int) -> None:
+    """cProfile of these pages (times under the profiler are ~2× real): where their Python goes."""
+    import cProfile
+    import pstats
+
+    profiler = cProfile.Profile()
+    profiler.enable()
+    for url in urls:
+        client.get(url)
+    profiler.disable()
+    print(f"--- profile of {len(urls)} {label}, by own time then cumulative")
+    stats = pstats.Stats(profiler).strip_dirs()
+    stats.sort_stats("tottime").print_stats(lines)
+    stats.sort_stats("cumulative").print_stats(lines)
 
 
 def prewarm_database() -> None:
@@ -222,6 +241,8 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--cold", action="store_true", help="clear every cache before each request")
     parser.add_argument("--no-prewarm", action="store_true", help="measure whatever the OS has in memory")
+    parser.add_argument("--profile", type=int, default=0, metavar="LINES",
+                        help="after measuring, print a cProfile of each page's Python (LINES functions)")  # fmt: skip
     args = parser.parse_args()
     rng = random.Random(args.seed)
     collect_static_files()
@@ -248,8 +269,8 @@ def main() -> int:
     # on a running site, unless --cold.
     page_cache._cacheable = lambda request: False
     timed_pages(client, search_urls[:40] + book_urls[:40], cold=args.cold)  # warm PostgreSQL and Python
-    search = timed_pages(client, search_urls, cold=args.cold)
-    book = timed_pages(client, book_urls, cold=args.cold)
+    search, search_cpu = timed_pages(client, search_urls, cold=args.cold)
+    book, book_cpu = timed_pages(client, book_urls, cold=args.cold)
     queries_only = []
     for drive, params in searches:
         started = time.perf_counter()
@@ -261,8 +282,14 @@ def main() -> int:
           f"   ({len(for_products)} searches for games, toys, records)")  # fmt: skip
     print(f"  of which SQL   {percentiles(queries_only)}")
     print(f"book page        {percentiles(book)}   (target p95 ≤ 30 ms)")
+    print("CPU of the web process per page (target ≤ 5 ms, issue 22):")
+    print(f"  search page    {percentiles(search_cpu)}")
+    print(f"  book page      {percentiles(book_cpu)}")
     worst = sorted(zip(search, search_urls, strict=True), reverse=True)[:5]
     print("slowest searches:", "; ".join(f"{t * 1000:.0f} ms {u}" for t, u in worst))
+    if args.profile:
+        profile(client, search_urls[:200], "search pages", args.profile)
+        profile(client, book_urls[:200], "book pages", args.profile)
     return 0
 
 

@@ -7,13 +7,13 @@ Values are written as people type them: text, a whole number ("45"), a range ("8
 and accents as the list has them, matched without regard to case)."""
 
 import re
-import time
 
 from django.apps import apps as django_apps
 from django.core.cache import cache
 from django.utils.translation import gettext as _
 
 from marketplace.bilingual import in_page_language
+from marketplace.cache import cached_with_local_copy, forget_local_copies
 from marketplace.text import comparison_key
 
 # (code, French name, English name, shop kinds, book rules, attributes); an attribute is
@@ -236,23 +236,18 @@ KIND_CACHE_KEYS = ("product-attribute-definitions", "product-kind-names", "searc
 # What this process keeps of them, a few seconds: a search page shows twenty products,
 # each with its kind's attributes; one trip to the shared cache per page, not per product.
 LOCAL_SECONDS = 10
-_local: dict[str, tuple[float, object]] = {}
 
 
 def forget_cached_kinds() -> None:
     """Head office changed a kind or an attribute: pages show the change at once (this
     process), or within LOCAL_SECONDS (the others)."""
     cache.delete_many(KIND_CACHE_KEYS)
-    _local.clear()
+    forget_local_copies(KIND_CACHE_KEYS)
 
 
-def _cached(key: str, read):
-    kept = _local.get(key)
-    if kept is not None and kept[0] > time.monotonic():
-        return kept[1]
-    value = cache.get_or_set(key, read, 60)
-    _local[key] = (time.monotonic() + LOCAL_SECONDS, value)
-    return value
+def cached_kind_data(key: str, read):
+    """One of KIND_CACHE_KEYS, from the shared cache (a minute) and this process's copy."""
+    return cached_with_local_copy(key, read, timeout=60, local_seconds=LOCAL_SECONDS)
 
 
 def kind_name(kind_code: str) -> str:
@@ -260,7 +255,7 @@ def kind_name(kind_code: str) -> str:
 
 
 def _kind_names() -> dict[str, tuple[str, str]]:
-    return _cached(
+    return cached_kind_data(
         "product-kind-names",
         lambda: {
             code: (name_fr, name_en)
@@ -284,7 +279,7 @@ def _attribute_definitions() -> dict[str, list[tuple]]:
             definitions.setdefault(row[0], []).append(row[1:])
         return definitions
 
-    return _cached("product-attribute-definitions", read)
+    return cached_kind_data("product-attribute-definitions", read)
 
 
 def described(kind_code: str, values: dict) -> list[tuple[str, str]]:

@@ -1,11 +1,16 @@
 """Reads about books and listings."""
 
+import functools
 import uuid
 from dataclasses import dataclass
 
+from django.db import connection
 from django.db.models import Func, IntegerField, QuerySet, Sum
 
-from catalog.models import IN_STOCK, Book, Listing, StockSyncPage, StockSyncSession
+from catalog.models import Book, Listing, StockSyncPage, StockSyncSession
+from catalog.stock import IN_STOCK_SQL
+from marketplace.raw_rows import ModelColumns
+from shops.hours import Schedule, schedule_columns_sql
 from shops.models import Shop
 from shops.selectors import NearbyShop, shops_for_user
 
@@ -22,7 +27,24 @@ def with_book_details(listings: QuerySet[Listing]) -> QuerySet[Listing]:
 
 
 def book_by_ean(ean: str) -> Book | None:
-    return Book.objects.filter(ean=ean).first()
+    """The book (or product) with this EAN, for its public page and the public API.
+    Its search columns are left out (deferred): they are the largest, and no page shows them."""
+    sql, columns = _book_by_ean_query()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [ean])
+        row = cursor.fetchone()
+    return columns.instance(row) if row else None
+
+
+@functools.cache
+def _book_by_ean_query() -> tuple[str, ModelColumns]:
+    """book_by_ean's statement, written once per process (its ORM query took more Python
+    than PostgreSQL took to answer it: a book page's busiest read, issue 22)."""
+    searched = {"search_vector", "shop_ids"}
+    columns = ModelColumns(
+        Book, "book", only={field.attname for field in Book._meta.concrete_fields} - searched
+    )
+    return f"SELECT {columns.sql} FROM {Book._meta.db_table} book WHERE book.ean = %s", columns
 
 
 def own_product(*, shop, reference: str) -> Book | None:
@@ -49,14 +71,10 @@ class Offer:
         return self.listing.shop
 
 
-# What `offers_near` loads of each shop for "open now" and "ready by" (shops.hours).
-OFFER_SHOP_FIELDS = ["shop__preparation_hours", "shop__holiday_starts_on", "shop__holiday_ends_on"]
-
-
 def offers_near(*, book: Book, shops: list[NearbyShop], with_opening_hours: bool = False) -> list[Offer]:
     """The book's offers (published, in stock) in these shops, nearest shop first, then
-    cheapest. `with_opening_hours` also loads what "open now" and "ready by" read of their
-    shops (`Offer.shop_with_hours`): two more queries, whatever the number of offers."""
+    cheapest. `with_opening_hours` also reads what "open now" and "ready by" read of their
+    shops (`Offer.shop_with_hours`), in the same statement."""
     return offers_of_books_near(book_ids=[book.pk], shops=shops, with_opening_hours=with_opening_hours).get(
         book.pk, []
     )
@@ -66,21 +84,50 @@ def offers_of_books_near(
     *, book_ids: list[int], shops: list[NearbyShop], with_opening_hours: bool = False
 ) -> dict[int, list[Offer]]:
     """`offers_near` for several books at once, by book id (books without an offer are
-    left out): the same queries for one book or thirty."""
+    left out): one statement for one book or thirty, with or without the hours."""
     by_id = {shop.id: shop for shop in shops}
     if not book_ids or not by_id:
         return {}
-    listings = Listing.objects.filter(IN_STOCK, book_id__in=book_ids, shop_id__in=list(by_id))
-    fields = ["id", "book_id", "shop_id", "condition", "price", "quantity", "reserved"]
-    if with_opening_hours:
-        listings = listings.select_related("shop").prefetch_related("shop__opening_periods", "shop__closures")
-        fields += OFFER_SHOP_FIELDS
+    sql, listing_columns, shop_columns = _offers_query(with_opening_hours)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [list(book_ids), list(by_id)])
+        rows = cursor.fetchall()
     offers: dict[int, list[Offer]] = {}
-    for listing in listings.only(*fields):
+    for row in rows:
+        listing = listing_columns.instance(row)
+        if with_opening_hours:
+            listing.shop = shop = shop_columns.instance(row, listing_columns.width)
+            periods, closures = row[-2:]
+            shop.__dict__["_schedule"] = Schedule.from_json(shop, periods=periods, closures=closures)
         offers.setdefault(listing.book_id, []).append(Offer(listing=listing, shop=by_id[listing.shop_id]))
     for book_offers in offers.values():
         book_offers.sort(key=lambda offer: (offer.shop.distance_km, offer.listing.price))
     return offers
+
+
+@functools.cache
+def _offers_query(with_opening_hours: bool) -> tuple[str, ModelColumns, ModelColumns]:
+    """offers_of_books_near's statement, written once per process: for one book page,
+    building the same query and its two prefetches through the ORM cost more Python
+    than PostgreSQL took to answer them (issue 22). What an offer reads of its listing,
+    and of its shop for "open now" and "ready by" (shops/templatetags/opening_hours.py,
+    which also reads the schedule set above)."""
+    listing = ModelColumns(
+        Listing, "listing", only={"id", "book_id", "shop_id", "condition", "price", "quantity", "reserved"}
+    )
+    shop = ModelColumns(
+        Shop, "shop", only={"id", "preparation_hours", "holiday_starts_on", "holiday_ends_on"}
+    )
+    columns = listing.sql
+    joined = ""
+    if with_opening_hours:
+        columns += f", {shop.sql}, {schedule_columns_sql('shop')}"
+        joined = f"JOIN {Shop._meta.db_table} shop ON shop.id = listing.shop_id"
+    sql = f"""
+        SELECT {columns}
+          FROM {Listing._meta.db_table} listing {joined}
+         WHERE {IN_STOCK_SQL} AND listing.book_id = ANY(%s) AND listing.shop_id = ANY(%s)"""
+    return sql, listing, shop
 
 
 @dataclass(frozen=True)

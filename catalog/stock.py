@@ -13,7 +13,7 @@ deadlock. Each update below goes through the listings in the same order.
 
 import functools
 from collections.abc import Iterable, Mapping
-from datetime import date, time
+from datetime import date
 from decimal import Decimal
 
 from django.db import connection
@@ -21,8 +21,9 @@ from django.db.models import F, QuerySet
 from django.db.models.functions import Now
 
 from catalog.models import Book, Listing
-from shops.hours import Schedule
-from shops.models import Closure, OpeningPeriod, Shop
+from marketplace.raw_rows import ModelColumns
+from shops.hours import Schedule, schedule_columns_sql
+from shops.models import Shop
 from shops.selectors import open_shops, reservable_shops
 
 # A copy is left to reserve (catalog.models.IN_STOCK, which the partial indexes the
@@ -60,56 +61,40 @@ def listings_to_reserve(ids: Iterable[int]) -> dict[int, Listing]:
     Schedule (`listing.shop.schedule`, for the orders' answer deadline): one statement,
     no lock. The checkout checks them and copies them into its order lines; then
     stock_hold_if_left checks again, under the lock, while it holds the copies."""
-    sql, models, converted = _to_reserve_query()
+    sql, listing_columns, book_columns, shop_columns = _to_reserve_query()
     with connection.cursor() as cursor:
         cursor.execute(sql, [sorted(ids)])
         rows = cursor.fetchall()
     listings = {}
     for row in rows:
-        row = list(row)
-        for index, field in converted:  # what Django's query would convert (JSON, phone numbers…)
-            row[index] = field.from_db_value(row[index], None, connection)
-        instances, start = [], 0
-        for model, attnames in models:
-            instances.append(model.from_db(connection.alias, attnames, row[start : start + len(attnames)]))
-            start += len(attnames)
-        listing, book, shop = instances
-        periods, closures = row[start], row[start + 1]
-        shop.schedule = Schedule.from_rows(
-            shop,
-            periods=((weekday, time.fromisoformat(opens), time.fromisoformat(closes))
-                     for weekday, opens, closes in periods),
-            closures=((date.fromisoformat(first), date.fromisoformat(last)) for first, last in closures),
-        )  # fmt: skip
+        listing = listing_columns.instance(row)
+        book = book_columns.instance(row, listing_columns.width)
+        start = listing_columns.width + book_columns.width
+        shop = shop_columns.instance(row, start)
+        start += shop_columns.width
+        shop.schedule = Schedule.from_json(shop, periods=row[start], closures=row[start + 1])
         listing.book, listing.shop = book, shop
         listings[listing.pk] = listing
     return listings
 
 
 @functools.cache
-def _to_reserve_query() -> tuple[str, list, list]:
+def _to_reserve_query() -> tuple[str, ModelColumns, ModelColumns, ModelColumns]:
     """listings_to_reserve's statement, written once per process: Django's query
     building costs more than PostgreSQL's answer here, on the busiest path of the site."""
-    aliases = ((Listing, "listing"), (Book, "book"), (Shop, "shop"))
-    columns, models, converted = [], [], []
-    for model, alias in aliases:
-        fields = model._meta.concrete_fields
-        converted += [(len(columns) + index, field) for index, field in enumerate(fields)
-                      if hasattr(field, "from_db_value")]  # fmt: skip
-        columns += [f'{alias}."{field.column}"' for field in fields]
-        models.append((model, [field.attname for field in fields]))
+    listing, book, shop = (
+        ModelColumns(Listing, "listing"),
+        ModelColumns(Book, "book"),
+        ModelColumns(Shop, "shop"),
+    )
     sql = f"""
-        SELECT {", ".join(columns)},
-               (SELECT coalesce(json_agg(json_build_array(period.weekday, period.opens, period.closes)), '[]')
-                  FROM {OpeningPeriod._meta.db_table} period WHERE period.shop_id = shop.id),
-               (SELECT coalesce(json_agg(json_build_array(closure.starts_on, closure.ends_on)), '[]')
-                  FROM {Closure._meta.db_table} closure WHERE closure.shop_id = shop.id)
+        SELECT {listing.sql}, {book.sql}, {shop.sql}, {schedule_columns_sql("shop")}
           FROM {Listing._meta.db_table} listing
           JOIN {Book._meta.db_table} book ON book.id = listing.book_id
           JOIN {Shop._meta.db_table} shop ON shop.id = listing.shop_id
          WHERE listing.id = ANY(%s)
          ORDER BY listing.id"""
-    return sql, models, converted
+    return sql, listing, book, shop
 
 
 def stock_hold_if_left(wanted: Mapping[int, tuple[int, Decimal]], *, today: date) -> set[int]:

@@ -221,3 +221,31 @@ def cache_unreachable(alias: str = DEFAULT_CACHE_ALIAS) -> bool:
     """Whether this process currently finds the cache unreachable (then it keeps
     nothing). Always False for caches that cannot be (in memory)."""
     return getattr(caches[alias], "unreachable", False)
+
+
+# --- Short-lived copies in the process, in front of the shared cache --------------------
+
+# key → (monotonic time it expires, value)
+_local_copies: dict[str, tuple[float, object]] = {}
+
+
+def cached_with_local_copy(key: str, read, *, timeout: int, local_seconds: float):
+    """`cache.get_or_set(key, read, timeout)`, and what it gave is kept by this process for
+    `local_seconds`: for what every page reads and nobody changes often (the kinds of
+    product, the subjects), one trip to Redis per process every few seconds instead of
+    one per page. A change then shows in the other processes within `local_seconds` of
+    its key leaving the shared cache."""
+    kept = _local_copies.get(key)
+    if kept is not None and kept[0] > time.monotonic():
+        return kept[1]
+    value = caches[DEFAULT_CACHE_ALIAS].get_or_set(key, read, timeout)
+    _local_copies[key] = (time.monotonic() + local_seconds, value)
+    return value
+
+
+def forget_local_copies(keys=None) -> None:
+    """Drop this process's copies of `keys` (all of them by default)."""
+    if keys is None:
+        _local_copies.clear()
+    for key in keys or ():
+        _local_copies.pop(key, None)

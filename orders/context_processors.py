@@ -1,8 +1,10 @@
 """What every page of the site knows: the drive, the language links, the cart's count.
 Here, the highest app these come from (the cart is orders', the drive shops')."""
 
+import functools
+
 from django.conf import settings
-from django.urls import translate_url
+from django.urls import get_script_prefix, translate_url
 from django.utils import translation
 
 from orders.cart import cart_count
@@ -24,11 +26,20 @@ def site(request):
 
 def _language_links(request):
     """The same page in each language: links, not a form, so that pages carry no
-    per-visitor token and can be cached."""
+    per-visitor token and can be cached. The query string is kept as it is."""
     current = translation.get_language()
-    path = request.get_full_path()
+    path, mark, query = request.get_full_path().partition("?")
     return [
-        {"code": code, "name": translation.get_language_info(code)["name_local"], "url": translate_url(path, code),
-         "current": code == current}
+        {"code": code, "name": translation.get_language_info(code)["name_local"],
+         "url": _path_in(path, code, get_script_prefix()) + mark + query, "current": code == current}
         for code, _name in settings.LANGUAGES
     ]  # fmt: skip
+
+
+@functools.lru_cache(maxsize=4096)
+def _path_in(path: str, code: str, _script_prefix: str) -> str:
+    """`path` in the language `code` (under the script prefix given, part of the key).
+    Finding it means resolving the address and reversing it, a quarter of the site's
+    header on every page; the busiest pages (a search, a popular book) ask for the same
+    few paths again and again."""
+    return translate_url(path, code)

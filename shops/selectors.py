@@ -126,11 +126,29 @@ def shops_near(*, latitude: float, longitude: float, radius_km: float) -> list[N
     """
     day = timezone.localdate()
     key = f"shops-near:{shops_cache_version()}:{day}:{latitude}:{longitude}:{radius_km}"
-    nearby = cache.get(key)
+    nearby = _shops_near_here.get(key)
     if nearby is None:
-        nearby = _shops_near(latitude=latitude, longitude=longitude, radius_km=radius_km, day=day)
-        cache.set(key, nearby, SHOPS_NEAR_TIMEOUT)
-    return nearby
+        nearby = cache.get(key)
+        if nearby is None:
+            nearby = _shops_near(latitude=latitude, longitude=longitude, radius_km=radius_km, day=day)
+            cache.set(key, nearby, SHOPS_NEAR_TIMEOUT)
+        if len(_shops_near_here) >= SHOPS_NEAR_KEPT_HERE:
+            _shops_near_here.clear()
+        _shops_near_here[key] = tuple(nearby)
+    return list(nearby)
+
+
+# This process's copies of shops_near's answers, by the same key: the key holds the
+# shops' version and the day, so a copy is as current as the shared one, and a page
+# saves a trip to Redis and unpickling tens of shops (issue 22). At most this many
+# (drive × radius pairs; emptied when full).
+SHOPS_NEAR_KEPT_HERE = 4096
+_shops_near_here: dict[str, tuple[NearbyShop, ...]] = {}
+
+
+def forget_shops_near() -> None:
+    """Drop this process's copies (tests empty the cache between them)."""
+    _shops_near_here.clear()
 
 
 def _shops_near(*, latitude: float, longitude: float, radius_km: float, day: date) -> list[NearbyShop]:

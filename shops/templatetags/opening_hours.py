@@ -13,7 +13,9 @@ from dataclasses import dataclass
 from datetime import date, datetime, time
 
 from django import template
-from django.utils import timezone
+from django.template.loader import get_template
+from django.utils import timezone, translation
+from django.utils.safestring import SafeString
 
 from shops.hours import PARIS, Schedule
 from shops.models import Weekday
@@ -134,13 +136,54 @@ def opening_hours(shop, at: datetime | None = None):
     }
 
 
-@register.inclusion_tag("shops/_opening_status.html")
-def opening_status(shop, at: datetime | None = None):
+@register.simple_tag
+def opening_status(shop, at: datetime | None = None) -> SafeString:
     """One line: "Open now — closes at 19:00", "Closed — opens Tuesday at 9:00"."""
-    return {"status": opening_status_for(shop, now=_now(at))}
+    return _line_now(
+        "shops/_opening_status.html", shop, at, lambda now: {"status": opening_status_for(shop, now=now)}
+    )
 
 
-@register.inclusion_tag("shops/_ready_by.html")
-def ready_by(shop, at: datetime | None = None):
+@register.simple_tag
+def ready_by(shop, at: datetime | None = None) -> SafeString:
     """One line: "Ready tomorrow by 11:30" (nothing for a shop without hours)."""
-    return {"ready": ready_by_for(shop, now=_now(at))}
+    return _line_now("shops/_ready_by.html", shop, at, lambda now: {"ready": ready_by_for(shop, now=now)})
+
+
+# The lines above, rendered this minute, by (template, what they read of the shop,
+# language). A book page shows both lines for each offer, and rendering them through their
+# templates (zone, date formats, translated sentences) was a third of the page's template
+# time (issue 22); the same shop's lines are the same for every page of that minute. What
+# they read of a shop is all in the key (`hours_key`): a shop that changes its hours or
+# goes on holiday gets new lines at once. Emptied when the minute changes, so it holds at
+# most a minute's shops.
+_lines_of_the_minute: dict = {"minute": None, "lines": {}}
+
+
+def _line_now(template_name: str, shop, at: datetime | None, context_at) -> SafeString:
+    """The line `template_name` says of `shop` now (or `at`, not kept), in the active language.
+
+    Read to the minute: opening ranges and preparation times are whole minutes and the
+    lines say hours and minutes, so a line is the same all through the minute."""
+    if at is not None:
+        return get_template(template_name).render(context_at(at))
+    now = timezone.now().replace(second=0, microsecond=0)
+    if _lines_of_the_minute["minute"] != now:
+        _lines_of_the_minute.update(minute=now, lines={})
+    key = (template_name, hours_key(shop), translation.get_language())
+    lines = _lines_of_the_minute["lines"]
+    if key not in lines:
+        lines[key] = get_template(template_name).render(context_at(now))
+    return lines[key]
+
+
+def hours_key(shop) -> tuple:
+    """Everything the opening status and "ready by" lines read of a shop."""
+    schedule = schedule_of(shop)
+    return (
+        tuple(sorted(schedule.weekly.items())),
+        schedule.closed,
+        shop.preparation_hours,
+        shop.holiday_starts_on,
+        shop.holiday_ends_on,
+    )

@@ -444,6 +444,55 @@ def test_an_offer_placed_on_a_saturday_evening_is_ready_on_tuesday(visitor, book
     assert "Ready by Tuesday at 10:30" in text
 
 
+def test_within_a_minute_a_shop_that_changes_its_hours_gets_new_lines_at_once(visitor, bookshop):
+    # The lines are kept for the minute by what they read of the shop (opening_hours.py):
+    # two books of the same shop, so that the page cache does not answer the second page.
+    first, second = BookFactory(), BookFactory()
+    ListingFactory(shop=bookshop, book=first)
+    ListingFactory(shop=bookshop, book=second)
+    _response, before = book_page(visitor, first, paris("2026-12-01 11:30:05"))
+    OpeningPeriod.objects.filter(shop=bookshop).delete()
+    give_hours(bookshop, tuesday="14:00-18:00")
+    bookshop.preparation_hours = 3
+    bookshop.save()
+
+    _response, after = book_page(visitor, second, paris("2026-12-01 11:30:40"))
+
+    assert "Open now</strong> — closes at 12:30" in before
+    assert "Ready today by 15:00" in before
+    assert "Closed</strong> — opens at 14:00" in after
+    assert "Ready today by 17:00" in after  # three hours to prepare now, from 14:00
+
+
+def test_the_lines_follow_the_clock_from_one_minute_to_the_next(visitor, bookshop):
+    books = BookFactory.create_batch(3)
+    for book in books:
+        ListingFactory(shop=bookshop, book=book)
+
+    moments = ["2026-12-01 12:29:00", "2026-12-01 12:29:59", "2026-12-01 12:30:00"]
+    pages = [book_page(visitor, book, paris(at))[1] for book, at in zip(books, moments, strict=True)]
+
+    assert "Open now</strong> — closes at 12:30" in pages[0]
+    assert "Open now</strong> — closes at 12:30" in pages[1]
+    assert "Closed</strong> — opens at 14:00" in pages[2]
+
+
+def test_the_same_shop_in_the_same_minute_is_written_in_each_visitors_language(visitor, bookshop):
+    english_book, french_book = BookFactory(), BookFactory()
+    ListingFactory(shop=bookshop, book=english_book)
+    ListingFactory(shop=bookshop, book=french_book)
+
+    _response, english = book_page(visitor, english_book, paris("2026-12-01 11:30"))
+    with clock_at(paris("2026-12-01 11:30")), translation.override("fr"):
+        french = " ".join(
+            visitor.get(reverse("book", args=[french_book.ean]) + "?drive=lorient").content.decode().split()
+        )
+
+    assert "Open now</strong> — closes at 12:30" in english
+    assert "Ouvert</strong> — ferme à 12:30" in french
+    assert "Open now" not in french
+
+
 def test_the_book_page_costs_the_same_queries_for_1_or_5_shops_with_hours_and_closures(visitor):
     few, many = BookFactory(), BookFactory()
     ListingFactory(book=few, shop=ShopFactory())
