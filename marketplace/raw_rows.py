@@ -21,7 +21,9 @@ class ModelColumns:
         self.attnames = [field.attname for field in fields]
         self.width = len(fields)
         self.sql = ", ".join(f'{alias}."{field.column}"' for field in fields)
-        self._converted = [(index, field) for index, field in enumerate(fields) if hasattr(field, "from_db_value")]
+        self._converted = [
+            (index, field) for index, field in enumerate(fields) if hasattr(field, "from_db_value")
+        ]
 
     def instance(self, row, start: int = 0):
         """The instance whose columns start at `row[start]`."""

@@ -69,7 +69,9 @@ def test_offers_come_with_their_shops_hours_in_one_statement(django_assert_num_q
     book = BookFactory()
     cheaper_far = ListingFactory(shop=far, book=book, price=Decimal("15.00"))
     ListingFactory(shop=middle, book=book, status=Listing.Status.DRAFT)  # not published
-    ListingFactory(shop=near, book=book, condition=Listing.Condition.USED_GOOD, quantity=1, reserved=1)  # none left
+    ListingFactory(
+        shop=near, book=book, condition=Listing.Condition.USED_GOOD, quantity=1, reserved=1
+    )  # none left
     at_near = ListingFactory(shop=near, book=book)
     shops = [NearbyShop(shop.pk, shop.trade_name, shop.slug, shop.town, km)
              for shop, km in ((near, 1.0), (middle, 4.0), (far, 9.0))]  # fmt: skip
