@@ -225,7 +225,9 @@ def cache_unreachable(alias: str = DEFAULT_CACHE_ALIAS) -> bool:
 
 # --- Short-lived copies in the process, in front of the shared cache --------------------
 
-# key → (monotonic time it expires, value)
+# key → (monotonic time it expires, value). Emptied when it holds MAX_LOCAL_COPIES: keys
+# can come from addresses (a drive's slug), and anyone can send many.
+MAX_LOCAL_COPIES = 10_000
 _local_copies: dict[str, tuple[float, object]] = {}
 
 
@@ -239,6 +241,8 @@ def cached_with_local_copy(key: str, read, *, timeout: int, local_seconds: float
     if kept is not None and kept[0] > time.monotonic():
         return kept[1]
     value = caches[DEFAULT_CACHE_ALIAS].get_or_set(key, read, timeout)
+    if len(_local_copies) >= MAX_LOCAL_COPIES:
+        _local_copies.clear()
     _local_copies[key] = (time.monotonic() + local_seconds, value)
     return value
 
