@@ -1,8 +1,10 @@
 """The search box and its filters, as the customer sends them (GET parameters)."""
 
+import copy
 import html
 
 from django import forms
+from django.utils import translation
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
@@ -120,8 +122,9 @@ def kinds_and_filters() -> tuple[list[tuple[str, str, str]], list[tuple[str, str
 ATTRIBUTE_FIELD_PREFIX = "a_"  # "a_age-range=9" in the address
 
 
-class SearchForm(forms.Form):
-    bound_field_class = QuickBoundField
+class _SearchFields(forms.Form):
+    """The search form's fields as declared; SearchForm takes its own from them once per
+    (shops around, language): see `_fields_for`."""
 
     q = forms.CharField(
         label=_("Title, author, brand, barcode…"), max_length=200, required=False, widget=QuickInput
@@ -172,25 +175,24 @@ class SearchForm(forms.Form):
     )
     page = forms.IntegerField(min_value=1, max_value=1000, required=False, widget=forms.HiddenInput)
 
+
+class SearchForm(forms.Form):
+    """The search box and its filters. Its fields are shared by every form asking for the
+    same shops in the same language (they are only read once built): copying Django's
+    fields and their choices for each search (deepcopy) was a tenth of the page's Python."""
+
+    bound_field_class = QuickBoundField
+
     def __init__(self, *args, shops=(), **kwargs):
         kwargs.setdefault("label_suffix", "")
         super().__init__(*args, **kwargs)
-        self.fields["shop"].choices = [
-            ("", _("All nearby shops")),
-            *((shop.id, f"{shop.trade_name} ({shop.distance_km:.0f} km)") for shop in shops),
-        ]
-        self.fields["subject"].choices = [("", _("All subjects")), *top_subjects()]
-        kinds, filters = kinds_and_filters()
-        self.fields["kind"].choices = [
-            ("", _("Every kind")),
-            *((code, in_page_language(name_fr, name_en)) for code, name_fr, name_en in kinds),
-        ]
-        self.attribute_types = {}
-        for code, attribute_type, name_fr, name_en, unit_fr, choices in filters:
-            self.fields[ATTRIBUTE_FIELD_PREFIX + code] = _filter_field(
-                attribute_type, in_page_language(name_fr, name_en), unit_fr, choices
-            )
-            self.attribute_types[code] = attribute_type
+        fields, self.attribute_types = _fields_for(
+            tuple((shop.id, shop.trade_name, shop.distance_km) for shop in shops),
+            tuple(top_subjects()),
+            kinds_and_filters(),
+            translation.get_language(),
+        )
+        self.fields = dict(fields)
 
     def attribute_fields(self):
         """The filters by attribute (age, number of players…), for the template."""
@@ -227,6 +229,44 @@ class SearchForm(forms.Form):
             sort=valid.get("sort") if valid.get("sort") in SORTS else "relevance",
             page=valid.get("page") or 1,
         )
+
+
+# (shops, subjects, kinds, language) → (fields, attribute types): built once each, at
+# most FIELD_SETS_KEPT of them (drive × radius pairs and languages; emptied when full).
+FIELD_SETS_KEPT = 4096
+_field_sets: dict[tuple, tuple[dict[str, forms.Field], dict[str, str]]] = {}
+
+
+def _fields_for(shops: tuple, subjects: tuple, kinds_filters, language: str):
+    """The search form's fields for these shops (id, name, distance), subjects, kinds and
+    filters, in `language` (the kinds' and filters' names are written in it). Never
+    changed once built: a form that needs other choices gets another set."""
+    kinds, filters = kinds_filters
+    hashable_filters = tuple(
+        (*attribute[:5], tuple(attribute[5])) for attribute in filters
+    )  # choices: a list
+    key = (shops, subjects, tuple(kinds), hashable_filters, language)
+    if key not in _field_sets:
+        fields = copy.deepcopy(_SearchFields.base_fields)
+        fields["shop"].choices = [
+            ("", _("All nearby shops")),
+            *((shop_id, f"{name} ({distance_km:.0f} km)") for shop_id, name, distance_km in shops),
+        ]
+        fields["subject"].choices = [("", _("All subjects")), *subjects]
+        fields["kind"].choices = [
+            ("", _("Every kind")),
+            *((code, in_page_language(name_fr, name_en)) for code, name_fr, name_en in kinds),
+        ]
+        attribute_types = {}
+        for code, attribute_type, name_fr, name_en, unit_fr, choices in filters:
+            fields[ATTRIBUTE_FIELD_PREFIX + code] = _filter_field(
+                attribute_type, in_page_language(name_fr, name_en), unit_fr, choices
+            )
+            attribute_types[code] = attribute_type
+        if len(_field_sets) >= FIELD_SETS_KEPT:
+            _field_sets.clear()
+        _field_sets[key] = (fields, attribute_types)
+    return _field_sets[key]
 
 
 def _filter_field(attribute_type: str, label: str, unit: str, choices: list[str]) -> forms.Field:
