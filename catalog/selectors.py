@@ -126,7 +126,8 @@ def _offers_query(with_opening_hours: bool) -> tuple[str, ModelColumns, ModelCol
     sql = f"""
         SELECT {columns}
           FROM {Listing._meta.db_table} listing {joined}
-         WHERE {IN_STOCK_SQL} AND listing.book_id = ANY(%s) AND listing.shop_id = ANY(%s)"""
+         WHERE {IN_STOCK_SQL} AND listing.book_id = ANY(%s) AND listing.shop_id = ANY(%s)
+         ORDER BY listing.updated_at DESC"""  # Listing's own order: two offers equally near and dear stay put
     return sql, listing, shop
 
 

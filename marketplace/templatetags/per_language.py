@@ -56,15 +56,18 @@ def _is_fixed_node(node) -> bool:
     if isinstance(node, TextNode | CommentNode):
         return True
     if isinstance(node, TranslateNode):
-        return _is_fixed(node.filter_expression) and node.asvar is None
+        return _is_fixed(node.filter_expression) and _fixed_context(node) and node.asvar is None
     if isinstance(node, BlockTranslateNode):
         words = node.singular + (node.plural or [])
         return (
             not node.extra_context
             and node.counter is None
             and node.asvar is None
+            and _fixed_context(node)
             and all(token.token_type is TokenType.TEXT for token in words)
         )
+    # {% url %} reverses with the current page's namespace as `current_app`: not in the
+    # key, which only matters for an application deployed twice (two admin sites).
     if isinstance(node, URLNode):
         return (
             _is_fixed(node.view_name)
@@ -75,6 +78,11 @@ def _is_fixed_node(node) -> bool:
     if isinstance(node, StaticNode):
         return node.varname is None and _is_fixed(node.path)
     return False
+
+
+def _fixed_context(node) -> bool:
+    """No message context ("context 'month'"), or a literal one."""
+    return node.message_context is None or _is_fixed(node.message_context)
 
 
 def _is_fixed(expression: FilterExpression) -> bool:

@@ -150,31 +150,49 @@ def ready_by(shop, at: datetime | None = None) -> SafeString:
     return _line_now("shops/_ready_by.html", shop, at, lambda now: {"ready": ready_by_for(shop, now=now)})
 
 
-# The lines above, rendered this minute, by (template, what they read of the shop,
-# language). A book page shows both lines for each offer, and rendering them through their
-# templates (zone, date formats, translated sentences) was a third of the page's template
-# time (issue 22); the same shop's lines are the same for every page of that minute. What
-# they read of a shop is all in the key (`hours_key`): a shop that changes its hours or
-# goes on holiday gets new lines at once. Emptied when the minute changes, so it holds at
-# most a minute's shops.
-_lines_of_the_minute: dict = {"minute": None, "lines": {}}
+# The lines above, as rendered in the current minute, by (template, whether it was
+# exactly on the minute, what the line reads of the shop, language). A book page shows
+# both lines for each offer, and rendering them through their templates (zone, date
+# formats, translated sentences) was a third of the page's template time (issue 22).
+# What they read of a shop is all in the key (`hours_key`): a shop that changes its hours
+# or goes on holiday gets new lines at once. Replaced as a whole when the minute changes
+# (one tuple: a thread still rendering for the previous minute writes into that
+# minute's lines, never into the next one's).
+_lines_of_the_minute: tuple[datetime | None, dict] = (None, {})
 
 
 def _line_now(template_name: str, shop, at: datetime | None, context_at) -> SafeString:
     """The line `template_name` says of `shop` now (or `at`, not kept), in the active language.
 
-    Read to the minute: opening ranges and preparation times are whole minutes and the
-    lines say hours and minutes, so a line is the same all through the minute."""
-    if at is not None:
-        return get_template(template_name).render(context_at(at))
-    now = timezone.now().replace(second=0, microsecond=0)
-    if _lines_of_the_minute["minute"] != now:
-        _lines_of_the_minute.update(minute=now, lines={})
-    key = (template_name, hours_key(shop), translation.get_language())
-    lines = _lines_of_the_minute["lines"]
-    if key not in lines:
-        lines[key] = get_template(template_name).render(context_at(now))
-    return lines[key]
+    Kept for the minute when the shop's opening ranges are whole minutes (as the admin
+    lets booksellers write them): every instant strictly inside a minute then gives the
+    same line, since a range starts, ends or holds the preparation time either before the
+    minute's first second or after its last; the instant on the minute itself may not ("ready
+    by 12:00" at 10:00:00, "by 14:00" a second later, for two hours to prepare before a
+    noon closing) and is kept apart. A shop whose ranges have seconds is not kept."""
+    global _lines_of_the_minute
+    now = at if at is not None else timezone.now()
+    if at is not None or not _in_whole_minutes(schedule_of(shop)):
+        return get_template(template_name).render(context_at(now))
+    minute = now.replace(second=0, microsecond=0)
+    kept_minute, lines = _lines_of_the_minute
+    if kept_minute != minute:
+        lines = {}
+        _lines_of_the_minute = (minute, lines)
+    key = (template_name, now == minute, hours_key(shop), translation.get_language())
+    line = lines.get(key)
+    if line is None:
+        line = lines[key] = get_template(template_name).render(context_at(now))
+    return line
+
+
+def _in_whole_minutes(schedule: Schedule) -> bool:
+    return all(
+        moment.second == 0 and moment.microsecond == 0
+        for ranges in schedule.weekly.values()
+        for opens_closes in ranges
+        for moment in opens_closes
+    )
 
 
 def hours_key(shop) -> tuple:

@@ -15,7 +15,7 @@ def compile_(body: str):
 
 
 FIXED = compile_(
-    "{% per_language %}<a href=\"{% url 'search' %}\">{% translate 'Search' %}</a>"
+    "{% per_language %}<a href=\"{% url 'search' %}\">{% translate 'Search' %}</a>{% translate 'May' context 'month' %}"
     "{% blocktranslate %}Menu{% endblocktranslate %} {% static 'css/site.css' %}{% end_per_language %}"
 )
 
@@ -52,6 +52,8 @@ def test_the_site_header_and_footer_come_in_the_pages_language(client):
         "{{ user }}",  # a variable
         "{% translate greeting %}",  # a phrase from the context
         "{% translate 'Search'|upper %}",  # a filter
+        "{% translate 'May' context month %}",  # a context from the page
+        "{% blocktranslate context month %}May{% endblocktranslate %}",
         "{% blocktranslate %}Hello {{ name }}{% endblocktranslate %}",
         "{% blocktranslate with name=user.first_name %}Hello{% endblocktranslate %}",
         "{% blocktranslate count counter=items %}item{% plural %}items{% endblocktranslate %}",

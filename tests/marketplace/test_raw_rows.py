@@ -84,3 +84,18 @@ def test_offers_come_with_their_shops_hours_in_one_statement(django_assert_num_q
     assert [offer.listing.pk for offer in offers] == [at_near.pk, cheaper_far.pk]  # nearest shop first
     assert offers[1].listing.price == Decimal("15.00")
     assert not offers[1].is_last_copy
+
+
+def test_offers_equally_near_and_dear_keep_the_listings_order_most_recently_updated_first():
+    shop, book = ShopFactory(), BookFactory()
+    new = ListingFactory(shop=shop, book=book, price=Decimal("12.00"))
+    used = ListingFactory(shop=shop, book=book, price=Decimal("12.00"), condition=Listing.Condition.USED_GOOD)
+    around = [NearbyShop(shop.pk, shop.trade_name, shop.slug, shop.town, 2.0)]
+
+    first = [offer.listing.pk for offer in offers_near(book=book, shops=around)]
+    new.quantity = 5
+    new.save()
+    then = [offer.listing.pk for offer in offers_near(book=book, shops=around)]
+
+    assert first == [used.pk, new.pk]
+    assert then == [new.pk, used.pk]

@@ -477,6 +477,37 @@ def test_the_lines_follow_the_clock_from_one_minute_to_the_next(visitor, booksho
     assert "Closed</strong> — opens at 14:00" in pages[2]
 
 
+def test_on_the_minute_and_a_second_later_the_ready_by_line_may_differ(visitor):
+    # Two hours to prepare: placed at 10:00:00 it is ready at the noon closing; a second
+    # later, the morning is too short and it is ready after lunch.
+    shop = ShopFactory(preparation_hours=2)
+    give_hours(shop, tuesday="9:00-12:00 14:00-19:00")
+    books = BookFactory.create_batch(3)
+    for book in books:
+        ListingFactory(shop=shop, book=book)
+
+    moments = ["2026-12-01 10:00:00", "2026-12-01 10:00:01", "2026-12-01 10:00:59"]
+    pages = [book_page(visitor, book, paris(at))[1] for book, at in zip(books, moments, strict=True)]
+
+    assert "Ready today by 12:00" in pages[0]
+    assert "Ready today by 14:00" in pages[1]
+    assert "Ready today by 14:00" in pages[2]
+
+
+def test_a_shop_whose_hours_have_seconds_gets_lines_worked_out_for_each_page(visitor):
+    shop = ShopFactory()
+    OpeningPeriod.objects.create(shop=shop, weekday=Weekday.TUESDAY, opens=time(9), closes=time(12, 0, 30))
+    books = BookFactory.create_batch(2)
+    for book in books:
+        ListingFactory(shop=shop, book=book)
+
+    open_page = book_page(visitor, books[0], paris("2026-12-01 12:00:10"))[1]
+    closed_page = book_page(visitor, books[1], paris("2026-12-01 12:00:40"))[1]
+
+    assert "Open now</strong>" in open_page
+    assert "Closed</strong>" in closed_page
+
+
 def test_the_same_shop_in_the_same_minute_is_written_in_each_visitors_language(visitor, bookshop):
     english_book, french_book = BookFactory(), BookFactory()
     ListingFactory(shop=bookshop, book=english_book)
