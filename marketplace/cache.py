@@ -225,22 +225,26 @@ def cache_unreachable(alias: str = DEFAULT_CACHE_ALIAS) -> bool:
 
 # --- Short-lived copies in the process, in front of the shared cache --------------------
 
-# key → (monotonic time it expires, value). Emptied when it holds MAX_LOCAL_COPIES: keys
-# can come from addresses (a drive's slug), and anyone can send many.
+# key → (monotonic time it expires, value). Emptied when it holds MAX_LOCAL_COPIES (a
+# guard: the keys kept are drives, kinds and subjects, a few thousand).
 MAX_LOCAL_COPIES = 10_000
 _local_copies: dict[str, tuple[float, object]] = {}
 
 
-def cached_with_local_copy(key: str, read, *, timeout: int, local_seconds: float):
+def cached_with_local_copy(key: str, read, *, timeout: int, local_seconds: float, keep_if=None):
     """`cache.get_or_set(key, read, timeout)`, and what it gave is kept by this process for
     `local_seconds`: for what every page reads and nobody changes often (the kinds of
     product, the subjects), one trip to Redis per process every few seconds instead of
     one per page. A change then shows in the other processes within `local_seconds` of
-    its key leaving the shared cache."""
+    its key leaving the shared cache. `keep_if(value)`: whether this process keeps a copy
+    (a drive's slug comes from the address: only real drives are kept, so that a flood of
+    made-up ones does not push the others out)."""
     kept = _local_copies.get(key)
     if kept is not None and kept[0] > time.monotonic():
         return kept[1]
     value = caches[DEFAULT_CACHE_ALIAS].get_or_set(key, read, timeout)
+    if keep_if is not None and not keep_if(value):
+        return value
     if len(_local_copies) >= MAX_LOCAL_COPIES:
         _local_copies.clear()
     _local_copies[key] = (time.monotonic() + local_seconds, value)

@@ -51,7 +51,7 @@ def drive_in_url(request) -> ChosenDrive | None:
         drive = Drive.objects.filter(slug=slug, is_active=True).first()
         return asdict(ChosenDrive.of(drive)) if drive else {}
 
-    # Five minutes in the shared cache, and ten seconds more in the process: every search
-    # and book page names its drive.
-    data = cached_with_local_copy(f"drive:{slug}", read, timeout=300, local_seconds=10)
+    # Five minutes in the shared cache, and ten seconds more in the process (real drives
+    # only): every search and book page names its drive.
+    data = cached_with_local_copy(f"drive:{slug}", read, timeout=300, local_seconds=10, keep_if=bool)
     return ChosenDrive(**data) if data else None
