@@ -68,10 +68,6 @@ PAGE_TTL = 30
 # milliseconds: if it fails, another process tries again after that).
 STALE_GRACE = 30
 LOCK_SECONDS = 5
-# A request for a page no process has yet, while another renders it, waits for that one at
-# most this long (seconds: a search's p99 is ~50 ms), looking every POLL_EVERY.
-COLD_WAIT = 0.15
-POLL_EVERY = 0.005
 HEADER = "X-Page-Cache"
 # Pages each process keeps in memory (~4 KB each, compressed), the least recently served
 # dropped first.
@@ -104,29 +100,13 @@ def cache_public_page(view):
             return _cached_response(request, page, "hit")
         if page is not None and not _renders_again(key):
             return _cached_response(request, page, "stale")  # another process renders it now
-        first_lock = _first_rendering_lock(key, shops_version) if page is None else None
-        if first_lock is not None and not cache.add(first_lock, 1, LOCK_SECONDS) and not cache_unreachable():
-            # No page to serve (new, or dropped by a shop's change) and another process is
-            # rendering it: its page, in a rendering's time, rather than render it again.
-            page = _page_rendered_by_another(key, shops_version, first_lock)
-            if page is not None:
-                return _cached_response(request, page, "waited")
-            first_lock = None  # not ours
-        try:
-            response = view(request, *args, **kwargs)
-        except BaseException:  # a 404, an error: no page will come, nobody waits for it
-            if first_lock is not None:
-                cache.delete(first_lock)
-            raise
-        kept = (
+        response = view(request, *args, **kwargs)
+        if (
             response.status_code == 200
             and not response.cookies
             and not response.streaming
             and not cache_unreachable()  # it went away while the page was rendered
-        )
-        if not kept and first_lock is not None:
-            cache.delete(first_lock)  # no page will come: nobody waits for it
-        if kept:
+        ):
             page = (
                 shops_version,
                 time.time() + PAGE_TTL,
@@ -169,30 +149,6 @@ def _renders_again(key: str) -> bool:
     gone meanwhile: True, the page is rendered and kept nowhere, as on any outage."""
     taken = cache.add(_rendering_lock(key), 1, LOCK_SECONDS)
     return taken or cache_unreachable()
-
-
-def _first_rendering_lock(key: str, shops_version: int) -> str:
-    """Taken by the process that renders a page nobody has under the shops' version of now
-    (a change of version frees it at once: the pages are all new again)."""
-    return f"{key}:first:{shops_version}"
-
-
-def _page_rendered_by_another(key: str, shops_version: int, lock: str) -> tuple | None:
-    """The page another process is rendering (it holds `lock`), once it is in Redis;
-    None if it takes longer than COLD_WAIT or gives up (an error, a redirect, nothing
-    kept): the caller then renders it itself. Without it, a crowd asking for a page that
-    is not cached yet — a new search shared around, every popular page after a shop's
-    change drops them all — renders it once per request that comes before the first
-    rendering ends."""
-    deadline = time.monotonic() + COLD_WAIT
-    while time.monotonic() < deadline:
-        time.sleep(POLL_EVERY)
-        page = _shared_page(key, shops_version)
-        if page is not None:
-            return page
-        if cache.get(lock) is None:
-            return None
-    return None
 
 
 def _rendering_lock(key: str) -> str:

@@ -4,7 +4,6 @@ cache directly, as they would."""
 
 import pytest
 from django.core.cache import cache
-from django.test import RequestFactory
 from django.urls import reverse
 from django.utils import translation
 
@@ -182,78 +181,3 @@ def test_the_rendering_lock_is_taken_in_redis_once(book_pages, redis_cache):
     key = "page:test-lock"
 
     assert [page_cache._renders_again(key), page_cache._renders_again(key)] == [True, False]
-
-
-# --- A page nobody has yet: one process renders it, the others wait for its page
-
-
-def rendered_elsewhere(client, url) -> tuple[str, tuple]:
-    """The page's key and the page another process rendered and is about to store: taken
-    from a rendering here, then forgotten, with that process's lock held."""
-    served(client, url)
-    key, page = next(iter(page_cache._local_pages.items()))
-    page_cache.forget_local_pages()
-    cache.delete(key)
-    cache.set(page_cache._first_rendering_lock(key, shops_cache_version()), 1, page_cache.LOCK_SECONDS)
-    return key, page
-
-
-def test_a_request_for_a_page_another_process_is_rendering_waits_for_its_page(
-    client, book_pages, monkeypatch
-):
-    url = book_pages[0]
-    key, page = rendered_elsewhere(client, url)
-    naps = []
-
-    def nap(seconds):  # the other process stores its page while this one waits
-        naps.append(seconds)
-        cache.set(key, page, 60)
-
-    monkeypatch.setattr(page_cache.time, "sleep", nap)
-    response = client.get(url)
-
-    assert response["X-Page-Cache"] == "waited"
-    assert len(naps) == 1
-    assert response.content == client.get(url).content
-
-
-def test_if_the_other_process_takes_too_long_the_page_is_rendered_here(client, book_pages, monkeypatch):
-    url = book_pages[0]
-    rendered_elsewhere(client, url)
-    monkeypatch.setattr(page_cache, "COLD_WAIT", 0.02)
-
-    assert served(client, url) == "miss"
-
-
-def test_if_the_other_process_gives_up_the_page_is_rendered_here_at_once(client, book_pages, monkeypatch):
-    url = book_pages[0]
-    key, _page = rendered_elsewhere(client, url)
-    naps = []
-
-    def nap(seconds):  # its rendering failed: it lets go of the lock
-        naps.append(seconds)
-        cache.delete(page_cache._first_rendering_lock(key, shops_cache_version()))
-
-    monkeypatch.setattr(page_cache.time, "sleep", nap)
-
-    assert served(client, url) == "miss"
-    assert len(naps) == 1
-
-
-def test_a_shops_change_frees_the_pages_to_render_at_once(client, book_pages, monkeypatch):
-    url = book_pages[0]
-    rendered_elsewhere(client, url)  # another process renders it under the old version
-    cache_version.shops_changed()
-    monkeypatch.setattr(page_cache.time, "sleep", lambda seconds: pytest.fail("waited for an old version"))
-
-    assert served(client, url) == "miss"
-
-
-def test_a_page_that_is_not_kept_lets_the_others_render_theirs(client, book_pages):
-    with translation.override("en"):
-        missing = reverse("book", args=["9780000000002"]) + "?drive=lorient"
-
-    assert client.get(missing).status_code == 404
-    with translation.override("en"):
-        key = page_cache._key(RequestFactory().get(missing))
-    assert cache.get(page_cache._first_rendering_lock(key, shops_cache_version())) is None
