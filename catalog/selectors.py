@@ -98,7 +98,7 @@ def offers_of_books_near(
         if with_opening_hours:
             listing.shop = shop = shop_columns.instance(row, listing_columns.width)
             periods, closures = row[-2:]
-            shop.__dict__["_schedule"] = Schedule.from_json(shop, periods=periods, closures=closures)
+            shop.schedule = Schedule.from_json(shop, periods=periods, closures=closures)
         offers.setdefault(listing.book_id, []).append(Offer(listing=listing, shop=by_id[listing.shop_id]))
     for book_offers in offers.values():
         book_offers.sort(key=lambda offer: (offer.shop.distance_km, offer.listing.price))

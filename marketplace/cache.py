@@ -226,7 +226,8 @@ def cache_unreachable(alias: str = DEFAULT_CACHE_ALIAS) -> bool:
 # --- Short-lived copies in the process, in front of the shared cache --------------------
 
 # key → (monotonic time it expires, value). Emptied when it holds MAX_LOCAL_COPIES (a
-# guard: the keys kept are drives, kinds and subjects, a few thousand).
+# guard: the keys kept are drives, the shops around them, kinds and subjects, a few
+# thousand).
 MAX_LOCAL_COPIES = 10_000
 _local_copies: dict[str, tuple[float, object]] = {}
 

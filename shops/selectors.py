@@ -5,11 +5,11 @@ import math
 from dataclasses import dataclass
 from datetime import date
 
-from django.core.cache import cache
 from django.db.models import Prefetch, Q, QuerySet
 from django.db.models.functions import Length
 from django.utils import timezone
 
+from marketplace.cache import cached_with_local_copy
 from shops import api_keys
 from shops.cache_version import shops_cache_version
 from shops.geo import distance_km_expression, haversine_km, town_key
@@ -126,29 +126,15 @@ def shops_near(*, latitude: float, longitude: float, radius_km: float) -> list[N
     """
     day = timezone.localdate()
     key = f"shops-near:{shops_cache_version()}:{day}:{latitude}:{longitude}:{radius_km}"
-    nearby = _shops_near_here.get(key)
-    if nearby is None:
-        nearby = cache.get(key)
-        if nearby is None:
-            nearby = _shops_near(latitude=latitude, longitude=longitude, radius_km=radius_km, day=day)
-            cache.set(key, nearby, SHOPS_NEAR_TIMEOUT)
-        if len(_shops_near_here) >= SHOPS_NEAR_KEPT_HERE:
-            _shops_near_here.clear()
-        _shops_near_here[key] = tuple(nearby)
-    return list(nearby)
-
-
-# This process's copies of shops_near's answers, by the same key: the key holds the
-# shops' version and the day, so a copy is as current as the shared one, and a page
-# saves a trip to Redis and unpickling tens of shops (issue 22). At most this many
-# (drive × radius pairs; emptied when full).
-SHOPS_NEAR_KEPT_HERE = 4096
-_shops_near_here: dict[str, tuple[NearbyShop, ...]] = {}
-
-
-def forget_shops_near() -> None:
-    """Drop this process's copies (tests empty the cache between them)."""
-    _shops_near_here.clear()
+    # The key holds the shops' version and the day: the process's copy is as current as
+    # the shared one, and a page saves a trip to Redis and unpickling tens of shops.
+    nearby = cached_with_local_copy(
+        key,
+        lambda: _shops_near(latitude=latitude, longitude=longitude, radius_km=radius_km, day=day),
+        timeout=SHOPS_NEAR_TIMEOUT,
+        local_seconds=SHOPS_NEAR_TIMEOUT,
+    )
+    return list(nearby)  # the caller's own list: the copy is shared
 
 
 def _shops_near(*, latitude: float, longitude: float, radius_km: float, day: date) -> list[NearbyShop]:

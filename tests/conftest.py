@@ -212,12 +212,10 @@ def empty_caches() -> None:
     from marketplace.cache import forget_local_copies
     from marketplace.page_cache import forget_local_pages
     from shops.cache_version import forget_shops_version
-    from shops.selectors import forget_shops_near
 
     cache.clear()
     forget_local_copies()
     forget_local_pages()
-    forget_shops_near()
     forget_shops_version()
     forget_cached_kinds()
 

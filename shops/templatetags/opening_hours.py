@@ -52,9 +52,9 @@ class OpeningStatus:
 def schedule_of(shop) -> Schedule:
     """The shop's schedule, built once per shop instance: a book page asks it twice per
     offer ("open now" and "ready by"), the shop page three times."""
-    if "_schedule" not in shop.__dict__:
-        shop.__dict__["_schedule"] = Schedule.for_shop(shop)
-    return shop.__dict__["_schedule"]
+    if "schedule" not in shop.__dict__:  # read with the shop already (catalog.selectors, catalog.stock)
+        shop.schedule = Schedule.for_shop(shop)
+    return shop.schedule
 
 
 def opening_status_for(shop, *, now: datetime) -> OpeningStatus:
