@@ -133,17 +133,11 @@ def cyclic_gc_paused() -> Iterator[None]:
         gc.enable()
 
 
+@cyclic_gc_paused()
 def plan_stock(
     *, shop: Shop, rows: Iterable[StockRow], full_sync: bool, progress: Progress | None = None
 ) -> StockPlan:
     """Judge every row: what it would create or change in `shop`'s stock, or why it is refused."""
-    with cyclic_gc_paused():
-        return _plan_stock(shop=shop, rows=rows, full_sync=full_sync, progress=progress)
-
-
-def _plan_stock(
-    *, shop: Shop, rows: Iterable[StockRow], full_sync: bool, progress: Progress | None
-) -> StockPlan:
     rows = list(rows)
     kinds = ShopProductKinds(shop)
     lines, candidates = _read_rows(rows, kinds, own_products=_own_products(shop))

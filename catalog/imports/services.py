@@ -301,15 +301,11 @@ def _fail(import_id: int, message: str) -> None:
     )
 
 
+@cyclic_gc_paused()
 def _write_report(stock_import: StockImport, plan: StockPlan) -> None:
     """One report row per line of the file (COPY: a file may have 100,000 lines)."""
     StockImportLine.objects.filter(stock_import=stock_import).delete()
     zeroed_message = _("Not in the file: quantity set to 0 (full sync).")
-    with cyclic_gc_paused():
-        _copy_report(stock_import, plan, zeroed_message)
-
-
-def _copy_report(stock_import: StockImport, plan: StockPlan, zeroed_message: str) -> None:
     # The readers keep NUL and undecodable bytes out of their rows; one reaching COPY
     # would fail the whole report, so shown_text makes sure.
     rows = [
