@@ -2,18 +2,15 @@
 into their tables, and the set-based way when the catalogue changed under the import."""
 
 import gc
-import io
 from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 from functools import partial
 
 import pytest
-from django.utils import translation
 
 from catalog.imports import plan as planning
 from catalog.imports.apply import stock_import_apply
-from catalog.imports.csv_reader import read_csv
 from catalog.imports.plan import Action
 from catalog.imports.records import (
     BOOK_FIELDS,
@@ -24,6 +21,7 @@ from catalog.imports.records import (
 )
 from catalog.models import Book, BookClaim, Listing
 from shops.models import Shop
+from tests.catalog.import_helpers import apply_csv
 from tests.factories import BookFactory, ShopFactory
 from tests.race import at_once
 
@@ -33,16 +31,6 @@ NEW_BOOKS = """EAN;Titre;Auteur;Éditeur;Quantité;Prix TTC;Prix public
 9782070408504;La Peste;Albert Camus;Gallimard;2;8,90;8,90
 9782070360024;L'Étranger;Albert Camus;Gallimard;3;7,60;8,00
 """
-
-
-def apply_csv(shop, text):
-    with translation.override("en"):
-        return stock_import_apply(
-            shop=shop,
-            rows=read_csv(io.BytesIO(text.encode())),
-            full_sync=False,
-            source=Book.Source.STOCK_FILE,
-        )
 
 
 @pytest.fixture

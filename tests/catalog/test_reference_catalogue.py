@@ -20,6 +20,7 @@ from catalog.models import Book, BookClaim, BookPrice, CatalogueFeed, CatalogueR
 from catalog.services import listing_update_stock
 from marketplace.models import OutgoingEmail
 from shops.models import Shop
+from tests.catalog.import_helpers import apply_csv as shop_file
 from tests.conftest import SHARED_DATA_DIR, require
 from tests.factories import BookFactory, ListingFactory, ShopFactory
 
@@ -74,16 +75,6 @@ def load_feed(content: bytes, *, today=None, source=BookPrice.Source.FEED):
     return reference.catalogue_rows_load(
         rows=read_onix(io.BytesIO(content)), source=source, sent_on=date(2026, 12, 1), today=today
     )
-
-
-def shop_file(shop, text: str, *, full_sync=False):
-    with translation.override("en"):
-        return stock_import_apply(
-            shop=shop,
-            rows=read_csv(io.BytesIO(text.encode())),
-            full_sync=full_sync,
-            source=Book.Source.STOCK_FILE,
-        )
 
 
 @pytest.fixture

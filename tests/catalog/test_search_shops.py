@@ -1,21 +1,18 @@
 """The shops each book is listed by (Book.shop_ids), which the search index holds with
 its words: kept exact by the listing triggers, whatever writes the listings."""
 
-import io
 import threading
 from decimal import Decimal
 
 import pytest
 from django.db import connection, connections, transaction
-from django.utils import translation
 
 from catalog import services
-from catalog.imports.apply import stock_import_apply
-from catalog.imports.csv_reader import read_csv
 from catalog.models import Book, BookShopsPending, Listing
 from catalog.search import BookQuery, search_books
 from catalog.search_index import search_index_refresh, search_shops_deferred, search_shops_rebuild
 from shops.models import Shop
+from tests.catalog.import_helpers import apply_csv
 from tests.factories import BookFactory, ListingFactory, ShopFactory
 
 pytestmark = pytest.mark.django_db
@@ -140,16 +137,6 @@ def test_saving_a_book_loaded_earlier_keeps_its_shops_and_words(shop):
 
     assert Book.objects.get(pk=book.pk).publisher == "Ollendorff"
     assert (search("horla"), shops_of(book)) == (["Le Horla"], [shop.pk])
-
-
-def apply_csv(shop, text):
-    with translation.override("en"):
-        return stock_import_apply(
-            shop=shop,
-            rows=read_csv(io.BytesIO(text.encode())),
-            full_sync=False,
-            source=Book.Source.STOCK_FILE,
-        )
 
 
 def test_a_stock_import_lists_the_shop_on_new_and_known_books(shop, book):

@@ -404,6 +404,21 @@ def book_url(book):
     return en("book", book.ean) + "?drive=lorient"
 
 
+def books_of(shop, count: int) -> list:
+    """`count` books in stock at `shop`: one page each, so that the page cache does not
+    answer the next page of the same test with the first one."""
+    books = BookFactory.create_batch(count)
+    for book in books:
+        ListingFactory(shop=shop, book=book)
+    return books
+
+
+def pages_at(visitor, shop, moments: list[str]) -> list[str]:
+    """A book page of `shop`'s at each moment (Paris time), another book each time."""
+    books = books_of(shop, len(moments))
+    return [book_page(visitor, book, paris(at))[1] for book, at in zip(books, moments, strict=True)]
+
+
 def book_page(visitor, book, at):
     with clock_at(at):
         response = visitor.get(book_url(book))
@@ -447,9 +462,7 @@ def test_an_offer_placed_on_a_saturday_evening_is_ready_on_tuesday(visitor, book
 def test_within_a_minute_a_shop_that_changes_its_hours_gets_new_lines_at_once(visitor, bookshop):
     # The lines are kept for the minute by what they read of the shop (opening_hours.py):
     # two books of the same shop, so that the page cache does not answer the second page.
-    first, second = BookFactory(), BookFactory()
-    ListingFactory(shop=bookshop, book=first)
-    ListingFactory(shop=bookshop, book=second)
+    first, second = books_of(bookshop, 2)
     _response, before = book_page(visitor, first, paris("2026-12-01 11:30:05"))
     OpeningPeriod.objects.filter(shop=bookshop).delete()
     give_hours(bookshop, tuesday="14:00-18:00")
@@ -465,12 +478,7 @@ def test_within_a_minute_a_shop_that_changes_its_hours_gets_new_lines_at_once(vi
 
 
 def test_the_lines_follow_the_clock_from_one_minute_to_the_next(visitor, bookshop):
-    books = BookFactory.create_batch(3)
-    for book in books:
-        ListingFactory(shop=bookshop, book=book)
-
-    moments = ["2026-12-01 12:29:00", "2026-12-01 12:29:59", "2026-12-01 12:30:00"]
-    pages = [book_page(visitor, book, paris(at))[1] for book, at in zip(books, moments, strict=True)]
+    pages = pages_at(visitor, bookshop, ["2026-12-01 12:29:00", "2026-12-01 12:29:59", "2026-12-01 12:30:00"])
 
     assert "Open now</strong> — closes at 12:30" in pages[0]
     assert "Open now</strong> — closes at 12:30" in pages[1]
@@ -482,12 +490,7 @@ def test_on_the_minute_and_a_second_later_the_ready_by_line_may_differ(visitor):
     # later, the morning is too short and it is ready after lunch.
     shop = ShopFactory(preparation_hours=2)
     give_hours(shop, tuesday="9:00-12:00 14:00-19:00")
-    books = BookFactory.create_batch(3)
-    for book in books:
-        ListingFactory(shop=shop, book=book)
-
-    moments = ["2026-12-01 10:00:00", "2026-12-01 10:00:01", "2026-12-01 10:00:59"]
-    pages = [book_page(visitor, book, paris(at))[1] for book, at in zip(books, moments, strict=True)]
+    pages = pages_at(visitor, shop, ["2026-12-01 10:00:00", "2026-12-01 10:00:01", "2026-12-01 10:00:59"])
 
     assert "Ready today by 12:00" in pages[0]
     assert "Ready today by 14:00" in pages[1]
@@ -497,21 +500,14 @@ def test_on_the_minute_and_a_second_later_the_ready_by_line_may_differ(visitor):
 def test_a_shop_whose_hours_have_seconds_gets_lines_worked_out_for_each_page(visitor):
     shop = ShopFactory()
     OpeningPeriod.objects.create(shop=shop, weekday=Weekday.TUESDAY, opens=time(9), closes=time(12, 0, 30))
-    books = BookFactory.create_batch(2)
-    for book in books:
-        ListingFactory(shop=shop, book=book)
-
-    open_page = book_page(visitor, books[0], paris("2026-12-01 12:00:10"))[1]
-    closed_page = book_page(visitor, books[1], paris("2026-12-01 12:00:40"))[1]
+    open_page, closed_page = pages_at(visitor, shop, ["2026-12-01 12:00:10", "2026-12-01 12:00:40"])
 
     assert "Open now</strong>" in open_page
     assert "Closed</strong>" in closed_page
 
 
 def test_the_same_shop_in_the_same_minute_is_written_in_each_visitors_language(visitor, bookshop):
-    english_book, french_book = BookFactory(), BookFactory()
-    ListingFactory(shop=bookshop, book=english_book)
-    ListingFactory(shop=bookshop, book=french_book)
+    english_book, french_book = books_of(bookshop, 2)
 
     _response, english = book_page(visitor, english_book, paris("2026-12-01 11:30"))
     with clock_at(paris("2026-12-01 11:30")), translation.override("fr"):
