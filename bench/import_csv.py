@@ -68,7 +68,7 @@ from typing import NamedTuple
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.own_database import DatabaseTaken, django_on_own_database, own_database  # noqa: E402
+from bench.own_database import django_on_own_database, own_database  # noqa: E402
 
 TARGET_APPLY_SECONDS = 5.0  # at 100,000 lines
 TARGET_PREVIEW_SECONDS = 10.0
@@ -108,12 +108,8 @@ def main() -> int:
     options = parser.parse_args()
 
     if options.one_size:
-        try:
-            with own_database("drive_solidaire_bench_import") as name:
-                return _measure(options, database=name)
-        except DatabaseTaken as taken:
-            print(taken, file=sys.stderr)
-            return 2
+        with own_database("drive_solidaire_bench_import") as name:
+            return _measure(options, database=name)
     sizes = [options.lines] + ([options.lines * options.scale] if options.scale > 1 else [])
     runs: dict[int, list[dict]] = {lines: [] for lines in sizes}
     # The sizes alternate, so that a busier moment of a shared machine weighs on both.

@@ -14,8 +14,9 @@ from urllib.parse import urlsplit, urlunsplit
 import psycopg2
 
 
-class DatabaseTaken(Exception):
-    """A database of that name exists already: it is not this run's."""
+class DatabaseTaken(SystemExit):
+    """A database of that name exists already: it is not this run's. Ends the benchmark
+    with that message (status 1), as scale_database.NotABenchmarkDatabase does."""
 
 
 @contextmanager

@@ -65,16 +65,13 @@ os.environ["EMAIL_URL"] = "dummymail://"
 os.environ.pop("CELERY_BROKER_URL", None)
 
 from bench.cpu import backend_cpu
-from bench.own_database import DatabaseTaken, own_database
+from bench.own_database import own_database
 
 # The database is created before Django reads DATABASE_URL; the workers are forked from
 # this process and never drop it (they leave with os._exit).
 _OWN_DATABASE = contextlib.ExitStack()
 if __name__ == "__main__":
-    try:
-        _OWN_DATABASE.enter_context(own_database("drive_solidaire_bench_reservations"))
-    except DatabaseTaken as taken:
-        raise SystemExit(str(taken)) from None
+    _OWN_DATABASE.enter_context(own_database("drive_solidaire_bench_reservations"))
 
 import django  # noqa: E402
 

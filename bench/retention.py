@@ -26,7 +26,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.own_database import DatabaseTaken, django_on_own_database, own_database  # noqa: E402
+from bench.own_database import django_on_own_database, own_database  # noqa: E402
 
 BATCH = 5_000
 
@@ -36,12 +36,8 @@ def main() -> int:
     parser.add_argument("--orders", type=int, default=100_000, help="closed orders past their period")
     parser.add_argument("--recent", type=int, default=100_000, help="closed orders still within it")
     options = parser.parse_args()
-    try:
-        with own_database("drive_solidaire_bench_retention") as database:
-            return _measure(options, database=database)
-    except DatabaseTaken as error:
-        print(error, file=sys.stderr)
-        return 1
+    with own_database("drive_solidaire_bench_retention") as database:
+        return _measure(options, database=database)
 
 
 def _measure(options, *, database: str) -> int:

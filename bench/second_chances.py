@@ -35,7 +35,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.own_database import DatabaseTaken, django_on_own_database, own_database  # noqa: E402
+from bench.own_database import django_on_own_database, own_database  # noqa: E402
 
 
 def main() -> int:
@@ -46,12 +46,8 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--scale", default="bench", help="generate_data's scale (demo for a quick try)")
     options = parser.parse_args()
-    try:
-        with own_database("drive_solidaire_bench_chances") as database:
-            return _measure(options, database=database)
-    except DatabaseTaken as error:
-        print(error, file=sys.stderr)
-        return 1
+    with own_database("drive_solidaire_bench_chances") as database:
+        return _measure(options, database=database)
 
 
 def _measure(options, *, database: str) -> int:
